@@ -1,0 +1,152 @@
+/**
+ * Builds the whole Vigil app as a Fastify instance: services, REST API, both real-time
+ * transports, operations endpoints and the dashboard. `main.ts` only listens and shuts down;
+ * tests build the real app in-process.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config.js';
+import type { Services } from './services.js';
+import { Keys } from './redis/keys.js';
+import { connectRedis } from './redis/connect.js';
+import { SessionEngine } from './sessions/engine.js';
+import { RealmStore } from './realms/store.js';
+import { UserStore } from './users/store.js';
+import { DisplayKeyStore } from './auth/display-keys.js';
+import { LoginLimiter } from './auth/login-limiter.js';
+import { Authenticator } from './auth/authenticate.js';
+import { TimerWheel } from './timers/wheel.js';
+import { Hub } from './realtime/hub.js';
+import { ProtocolHandler } from './realtime/protocol.js';
+import { Metrics } from './metrics.js';
+import { errorBody, isVigilError, vigilError } from './errors.js';
+import { wsTransport, WS_OPTIONS } from './realtime/ws.js';
+import { socketIoTransport } from './realtime/socketio.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { adminRoutes } from './routes/admin.js';
+import { randomBytes } from 'node:crypto';
+
+export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
+const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/healthz', '/readyz'];
+
+export interface BuildOptions {
+  config: Config;
+  /** The Redis URL to use (the embedded server's, or REDIS_URL). */
+  redisUrl: string;
+  logger?: boolean | object;
+}
+
+async function createServices(app: FastifyInstance, config: Config, redisUrl: string): Promise<Services> {
+  const keys = new Keys(config.redisPrefix);
+  const redis = connectRedis(redisUrl, { enableAutoPipelining: true });
+  const bullConnection = connectRedis(redisUrl, { maxRetriesPerRequest: null });
+  const metrics = new Metrics();
+  const engine = new SessionEngine(redis, keys, async () => {});
+  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log);
+  engine.setScheduler(timers.schedule);
+  const realms = new RealmStore(redis, keys);
+  const users = new UserStore(redis, keys);
+  const displayKeys = new DisplayKeyStore(redis, keys);
+  const hub = new Hub(redis, keys, engine, metrics, app.log);
+  return {
+    config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics,
+    limiter: new LoginLimiter(redis, keys),
+    auth: new Authenticator(engine, displayKeys),
+    protocol: new ProtocolHandler(hub, engine),
+    nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  };
+}
+
+export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+  });
+  app.decorateRequest('principal', null);
+  app.decorateRequest('resolvedSession', null);
+  app.decorateRequest('viaCookie', false);
+  const services = await createServices(app, config, opts.redisUrl);
+  app.decorate('vigil', services);
+  services.metrics.gauge('vigil_realtime_clients', 'Real-time clients connected to this process.', () => services.hub.clientCount());
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isVigilError(err)) return reply.code(err.statusCode).send(errorBody(err));
+    if (err.validation || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.statusCode === 400 || err.statusCode === 415) {
+      return reply.code(400).send(errorBody(vigilError('VIGIL_ERR_VALIDATION', err.message)));
+    }
+    if (err.statusCode === 413) return reply.code(413).send({ statusCode: 413, code: 'VIGIL_ERR_VALIDATION', error: 'Payload Too Large', message: 'the body is larger than 64 KiB' });
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ statusCode: 500, code: 'VIGIL_ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error' });
+  });
+
+  await app.register(cookie);
+  await app.register(websocket, { options: WS_OPTIONS });
+
+  await app.register(async (api) => {
+    await api.register(sessionRoutes);
+    await api.register(adminRoutes);
+  }, { prefix: '/api/v1/realms/:realm' });
+
+  await app.register(wsTransport);
+  await app.register(socketIoTransport);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const problems: string[] = [];
+    try {
+      await services.redis.ping();
+    } catch {
+      problems.push('redis unreachable');
+    }
+    if (config.role !== 'api' && !services.timers.running) problems.push('timer worker not running');
+    return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unavailable' : 'ready', problems });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(services.metrics.render()));
+
+  // the dashboard
+  const built = existsSync(path.join(WEB_DIST, 'index.html'));
+  if (built) {
+    await app.register(fastifyStatic, { root: WEB_DIST, index: false, wildcard: true });
+    app.get('/', (_req, reply) => reply.sendFile('index.html'));
+    app.get('/wall', (_req, reply) => reply.sendFile('wall.html'));
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0]!;
+    if (req.method === 'GET' && !API_PREFIXES.some((p) => url.startsWith(p)) && !path.extname(url)) {
+      if (built) return reply.sendFile('index.html');
+      return reply.code(503).type('text/plain').send('The dashboard is not built: run `npm run build` (npm install does it for you).\n');
+    }
+    return reply.code(404).send(errorBody(vigilError('VIGIL_ERR_NOT_FOUND', `no route ${req.method} ${url}`)));
+  });
+
+  // report this process's real-time client counts for /stats across processes
+  const report = setInterval(() => {
+    void (async () => {
+      for (const realm of await services.realms.list()) {
+        await services.redis.hset(`${services.keys.realmBase(realm)}conns`, services.nodeId, `${services.hub.clientCount(realm)}:${Date.now()}`);
+      }
+    })().catch(() => {});
+  }, 5000);
+  report.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(report);
+    await services.hub.close();
+    await services.timers.close();
+    for (const realm of await services.realms.list().catch(() => [])) {
+      await services.redis.hdel(`${services.keys.realmBase(realm)}conns`, services.nodeId).catch(() => {});
+    }
+    services.redis.disconnect();
+    services.bullConnection.disconnect();
+  });
+  return app;
+}

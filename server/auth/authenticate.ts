@@ -1,0 +1,85 @@
+/**
+ * Turns a credential (session token or display key) into a Principal. Shared by the REST
+ * routes and both real-time transports so that every entry point checks the same way.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SessionEngine, ResolvedSession } from '../sessions/engine.js';
+import type { DisplayKeyStore } from './display-keys.js';
+import type { Principal } from '../realtime/client.js';
+import { strongestRole } from '../realtime/client.js';
+import type { Role } from '../../shared/protocol.js';
+import { DISPLAY_KEY_PREFIX } from '../sessions/tokens.js';
+
+export const SESSION_COOKIE = 'vigil_session';
+
+export interface Credential {
+  token: string;
+  /** Cookies are ambient: a cookie credential is only honoured from an allowed origin. */
+  source: 'bearer' | 'cookie' | 'message';
+}
+
+export function bearerToken(headers: IncomingHttpHeaders): string | null {
+  const h = headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1]! : null;
+}
+
+export function cookieToken(headers: IncomingHttpHeaders): string | null {
+  const raw = headers.cookie;
+  if (!raw) return null;
+  for (const part of raw.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return null;
+}
+
+/**
+ * Same-origin check: an Origin header is allowed when it is the server's own (its host equals
+ * the request's Host) or listed in VIGIL_ALLOWED_ORIGINS. No Origin header: not a browser
+ * cross-site request, allowed.
+ */
+export function originAllowed(headers: IncomingHttpHeaders, allowed: string[]): boolean {
+  const origin = headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export interface AuthResult {
+  principal: Principal;
+  resolved: ResolvedSession | null;
+}
+
+export class Authenticator {
+  constructor(private readonly engine: SessionEngine, private readonly displayKeys: DisplayKeyStore) {}
+
+  /** `touch` counts this use as session activity (a state-changing request). */
+  async authenticate(realm: string, token: string, touch: false | string = false): Promise<AuthResult | null> {
+    if (token.length > 512) return null;
+    if (token.startsWith(DISPLAY_KEY_PREFIX)) {
+      const id = await this.displayKeys.resolve(realm, token);
+      if (!id) return null;
+      return { principal: { realm, roles: ['viewer'], role: 'viewer', user: null, sessionId: null, displayKeyId: id }, resolved: null };
+    }
+    const resolved = await this.engine.resolve(realm, token, touch);
+    if (!resolved || resolved.user.enabled === 'false' || !resolved.user.id) return null;
+    const roles = (resolved.user.roles ? resolved.user.roles.split(',') : ['user']) as Role[];
+    return {
+      principal: {
+        realm,
+        roles,
+        role: strongestRole(roles),
+        user: { id: resolved.user.id, username: resolved.user.username!, tokenLifetime: Number(resolved.user.tokenLifetime) },
+        sessionId: String(resolved.session.id),
+        displayKeyId: null,
+      },
+      resolved,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Request authentication and role checks for the realm API. Every route under
+ * /api/v1/realms/:realm declares what it needs with one of the guards below.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { vigilError } from '../errors.js';
+import { hasRole, type Principal } from '../realtime/client.js';
+import type { Role } from '../../shared/protocol.js';
+import { bearerToken, cookieToken, originAllowed } from './authenticate.js';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function realmOf(req: FastifyRequest): string {
+  return (req.params as { realm: string }).realm;
+}
+
+/**
+ * Resolves the caller's credential (if any). A state-changing request made with a session
+ * token counts as activity; a cookie-authenticated write from a foreign origin is refused.
+ */
+export async function identify(req: FastifyRequest): Promise<void> {
+  req.principal = null;
+  req.resolvedSession = null;
+  req.viaCookie = false;
+  const realm = realmOf(req);
+  if (!(await req.server.vigil.realms.exists(realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
+  const bearer = bearerToken(req.headers);
+  const cookie = bearer ? null : cookieToken(req.headers);
+  const token = bearer ?? cookie;
+  if (!token) return;
+  const write = WRITE_METHODS.has(req.method);
+  if (cookie && write && !originAllowed(req.headers, req.server.vigil.config.allowedOrigins)) {
+    throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+  }
+  const result = await req.server.vigil.auth.authenticate(realm, token, write ? 'rest' : false);
+  if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked');
+  req.principal = result.principal;
+  req.resolvedSession = result.resolved;
+  req.viaCookie = Boolean(cookie);
+}
+
+function principal(req: FastifyRequest): Principal {
+  if (!req.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token> or the vigil_session cookie');
+  return req.principal;
+}
+
+/** Needs a credential with at least this role. Display keys (viewers) never write. */
+export function need(role: Role) {
+  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const p = principal(req);
+    if (!hasRole(p, role)) throw vigilError('VIGIL_ERR_FORBIDDEN', `this needs the ${role} role`);
+    if (p.displayKeyId && WRITE_METHODS.has(req.method)) throw vigilError('VIGIL_ERR_FORBIDDEN', 'display keys are read-only');
+  };
+}
+
+/** Needs a session token (a signed-in user), not a display key. */
+export async function needSession(req: FastifyRequest): Promise<void> {
+  const p = principal(req);
+  if (!p.sessionId || !p.user) throw vigilError('VIGIL_ERR_FORBIDDEN', 'this needs a signed-in session, not a display key');
+}
+
+export function sessionPrincipal(req: FastifyRequest): Principal & { sessionId: string; user: NonNullable<Principal['user']> } {
+  return req.principal as Principal & { sessionId: string; user: NonNullable<Principal['user']> };
+}

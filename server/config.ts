@@ -1,0 +1,84 @@
+/**
+ * Configuration from the environment, validated once at start. An invalid value stops the
+ * start with one sentence naming the variable (CONTRACT.md, Configuration).
+ */
+import path from 'node:path';
+
+export type ProcessRole = 'all' | 'api' | 'worker';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: start an embedded redis-server under dataDir. */
+  redisUrl: string | null;
+  dataDir: string;
+  adminUser: string;
+  /** Unset: generate one and print it once. */
+  adminPassword: string | null;
+  /** Extra allowed origins; the server's own origin (the request's Host) is always allowed. */
+  allowedOrigins: string[];
+  role: ProcessRole;
+  logLevel: LogLevel;
+  /** Prefix of every Redis key (and of BullMQ's), so that tests and tenants never collide. */
+  redisPrefix: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const portText = env.VIGIL_PORT ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) fail(`VIGIL_PORT must be a port number from 0 to 65535, not "${portText}".`);
+
+  const host = env.VIGIL_HOST ?? '127.0.0.1';
+  if (!host.trim()) fail('VIGIL_HOST must not be empty.');
+
+  let redisUrl: string | null = env.REDIS_URL?.trim() || null;
+  if (redisUrl) {
+    let u: URL | null = null;
+    try {
+      u = new URL(redisUrl);
+    } catch {
+      u = null;
+    }
+    if (!u || !['redis:', 'rediss:'].includes(u.protocol)) fail(`REDIS_URL must be a redis:// or rediss:// URL, not "${redisUrl}".`);
+  }
+
+  const dataDir = path.resolve(env.VIGIL_DATA_DIR ?? './var');
+
+  const adminUser = env.VIGIL_ADMIN_USER ?? 'admin';
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(adminUser)) fail('VIGIL_ADMIN_USER must be 1 to 64 letters, digits, or . _ @ -.');
+  const adminPassword = env.VIGIL_ADMIN_PASSWORD ?? null;
+  if (adminPassword !== null && adminPassword.length < 8) fail('VIGIL_ADMIN_PASSWORD must be at least 8 characters long.');
+
+  const allowedOrigins: string[] = [];
+  for (const raw of (env.VIGIL_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    let origin: string;
+    try {
+      origin = new URL(raw).origin;
+    } catch {
+      fail(`VIGIL_ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com, and "${raw}" is not one.`);
+    }
+    if (origin === 'null') fail(`VIGIL_ALLOWED_ORIGINS entry "${raw}" has no origin (use scheme://host[:port]).`);
+    allowedOrigins.push(origin);
+  }
+
+  const role = (env.VIGIL_ROLE ?? 'all') as ProcessRole;
+  if (!['all', 'api', 'worker'].includes(role)) fail(`VIGIL_ROLE must be all, api or worker, not "${env.VIGIL_ROLE}".`);
+
+  const logLevel = (env.VIGIL_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) fail(`VIGIL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${env.VIGIL_LOG_LEVEL}".`);
+
+  const redisPrefix = env.VIGIL_REDIS_PREFIX ?? 'vigil';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(redisPrefix)) fail('VIGIL_REDIS_PREFIX must be 1 to 40 letters, digits, _ or -.');
+
+  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, redisPrefix };
+}

@@ -1,0 +1,285 @@
+/**
+ * The subscription hub: one per process, shared by the raw WebSocket and Socket.IO adapters.
+ * Each realm with subscribers has one reader (XREAD BLOCK on the realm's stream), so the
+ * Redis cost is one read per process, not per client; each batch is serialized once per
+ * audience and the same frame goes to every client of that audience.
+ *
+ * A client that stops reading never grows memory without bound: once congested it stops
+ * receiving events and, when it has drained, gets a fresh snapshot (`resync: true`).
+ */
+import type { Redis } from 'ioredis';
+import type { Keys } from '../redis/keys.js';
+import type { SessionEngine } from '../sessions/engine.js';
+import { compareStreamIds, formatEvent, formatSession } from '../sessions/format.js';
+import { FINAL_EVENTS, CLOSE, type Topic, type VigilEvent } from '../../shared/protocol.js';
+import { Frame, type RealtimeClient } from './client.js';
+import type { Metrics } from '../metrics.js';
+
+const READ_COUNT = 2000;
+const BLOCK_MS = 2000;
+const REPLAY_PAGE = 1000;
+const MAX_PENDING = 20_000;
+const DRAIN_CHECK_MS = 250;
+
+type SubState = 'catching-up' | 'live' | 'stale';
+
+interface Subscription {
+  client: RealtimeClient;
+  topic: Topic;
+  realm: string;
+  /** For `self`: the session followed. */
+  sessionId: string | null;
+  state: SubState;
+  /** The last event id this subscriber has been given (or that its snapshot covers). */
+  after: string;
+  pending: VigilEvent[];
+}
+
+class RealmFeed {
+  lastId = '$';
+  readonly sessions = new Set<Subscription>();
+  readonly self = new Map<string, Set<Subscription>>();
+  readonly clients = new Set<RealtimeClient>();
+  running = false;
+  constructor(readonly realm: string, readonly conn: Redis) {}
+  get idle(): boolean {
+    return this.sessions.size === 0 && this.self.size === 0 && this.clients.size === 0;
+  }
+}
+
+export interface HubLog {
+  error(o: object, m: string): void;
+  debug(o: object, m: string): void;
+}
+
+export class Hub {
+  private readonly feeds = new Map<string, RealmFeed>();
+  private readonly subs = new Map<RealtimeClient, Map<Topic, Subscription>>();
+  private readonly stale = new Set<Subscription>();
+  private readonly drainTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly engine: SessionEngine,
+    private readonly metrics: Metrics,
+    private readonly log: HubLog,
+  ) {
+    this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
+    this.drainTimer.unref();
+  }
+
+  /** Connected clients on this process, per realm. */
+  clientCount(realm?: string): number {
+    if (realm) return this.feeds.get(realm)?.clients.size ?? 0;
+    let n = 0;
+    for (const f of this.feeds.values()) n += f.clients.size;
+    return n;
+  }
+
+  private async feed(realm: string): Promise<RealmFeed> {
+    let f = this.feeds.get(realm);
+    if (!f) {
+      f = new RealmFeed(realm, this.redis.duplicate());
+      this.feeds.set(realm, f);
+      f.lastId = await this.engine.cursor(realm);
+      this.run(f);
+    }
+    return f;
+  }
+
+  /** Registers an authenticated client so that it is closed when its credential ends. */
+  async attach(client: RealtimeClient): Promise<void> {
+    (await this.feed(client.principal!.realm)).clients.add(client);
+  }
+
+  detach(client: RealtimeClient): void {
+    for (const topic of [...(this.subs.get(client)?.keys() ?? [])]) this.unsubscribe(client, topic);
+    this.subs.delete(client);
+    const realm = client.principal?.realm;
+    const f = realm ? this.feeds.get(realm) : undefined;
+    if (f) {
+      f.clients.delete(client);
+      if (f.idle) this.stopFeed(f);
+    }
+  }
+
+  private stopFeed(f: RealmFeed): void {
+    this.feeds.delete(f.realm);
+    f.running = false;
+    f.conn.disconnect();
+  }
+
+  private async run(f: RealmFeed): Promise<void> {
+    f.running = true;
+    const key = this.keys.events(f.realm);
+    while (f.running && !this.closed) {
+      try {
+        const res = (await f.conn.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', key, f.lastId)) as Array<[string, Array<[string, string[]]>]> | null;
+        const entries = res?.[0]?.[1];
+        if (!entries?.length) continue;
+        f.lastId = entries[entries.length - 1]![0];
+        this.dispatch(f, entries.map(([id, fields]) => formatEvent(f.realm, id, fields)));
+      } catch (err) {
+        if (!f.running || this.closed) return;
+        this.log.error({ err, realm: f.realm }, 'event stream read failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private dispatch(f: RealmFeed, events: VigilEvent[]): void {
+    if (f.sessions.size) {
+      const frame = new Frame({ type: 'events', topic: 'sessions', events });
+      for (const sub of f.sessions) this.deliver(sub, events, frame);
+    }
+    if (f.self.size) {
+      const bySession = new Map<string, VigilEvent[]>();
+      for (const e of events) {
+        if (e.sessionId && f.self.has(e.sessionId)) {
+          let list = bySession.get(e.sessionId);
+          if (!list) bySession.set(e.sessionId, (list = []));
+          list.push(e);
+        }
+      }
+      for (const [sid, list] of bySession) {
+        const frame = new Frame({ type: 'events', topic: 'self', events: list });
+        for (const sub of f.self.get(sid) ?? []) this.deliver(sub, list, frame);
+      }
+    }
+    // a credential that ended takes its connections with it, after its final event went out
+    for (const e of events) {
+      if (e.sessionId && FINAL_EVENTS.includes(e.name)) this.closeWhere(f, (c) => c.principal?.sessionId === e.sessionId, 'session ended');
+      if (e.name === 'display_key.revoked') this.closeWhere(f, (c) => c.principal?.displayKeyId === e.data.id, 'display key revoked');
+      if (e.name === 'user.disabled') this.closeWhere(f, (c) => c.principal?.user?.id === e.data.id, 'user disabled');
+    }
+  }
+
+  private closeWhere(f: RealmFeed, match: (c: RealtimeClient) => boolean, reason: string): void {
+    for (const c of [...f.clients]) {
+      if (match(c)) {
+        this.detach(c);
+        c.close(CLOSE.UNAUTHENTICATED, reason);
+      }
+    }
+  }
+
+  private deliver(sub: Subscription, events: VigilEvent[], frame: Frame): void {
+    if (sub.state === 'stale') return;
+    if (sub.state === 'catching-up') {
+      sub.pending.push(...events);
+      if (sub.pending.length > MAX_PENDING) this.markStale(sub);
+      return;
+    }
+    const fresh = compareStreamIds(events[0]!.id, sub.after) > 0 ? events : events.filter((e) => compareStreamIds(e.id, sub.after) > 0);
+    if (!fresh.length) return;
+    if (sub.client.congested()) return this.markStale(sub);
+    sub.client.send(fresh === events ? frame : new Frame({ type: 'events', topic: sub.topic, events: fresh }));
+    sub.after = fresh[fresh.length - 1]!.id;
+    this.metrics.eventsDelivered.inc({ topic: sub.topic });
+  }
+
+  private markStale(sub: Subscription): void {
+    sub.state = 'stale';
+    sub.pending = [];
+    this.stale.add(sub);
+  }
+
+  private checkDrained(): void {
+    for (const sub of this.stale) {
+      if (sub.client.congested()) continue;
+      this.stale.delete(sub);
+      this.metrics.resyncs.inc();
+      void this.startSnapshot(sub, true, undefined).catch((err) => this.log.error({ err }, 'resync failed'));
+    }
+  }
+
+  /**
+   * Subscribes a client (already authorised for the topic). Without `since`: a snapshot, then
+   * live events. With `since`: every event after it, then `synced`; a snapshot with
+   * `resync: true` when the cursor is no longer in the stream.
+   */
+  async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown): Promise<void> {
+    const p = client.principal!;
+    this.unsubscribe(client, topic);
+    const sub: Subscription = { client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [] };
+    let mine = this.subs.get(client);
+    if (!mine) this.subs.set(client, (mine = new Map()));
+    mine.set(topic, sub);
+    const f = await this.feed(p.realm);
+    if (topic === 'sessions') f.sessions.add(sub);
+    else {
+      let set = f.self.get(sub.sessionId!);
+      if (!set) f.self.set(sub.sessionId!, (set = new Set()));
+      set.add(sub);
+    }
+    if (since !== undefined && (await this.engine.cursorAvailable(p.realm, since))) await this.replay(sub, since, ref);
+    else await this.startSnapshot(sub, since !== undefined, ref);
+  }
+
+  private isCurrent(sub: Subscription): boolean {
+    return this.subs.get(sub.client)?.get(sub.topic) === sub;
+  }
+
+  private async startSnapshot(sub: Subscription, resync: boolean, ref: unknown): Promise<void> {
+    sub.state = 'catching-up';
+    sub.pending = [];
+    const cursor = await this.engine.cursor(sub.realm);
+    const ids = sub.topic === 'sessions' ? await this.engine.sessionIds(sub.realm) : [sub.sessionId!];
+    const hashes = await this.engine.hashes(sub.realm, ids);
+    if (!this.isCurrent(sub)) return;
+    const current = sub.client.principal?.sessionId ?? null;
+    const sessions = hashes.map((h) => formatSession(sub.realm, h, current));
+    sub.client.send(new Frame({ type: 'snapshot', topic: sub.topic, cursor, sessions, resync, ...(ref !== undefined ? { ref } : {}) }));
+    sub.after = cursor;
+    this.goLive(sub);
+  }
+
+  private async replay(sub: Subscription, since: string, ref: unknown): Promise<void> {
+    let from = since;
+    for (;;) {
+      const page = (await this.redis.xrange(this.keys.events(sub.realm), `(${from}`, '+', 'COUNT', REPLAY_PAGE)) as Array<[string, string[]]>;
+      if (!this.isCurrent(sub)) return;
+      if (!page.length) break;
+      from = page[page.length - 1]![0];
+      let events = page.map(([id, fields]) => formatEvent(sub.realm, id, fields));
+      if (sub.topic === 'self') events = events.filter((e) => e.sessionId === sub.sessionId);
+      if (events.length) sub.client.send(new Frame({ type: 'events', topic: sub.topic, events }));
+      if (page.length < REPLAY_PAGE) break;
+    }
+    sub.after = compareStreamIds(from, since) > 0 ? from : since;
+    this.goLive(sub);
+    sub.client.send(new Frame({ type: 'synced', topic: sub.topic, cursor: sub.after, ...(ref !== undefined ? { ref } : {}) }));
+  }
+
+  private goLive(sub: Subscription): void {
+    const pending = sub.pending.filter((e) => compareStreamIds(e.id, sub.after) > 0);
+    sub.pending = [];
+    sub.state = 'live';
+    if (pending.length) this.deliver(sub, pending, new Frame({ type: 'events', topic: sub.topic, events: pending }));
+  }
+
+  unsubscribe(client: RealtimeClient, topic: Topic): boolean {
+    const sub = this.subs.get(client)?.get(topic);
+    if (!sub) return false;
+    this.subs.get(client)!.delete(topic);
+    this.stale.delete(sub);
+    const f = this.feeds.get(sub.realm);
+    if (f) {
+      if (topic === 'sessions') f.sessions.delete(sub);
+      else {
+        const set = f.self.get(sub.sessionId!);
+        set?.delete(sub);
+        if (set && !set.size) f.self.delete(sub.sessionId!);
+      }
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.drainTimer);
+    for (const f of [...this.feeds.values()]) this.stopFeed(f);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The client → server half of the real-time protocol, shared by both transports: message
+ * validation, role checks per topic, and activity / extend on the caller's own session.
+ */
+import { vigilError, isVigilError, errorBody, type VigilError } from '../errors.js';
+import type { Hub } from './hub.js';
+import type { SessionEngine } from '../sessions/engine.js';
+import { hasRole, type RealtimeClient } from './client.js';
+import { CLIENT_MESSAGE_TYPES, type Topic } from '../../shared/protocol.js';
+import { STREAM_ID } from '../sessions/format.js';
+
+export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: ReturnType<typeof errorBody> };
+
+export class ProtocolHandler {
+  constructor(private readonly hub: Hub, private readonly engine: SessionEngine) {}
+
+  /**
+   * Handles one parsed message from an authenticated client. Returns the answer for the
+   * message (the transport decides how to send it); throws nothing.
+   */
+  async handle(client: RealtimeClient, msg: Record<string, unknown>): Promise<Answer> {
+    try {
+      return await this.dispatch(client, msg);
+    } catch (err) {
+      if (isVigilError(err)) return { ok: false, error: errorBody(err) };
+      throw err;
+    }
+  }
+
+  private async dispatch(client: RealtimeClient, msg: Record<string, unknown>): Promise<Answer> {
+    const p = client.principal!;
+    const type = msg.type;
+    if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+      throw vigilError('VIGIL_ERR_BAD_MESSAGE', `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`);
+    }
+    switch (type) {
+      case 'auth':
+        throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'already authenticated');
+      case 'subscribe': {
+        const topic = this.topic(msg);
+        const since = msg.since;
+        if (since !== undefined && (typeof since !== 'string' || !STREAM_ID.test(since))) {
+          throw vigilError('VIGIL_ERR_VALIDATION', 'since must be a cursor from a snapshot, synced or event id');
+        }
+        if (topic === 'sessions' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the sessions topic needs the viewer role');
+        if (topic === 'self' && !p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the self topic needs a session token');
+        await this.hub.subscribe(client, topic, since, msg.ref);
+        return { ok: true };
+      }
+      case 'unsubscribe':
+        this.hub.unsubscribe(client, this.topic(msg));
+        return { ok: true };
+      case 'activity': {
+        if (!p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'activity needs a session token');
+        if (!(await this.engine.touch(p.realm, p.sessionId, 'ws'))) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
+        return { ok: true };
+      }
+      case 'extend': {
+        if (!p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'extend needs a session token');
+        const session = await this.engine.extend(p.realm, p.sessionId);
+        return { ok: true, session: { ...session, current: true } };
+      }
+    }
+    throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'unhandled message');
+  }
+
+  private topic(msg: Record<string, unknown>): Topic {
+    if (msg.topic !== 'sessions' && msg.topic !== 'self') throw vigilError('VIGIL_ERR_VALIDATION', 'topic must be "sessions" or "self"');
+    return msg.topic;
+  }
+}
+
+/** Per-connection budget for bad messages: more than `limit` a minute closes the connection. */
+export class BadMessageBudget {
+  private stamps: number[] = [];
+  constructor(private readonly limit: number) {}
+  /** Records one bad message; true when the budget is exhausted. */
+  spend(now = Date.now()): boolean {
+    this.stamps = this.stamps.filter((t) => now - t < 60_000);
+    this.stamps.push(now);
+    return this.stamps.length > this.limit;
+  }
+}
+
+export function asVigilError(err: unknown): VigilError | null {
+  return isVigilError(err) ? err : null;
+}

@@ -1,0 +1,131 @@
+/**
+ * The Socket.IO transport at /socket.io/ (default namespace): each protocol message is an
+ * event named by its `type`; client messages take an optional ack, answered {ok: true} or
+ * the error object. A thin adapter over the same hub and protocol handler as /ws.
+ *
+ * @fastify/websocket and engine.io both listen for HTTP `upgrade`; one dispatcher sends
+ * /socket.io/ upgrades to engine.io and the rest to Fastify (otherwise Socket.IO's WebSocket
+ * transport fails with a 404).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Server, type Socket } from 'socket.io';
+import { BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
+import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
+import { BadMessageBudget } from './protocol.js';
+import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
+import { errorBody, vigilError, type VigilError } from '../errors.js';
+import { REALM_NAME } from '../realms/store.js';
+
+const HIGH_WATER_PACKETS = 1000;
+const PATH = '/socket.io/';
+const MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
+
+class SioClient implements RealtimeClient {
+  readonly id = newClientId();
+  readonly transport = 'socket.io' as const;
+  constructor(readonly socket: Socket, public principal: Principal | null) {}
+  send(frame: Frame): void {
+    const msg = frame.message;
+    this.socket.emit(msg.type, msg);
+  }
+  congested(): boolean {
+    const conn = this.socket.conn as unknown as { writeBuffer?: unknown[] };
+    return (conn.writeBuffer?.length ?? 0) > HIGH_WATER_PACKETS;
+  }
+  close(code: number, reason: string): void {
+    this.socket.emit('close', { code, reason });
+    this.socket.disconnect(true);
+  }
+}
+
+function connectError(err: VigilError): Error {
+  const e = new Error(err.message) as Error & { data: unknown };
+  e.data = errorBody(err);
+  return e;
+}
+
+export async function socketIoTransport(app: FastifyInstance): Promise<void> {
+  const { hub, protocol, auth, config, realms } = app.vigil;
+  const io = new Server({ path: PATH, serveClient: false, maxHttpBufferSize: MAX_FRAME_BYTES, pingInterval: 25_000, pingTimeout: 20_000 });
+
+  io.use((socket, next) => {
+    void (async () => {
+      const hs = socket.handshake;
+      const a = (hs.auth ?? {}) as Record<string, unknown>;
+      const realm = typeof a.realm === 'string' ? a.realm : typeof hs.query.realm === 'string' ? hs.query.realm : 'default';
+      if (!REALM_NAME.test(realm) || !(await realms.exists(realm))) return next(connectError(vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`)));
+      const explicit = typeof a.token === 'string' ? a.token : bearerToken(hs.headers);
+      const cookie = cookieToken(hs.headers);
+      if (!explicit && cookie && !originAllowed(hs.headers, config.allowedOrigins)) {
+        return next(connectError(vigilError('VIGIL_ERR_BAD_ORIGIN', hs.headers.origin)));
+      }
+      const token = explicit ?? cookie;
+      if (!token) return next(connectError(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'No credential: send auth: {token} or sign in first')));
+      const result = await auth.authenticate(realm, token);
+      if (!result) return next(connectError(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked')));
+      (socket.data as { principal: Principal }).principal = result.principal;
+      next();
+    })().catch((err) => next(err as Error));
+  });
+
+  io.on('connection', (socket) => {
+    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal);
+    const budget = new BadMessageBudget(BAD_MESSAGES_PER_MINUTE);
+    const p = client.principal!;
+    void hub.attach(client).then(() =>
+      socket.emit('hello', { type: 'hello', protocol: PROTOCOL_VERSION, serverTime: new Date().toISOString(), role: p.role, realm: p.realm, sessionId: p.sessionId }),
+    );
+    socket.on('disconnect', () => hub.detach(client));
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: unknown) => void) : null;
+      const reply = (answer: unknown) => ack?.(answer);
+      if (!(MESSAGE_TYPES as readonly string[]).includes(event)) {
+        const err = errorBody(vigilError('VIGIL_ERR_BAD_MESSAGE', `unknown message type ${JSON.stringify(event)}; expected one of ${MESSAGE_TYPES.join(', ')}`));
+        if (ack) reply(err);
+        else socket.emit('error', { type: 'error', code: err.code, message: err.message });
+        if (budget.spend()) client.close(CLOSE.POLICY, 'too many bad messages');
+        return;
+      }
+      const payload = args[0];
+      const body = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
+      void protocol
+        .handle(client, { ...body, type: event })
+        .then((answer) => {
+          if (answer.ok) return reply(answer);
+          if (answer.error.code === 'VIGIL_ERR_BAD_MESSAGE' && budget.spend()) client.close(CLOSE.POLICY, 'too many bad messages');
+          if (ack) reply(answer.error);
+          else socket.emit('error', { type: 'error', code: answer.error.code, message: answer.error.message, ref: body.ref });
+        })
+        .catch((err) => app.log.error({ err }, 'socket.io message failed'));
+    });
+  });
+
+  app.addHook('onReady', async () => {
+    io.attach(app.server, { path: PATH, destroyUpgrade: false });
+    // one upgrade dispatcher: engine.io for /socket.io/, Fastify (@fastify/websocket) for the rest
+    const listeners = app.server.listeners('upgrade') as Array<(req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+    const engineListener = listeners[listeners.length - 1]!;
+    const others = listeners.slice(0, -1);
+    app.server.removeAllListeners('upgrade');
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if ((req.url ?? '').startsWith(PATH)) engineListener.call(app.server, req, socket, head);
+      else for (const l of others) l.call(app.server, req, socket, head);
+    });
+  });
+  app.addHook('preClose', async () => {
+    for (const s of io.sockets.sockets.values()) s.disconnect(true);
+  });
+  app.addHook('onClose', async () => {
+    io.engine?.close();
+  });
+  app.decorate('io', io);
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: Server;
+  }
+}

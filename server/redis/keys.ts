@@ -1,0 +1,61 @@
+/**
+ * Every Redis key name is built here. A realm's keys share the `{realm}` hash tag, so the
+ * Lua scripts that touch several of them stay legal on Redis Cluster.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  /** The base every session script receives as ARGV[1]. */
+  realmBase(realm: string): string {
+    return `${this.prefix}:{${realm}}:`;
+  }
+  realms(): string {
+    return `${this.prefix}:realms`;
+  }
+  session(realm: string, sid: string): string {
+    return `${this.realmBase(realm)}s:${sid}`;
+  }
+  tokens(realm: string): string {
+    return `${this.realmBase(realm)}tokens`;
+  }
+  all(realm: string): string {
+    return `${this.realmBase(realm)}all`;
+  }
+  deadlines(realm: string): string {
+    return `${this.realmBase(realm)}deadlines`;
+  }
+  userSessions(realm: string, uid: string): string {
+    return `${this.realmBase(realm)}u:${uid}`;
+  }
+  events(realm: string): string {
+    return `${this.realmBase(realm)}events`;
+  }
+  policy(realm: string): string {
+    return `${this.realmBase(realm)}policy`;
+  }
+  counters(realm: string, minute: number): string {
+    return `${this.realmBase(realm)}cnt:${minute}`;
+  }
+  user(realm: string, uid: string): string {
+    return `${this.realmBase(realm)}user:${uid}`;
+  }
+  usernames(realm: string): string {
+    return `${this.realmBase(realm)}usernames`;
+  }
+  displayKeys(realm: string): string {
+    return `${this.realmBase(realm)}dkeys`;
+  }
+  displayKey(realm: string, id: string): string {
+    return `${this.realmBase(realm)}dk:${id}`;
+  }
+  displayKeyHashes(realm: string): string {
+    return `${this.realmBase(realm)}dkh`;
+  }
+  loginFailures(realm: string, who: string): string {
+    return `${this.realmBase(realm)}lf:${who}`;
+  }
+  /** BullMQ's own key prefix. */
+  bull(): string {
+    return `${this.prefix}:bull`;
+  }
+}

@@ -1,0 +1,49 @@
+--[[
+  The timer check. Takes the sessions whose next check time has come and, for each, decides
+  from its current state alone: nothing yet (activity moved the deadline: reschedule), warn,
+  or expire. Idempotent: a duplicate, early or replayed check changes nothing.
+
+  ARGV[1] key base   ARGV[2] max sessions to handle in this call
+
+  Returns { now, nextCheckAt or -1, nFired, firedKind1, lateness1, ..., newSlices... }
+  where firedKind is "w" (warning) or "e" (expiry) and lateness is ms after the deadline.
+]]
+--- @include "common"
+local limit = tonumber(ARGV[2])
+local now = nowMs()
+local prompt = promptSeconds()
+local due = redis.call('ZRANGEBYSCORE', KB .. 'deadlines', '-inf', now, 'LIMIT', 0, limit)
+local fired = {}
+for _, sid in ipairs(due) do
+  local key = sessionKey(sid)
+  local h = hgetall(key)
+  if not h then
+    redis.call('ZREM', KB .. 'deadlines', sid)
+  else
+    local ended, wa, ea, reason = expireIfDue(sid, h, now, prompt)
+    if ended then
+      fired[#fired + 1] = 'e'
+      fired[#fired + 1] = now - ea
+    elseif now >= wa and h.st == 'a' then
+      h.st = 'w'
+      h.wr = reason
+      h.wa = wa
+      h.ea = ea
+      redis.call('HSET', key, 'st', 'w', 'wr', reason, 'wa', wa, 'ea', ea)
+      schedule(sid, ea)
+      emit('session.warning', sid, now,
+        cjson.encode({ reason = reason, expiresAt = ea, idleTimeout = tonumber(h.it) }), h)
+      fired[#fired + 1] = 'w'
+      fired[#fired + 1] = now - wa
+    elseif h.st == 'a' then
+      schedule(sid, wa)
+    else
+      schedule(sid, ea)
+    end
+  end
+end
+local nextAt = redis.call('ZRANGE', KB .. 'deadlines', 0, 0, 'WITHSCORES')
+local result = { now, tonumber(nextAt[2] or '-1'), #fired / 2 }
+for _, v in ipairs(fired) do result[#result + 1] = v end
+for _, s in ipairs(newSlices) do result[#result + 1] = s end
+return result

@@ -1,0 +1,54 @@
+/**
+ * Loads the Lua commands in ./lua (BullMQ's layout: `<command>-<numberOfKeys>.lua`, shared
+ * pieces in includes/ pulled in with `--- @include "name"`) and defines them on a client.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
+
+function load(file: string): string {
+  return readFileSync(path.join(dir, file), 'utf8').replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) =>
+    readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'),
+  );
+}
+
+function camel(name: string): string {
+  return name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
+let cache: Array<{ name: string; numberOfKeys: number; lua: string }> | null = null;
+function commands() {
+  cache ??= readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .map((f) => {
+      const m = /^(.+)-(\d+)\.lua$/.exec(f);
+      if (!m) throw new Error(`Lua command file ${f} must be named <command>-<numberOfKeys>.lua`);
+      return { name: camel(m[1]!), numberOfKeys: Number(m[2]), lua: load(f) };
+    });
+  return cache;
+}
+
+type Reply = unknown;
+export interface VigilCommands {
+  createSession(...argv: Array<string | number>): Promise<Reply>;
+  resolveToken(...argv: Array<string | number>): Promise<Reply>;
+  touchSession(...argv: Array<string | number>): Promise<Reply>;
+  extendSession(...argv: Array<string | number>): Promise<Reply>;
+  endSession(...argv: Array<string | number>): Promise<Reply>;
+  setIdleTimeout(...argv: Array<string | number>): Promise<Reply>;
+  fireDue(...argv: Array<string | number>): Promise<Reply>;
+  finishSlice(...argv: Array<string | number>): Promise<Reply>;
+  emitEvent(...argv: Array<string | number>): Promise<Reply>;
+}
+
+export type ScriptedRedis = Redis & VigilCommands;
+
+export function defineCommands(client: Redis): ScriptedRedis {
+  for (const c of commands()) {
+    if (!(c.name in client)) client.defineCommand(c.name, { numberOfKeys: c.numberOfKeys, lua: c.lua });
+  }
+  return client as ScriptedRedis;
+}

@@ -1,0 +1,53 @@
+/**
+ * The process's services, built once per app and hung on the Fastify instance as `vigil`.
+ * Routes and transports read them from there instead of importing singletons, so that tests
+ * can build any number of isolated apps in one process.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Keys } from './redis/keys.js';
+import type { ScriptedRedis } from './redis/scripts.js';
+import type { SessionEngine } from './sessions/engine.js';
+import type { RealmStore } from './realms/store.js';
+import type { UserStore } from './users/store.js';
+import type { DisplayKeyStore } from './auth/display-keys.js';
+import type { LoginLimiter } from './auth/login-limiter.js';
+import type { Authenticator } from './auth/authenticate.js';
+import type { TimerWheel } from './timers/wheel.js';
+import type { Hub } from './realtime/hub.js';
+import type { ProtocolHandler } from './realtime/protocol.js';
+import type { Metrics } from './metrics.js';
+import type { Principal } from './realtime/client.js';
+import type { ResolvedSession } from './sessions/engine.js';
+
+export interface Services {
+  config: Config;
+  redis: ScriptedRedis;
+  /** maxRetriesPerRequest: null, as BullMQ requires. */
+  bullConnection: Redis;
+  keys: Keys;
+  engine: SessionEngine;
+  realms: RealmStore;
+  users: UserStore;
+  displayKeys: DisplayKeyStore;
+  limiter: LoginLimiter;
+  auth: Authenticator;
+  timers: TimerWheel;
+  hub: Hub;
+  protocol: ProtocolHandler;
+  metrics: Metrics;
+  /** The process's id among the nodes sharing this Redis. */
+  nodeId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vigil: Services;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    resolvedSession: ResolvedSession | null;
+    /** The credential came from the cookie (so its writes are origin-checked). */
+    viaCookie: boolean;
+  }
+}

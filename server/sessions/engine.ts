@@ -1,0 +1,208 @@
+/**
+ * The session engine: every change to a session goes through one Lua script that updates it
+ * and appends its event to the realm's stream atomically. Nothing about a session is held in
+ * Node; Redis is the source of truth, so any number of processes can serve the same realm.
+ */
+import type { Keys } from '../redis/keys.js';
+import type { ScriptedRedis } from '../redis/scripts.js';
+import { vigilError } from '../errors.js';
+import type { Session, SessionKind, SessionState, TerminationReason } from '../../shared/protocol.js';
+import { compareStreamIds, flatToHash, formatSession, type SessionHash } from './format.js';
+import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from './tokens.js';
+
+export interface StartSessionInput {
+  realm: string;
+  kind: SessionKind;
+  user: { id: string; username: string };
+  clientId?: string | null;
+  /** Seconds; console sessions: the token lifetime. Omitted: the realm policy's idle for the kind. */
+  idleTimeout?: number;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export interface ResolvedSession {
+  session: SessionHash;
+  user: Record<string, string>;
+}
+
+export interface ListFilter {
+  user?: string;
+  kind?: SessionKind;
+  state?: SessionState;
+  limit: number;
+  cursor?: string;
+}
+
+/** Called with time slices that just got their first deadline; the timer wheel adds a job for each. */
+export type SliceScheduler = (realm: string, slices: number[]) => Promise<void>;
+
+const CHUNK = 500;
+
+export class SessionEngine {
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly keys: Keys,
+    private scheduleSlices: SliceScheduler,
+  ) {}
+
+  setScheduler(s: SliceScheduler): void {
+    this.scheduleSlices = s;
+  }
+
+  private base(realm: string): string {
+    return this.keys.realmBase(realm);
+  }
+
+  private async slicesFrom(realm: string, reply: unknown[], from: number): Promise<void> {
+    if (reply.length > from) await this.scheduleSlices(realm, reply.slice(from).map(Number));
+  }
+
+  async start(input: StartSessionInput): Promise<{ token: string; session: Session }> {
+    const token = newToken(SESSION_TOKEN_PREFIX);
+    const sid = newId('s_');
+    const reply = (await this.redis.createSession(
+      this.base(input.realm), sid, hashToken(token), input.kind, input.user.id, input.user.username,
+      input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
+    )) as unknown[];
+    await this.slicesFrom(input.realm, reply, 1);
+    const session = await this.get(input.realm, sid, sid);
+    if (!session) throw new Error('session vanished right after creation');
+    return { token, session };
+  }
+
+  /**
+   * The session a token belongs to, or null when unknown or ended (a session past its
+   * deadline is ended right here). `touch` counts the request as activity.
+   */
+  async resolve(realm: string, token: string, touch: false | string = false): Promise<ResolvedSession | null> {
+    const reply = (await this.redis.resolveToken(this.base(realm), hashToken(token), touch ? '1' : '0', touch || '')) as unknown[];
+    if (!reply.length) return null;
+    const session = flatToHash(reply[0]);
+    if (!session) return null;
+    return { session, user: (flatToHash(reply[1]) ?? {}) as Record<string, string> };
+  }
+
+  /** Records activity. Returns false when the session is gone; ignored (true) while in warning. */
+  async touch(realm: string, sid: string, source: string): Promise<boolean> {
+    const r = Number(await this.redis.touchSession(this.base(realm), sid, source));
+    return r > 0;
+  }
+
+  async extend(realm: string, sid: string): Promise<Session> {
+    const reply = (await this.redis.extendSession(this.base(realm), sid)) as unknown[];
+    const status = Number(reply[0]);
+    if (status === -3) throw vigilError('VIGIL_ERR_NOT_EXTENDABLE');
+    if (status !== 1) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
+    await this.slicesFrom(realm, reply, 2);
+    const s = await this.get(realm, sid, sid);
+    if (!s) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
+    return s;
+  }
+
+  /** Ends a session with its final event. `onlyUserId` restricts it to that user's sessions. */
+  async end(realm: string, sid: string, name: 'session.terminated' | 'session.ended', data: Record<string, unknown>, onlyUserId = ''): Promise<boolean> {
+    return Number(await this.redis.endSession(this.base(realm), sid, name, JSON.stringify(data), onlyUserId)) === 1;
+  }
+
+  async terminate(realm: string, sid: string, reason: TerminationReason, by: string | null, onlyUserId = ''): Promise<boolean> {
+    return this.end(realm, sid, 'session.terminated', { reason, by: by ? { username: by } : null }, onlyUserId);
+  }
+
+  /** Terminates many sessions, in pipelined chunks; returns how many ended. */
+  async terminateMany(realm: string, sids: string[], reason: TerminationReason, by: string | null): Promise<number> {
+    let n = 0;
+    const data = JSON.stringify({ reason, by: by ? { username: by } : null });
+    for (let i = 0; i < sids.length; i += CHUNK) {
+      const p = this.redis.pipeline();
+      for (const sid of sids.slice(i, i + CHUNK)) (p as unknown as ScriptedRedis).endSession(this.base(realm), sid, 'session.terminated', data, '');
+      for (const [err, res] of (await p.exec()) ?? []) if (!err && Number(res) === 1) n++;
+    }
+    return n;
+  }
+
+  /** Applies a new idle timeout and/or hard limit to live sessions at once (pipelined). */
+  async reapply(realm: string, sids: string[], idleTimeout: number | null, maxSeconds: number | null): Promise<void> {
+    for (let i = 0; i < sids.length; i += CHUNK) {
+      const p = this.redis.pipeline();
+      for (const sid of sids.slice(i, i + CHUNK)) {
+        (p as unknown as ScriptedRedis).setIdleTimeout(this.base(realm), sid, idleTimeout ?? '', maxSeconds ?? '');
+      }
+      for (const [err, res] of (await p.exec()) ?? []) {
+        if (!err && Array.isArray(res)) await this.slicesFrom(realm, res, 2);
+      }
+    }
+  }
+
+  async get(realm: string, sid: string, currentSessionId: string | null = null): Promise<Session | null> {
+    const h = (await this.redis.hgetall(this.keys.session(realm, sid))) as SessionHash;
+    return h.id ? formatSession(realm, h, currentSessionId) : null;
+  }
+
+  async hashes(realm: string, sids: string[]): Promise<SessionHash[]> {
+    const out: SessionHash[] = [];
+    for (let i = 0; i < sids.length; i += CHUNK) {
+      const p = this.redis.pipeline();
+      for (const sid of sids.slice(i, i + CHUNK)) p.hgetall(this.keys.session(realm, sid));
+      for (const [err, h] of (await p.exec()) ?? []) if (!err && h && (h as SessionHash).id) out.push(h as SessionHash);
+    }
+    return out;
+  }
+
+  async sessionIds(realm: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.all(realm), 0, -1);
+  }
+
+  async userSessionIds(realm: string, userId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.userSessions(realm, userId));
+  }
+
+  /** Lists sessions ordered by start time, filtered, with an opaque resumable cursor. */
+  async list(realm: string, filter: ListFilter, currentSessionId: string | null): Promise<{ sessions: Session[]; nextCursor: string | null }> {
+    let after: { ca: number; id: string } | null = null;
+    if (filter.cursor) {
+      try {
+        const [ca, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
+        if (!id || !Number.isFinite(Number(ca))) throw new Error('bad');
+        after = { ca: Number(ca), id };
+      } catch {
+        throw vigilError('VIGIL_ERR_VALIDATION', 'cursor is not a cursor this server returned');
+      }
+    }
+    const ids = filter.user ? await this.userSessionIds(realm, filter.user) : await this.sessionIds(realm);
+    const hashes = await this.hashes(realm, ids);
+    const rows = hashes
+      .filter((h) => (!filter.kind || h.k === filter.kind) && (!filter.state || (filter.state === 'warning') === (h.st === 'w')))
+      .sort((a, b) => Number(a.ca) - Number(b.ca) || String(a.id).localeCompare(String(b.id)))
+      .filter((h) => !after || Number(h.ca) > after.ca || (Number(h.ca) === after.ca && String(h.id) > after.id));
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > filter.limit && last ? Buffer.from(`${last.ca}|${last.id}`).toString('base64url') : null;
+    return { sessions: page.map((h) => formatSession(realm, h, currentSessionId)), nextCursor };
+  }
+
+  /** The stream position now: every event after it is newer than a snapshot read after it. */
+  async cursor(realm: string): Promise<string> {
+    const last = (await this.redis.xrevrange(this.keys.events(realm), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    return last[0]?.[0] ?? '0-0';
+  }
+
+  async emit(realm: string, name: string, data: Record<string, unknown>, sessionId: string | null = null, sessionHash: SessionHash | null = null): Promise<string> {
+    return String(await this.redis.emitEvent(this.base(realm), name, sessionId ?? '', JSON.stringify(data), sessionHash ? JSON.stringify(sessionHash) : ''));
+  }
+
+  /**
+   * Whether every event after `cursor` is still in the stream: the cursor is not older than the
+   * newest entry trimmed away, and not newer than the newest entry written.
+   */
+  async cursorAvailable(realm: string, cursor: string): Promise<boolean> {
+    let info: unknown[];
+    try {
+      info = (await this.redis.xinfo('STREAM', this.keys.events(realm))) as unknown[];
+    } catch {
+      return cursor === '0-0'; // no stream yet: only "from the beginning" is meaningful
+    }
+    const field = (name: string) => String(info[info.indexOf(name) + 1] ?? '0-0');
+    return compareStreamIds(cursor, field('max-deleted-entry-id')) >= 0 && compareStreamIds(cursor, field('last-generated-id')) <= 0;
+  }
+}

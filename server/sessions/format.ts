@@ -1,0 +1,65 @@
+/** Turns the compact Redis representation of sessions and events into the contract's shapes. */
+import type { Session, SessionKind, VigilEvent } from '../../shared/protocol.js';
+
+export type SessionHash = Record<string, string | number>;
+
+export function iso(ms: string | number | undefined): string {
+  return new Date(Number(ms ?? 0)).toISOString();
+}
+
+export function flatToHash(flat: unknown): SessionHash | null {
+  if (!Array.isArray(flat) || flat.length === 0) return null;
+  const h: SessionHash = {};
+  for (let i = 0; i < flat.length; i += 2) h[String(flat[i])] = flat[i + 1] as string;
+  return h;
+}
+
+export function formatSession(realm: string, h: SessionHash, currentSessionId: string | null = null): Session {
+  const id = String(h.id);
+  return {
+    id,
+    realm,
+    kind: String(h.k) as SessionKind,
+    user: { id: String(h.u), username: String(h.n) },
+    clientId: h.c ? String(h.c) : null,
+    state: h.st === 'w' ? 'warning' : 'active',
+    createdAt: iso(h.ca),
+    lastActivityAt: iso(h.la),
+    warnAt: iso(h.wa),
+    expiresAt: iso(h.ea),
+    maxExpiresAt: iso(h.mx),
+    idleTimeout: Number(h.it),
+    origin: { ip: h.ip ? String(h.ip) : null, userAgent: h.ua ? String(h.ua) : null },
+    current: currentSessionId !== null && id === currentSessionId,
+  };
+}
+
+/** A stream entry's fields: n name, s session id, t time ms, d data JSON, h session JSON. */
+export function formatEvent(realm: string, id: string, fields: string[]): VigilEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  const data = JSON.parse(f.d || '{}') as Record<string, unknown>;
+  // deadlines travel as epoch ms inside Lua; the contract speaks ISO strings
+  if (typeof data.expiresAt === 'number') data.expiresAt = iso(data.expiresAt);
+  return {
+    id,
+    name: f.n as VigilEvent['name'],
+    at: iso(f.t),
+    realm,
+    sessionId: f.s || null,
+    session: f.h ? formatSession(realm, JSON.parse(f.h) as SessionHash) : null,
+    data,
+  };
+}
+
+/** Stream ids "ms-seq" compare numerically, part by part. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  const d = Number(am) - Number(bm);
+  if (d !== 0) return d < 0 ? -1 : 1;
+  const e = Number(as ?? 0) - Number(bs ?? 0);
+  return e < 0 ? -1 : e > 0 ? 1 : 0;
+}
+
+export const STREAM_ID = /^\d{1,16}-\d{1,10}$/;

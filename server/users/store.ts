@@ -1,0 +1,134 @@
+/** Realm users: a hash per user id, and a username → id index. */
+import type { Keys } from '../redis/keys.js';
+import type { ScriptedRedis } from '../redis/scripts.js';
+import type { Role, UserRecord } from '../../shared/protocol.js';
+import { ROLES } from '../../shared/protocol.js';
+import { tokenLifetimeProblem } from '../../shared/policy.js';
+import { vigilError } from '../errors.js';
+import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { newId } from '../sessions/tokens.js';
+import { iso } from '../sessions/format.js';
+
+export const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export interface StoredUser extends UserRecord {
+  passwordHash: string;
+}
+
+export interface UserInput {
+  username?: unknown;
+  password?: unknown;
+  roles?: unknown;
+  tokenLifetime?: unknown;
+  enabled?: unknown;
+}
+
+function parse(h: Record<string, string>): StoredUser | null {
+  if (!h.id) return null;
+  return {
+    id: h.id,
+    username: h.username!,
+    roles: (h.roles ? h.roles.split(',') : []) as Role[],
+    tokenLifetime: Number(h.tokenLifetime),
+    enabled: h.enabled !== 'false',
+    createdAt: iso(h.createdAt),
+    passwordHash: h.passwordHash ?? '',
+  };
+}
+
+export function publicUser(u: StoredUser): UserRecord {
+  const { passwordHash: _omit, ...rest } = u;
+  return rest;
+}
+
+function checkRoles(roles: unknown): Role[] {
+  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !ROLES.includes(r as Role))) {
+    throw vigilError('VIGIL_ERR_VALIDATION', `roles must be a non-empty array of ${ROLES.join(', ')}`);
+  }
+  return [...new Set(roles as Role[])];
+}
+
+function checkPassword(p: unknown): string {
+  if (typeof p !== 'string' || p.length < PASSWORD_MIN || p.length > PASSWORD_MAX) {
+    throw vigilError('VIGIL_ERR_VALIDATION', `password must be a string of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+  }
+  return p;
+}
+
+function checkTokenLifetime(v: unknown): number {
+  const problem = tokenLifetimeProblem(v);
+  if (problem) throw vigilError('VIGIL_ERR_VALIDATION', problem);
+  return v as number;
+}
+
+export class UserStore {
+  constructor(private readonly redis: ScriptedRedis, private readonly keys: Keys) {}
+
+  async byUsername(realm: string, username: string): Promise<StoredUser | null> {
+    const id = await this.redis.hget(this.keys.usernames(realm), username);
+    return id ? this.byId(realm, id) : null;
+  }
+
+  async byId(realm: string, id: string): Promise<StoredUser | null> {
+    return parse(await this.redis.hgetall(this.keys.user(realm, id)));
+  }
+
+  async list(realm: string): Promise<StoredUser[]> {
+    const ids = await this.redis.hvals(this.keys.usernames(realm));
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hgetall(this.keys.user(realm, id));
+    const out: StoredUser[] = [];
+    for (const [, h] of (await p.exec()) ?? []) {
+      const u = parse(h as Record<string, string>);
+      if (u) out.push(u);
+    }
+    return out.sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  async create(realm: string, input: UserInput, defaultTokenLifetime: number): Promise<StoredUser> {
+    if (typeof input.username !== 'string' || !USERNAME.test(input.username)) {
+      throw vigilError('VIGIL_ERR_VALIDATION', 'username must be 1 to 64 letters, digits, or . _ @ -');
+    }
+    const password = checkPassword(input.password);
+    const roles = input.roles === undefined ? (['user'] as Role[]) : checkRoles(input.roles);
+    const tokenLifetime = input.tokenLifetime === undefined ? defaultTokenLifetime : checkTokenLifetime(input.tokenLifetime);
+    if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'enabled must be true or false');
+    const id = newId('u_', 9);
+    const claimed = await this.redis.hsetnx(this.keys.usernames(realm), input.username, id);
+    if (!claimed) throw vigilError('VIGIL_ERR_CONFLICT', `user ${input.username} already exists`);
+    const passwordHash = await hashPassword(password);
+    await this.redis.hset(this.keys.user(realm, id), {
+      id, username: input.username, roles: roles.join(','), tokenLifetime: String(tokenLifetime),
+      enabled: String(input.enabled ?? true), createdAt: String(Date.now()), passwordHash,
+    });
+    return (await this.byId(realm, id))!;
+  }
+
+  /** Applies a partial update; returns the user before and after. */
+  async patch(realm: string, username: string, input: UserInput): Promise<{ before: StoredUser; after: StoredUser }> {
+    const before = await this.byUsername(realm, username);
+    if (!before) throw vigilError('VIGIL_ERR_NOT_FOUND', `no user ${username} in realm ${realm}`);
+    const set: Record<string, string> = {};
+    if (input.username !== undefined && input.username !== username) throw vigilError('VIGIL_ERR_VALIDATION', 'username cannot be changed');
+    if (input.password !== undefined) set.passwordHash = await hashPassword(checkPassword(input.password));
+    if (input.roles !== undefined) set.roles = checkRoles(input.roles).join(',');
+    if (input.tokenLifetime !== undefined) set.tokenLifetime = String(checkTokenLifetime(input.tokenLifetime));
+    if (input.enabled !== undefined) {
+      if (typeof input.enabled !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'enabled must be true or false');
+      set.enabled = String(input.enabled);
+    }
+    if (Object.keys(set).length) await this.redis.hset(this.keys.user(realm, before.id), set);
+    return { before, after: (await this.byId(realm, before.id))! };
+  }
+
+  async setTokenLifetime(realm: string, userId: string, tokenLifetime: number): Promise<void> {
+    await this.redis.hset(this.keys.user(realm, userId), 'tokenLifetime', String(checkTokenLifetime(tokenLifetime)));
+  }
+
+  async remove(realm: string, username: string): Promise<StoredUser> {
+    const user = await this.byUsername(realm, username);
+    if (!user) throw vigilError('VIGIL_ERR_NOT_FOUND', `no user ${username} in realm ${realm}`);
+    await this.redis.multi().hdel(this.keys.usernames(realm), username).del(this.keys.user(realm, user.id)).exec();
+    return user;
+  }
+}

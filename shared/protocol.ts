@@ -1,0 +1,131 @@
+/**
+ * The public real-time protocol and REST object shapes (CONTRACT.md), shared by the server,
+ * the dashboard and tests. Changing a name here changes the public contract.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type Role = 'admin' | 'viewer' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'viewer', 'user'];
+
+export type SessionKind = 'console' | 'sso' | 'offline';
+export const SESSION_KINDS: readonly SessionKind[] = ['console', 'sso', 'offline'];
+export type SessionState = 'active' | 'warning';
+
+export interface SessionUser {
+  id: string;
+  username: string;
+}
+
+export interface Session {
+  id: string;
+  realm: string;
+  kind: SessionKind;
+  user: SessionUser;
+  clientId: string | null;
+  state: SessionState;
+  createdAt: string;
+  lastActivityAt: string;
+  warnAt: string;
+  expiresAt: string;
+  maxExpiresAt: string;
+  /** The idle limit in seconds: the token lifetime for console sessions. */
+  idleTimeout: number;
+  origin: { ip: string | null; userAgent: string | null };
+  /** True when this is the caller's own session. Always false inside broadcast events. */
+  current: boolean;
+}
+
+export const EVENT_NAMES = [
+  'session.started',
+  'session.activity',
+  'session.warning',
+  'session.extended',
+  'session.updated',
+  'session.expired',
+  'session.terminated',
+  'session.ended',
+  'policy.updated',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}`;
+
+/** Events after which the session no longer exists. */
+export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];
+
+export type WarningReason = 'idle' | 'max';
+export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy';
+
+export interface VigilEvent<D = Record<string, unknown>> {
+  /** The stream cursor; resume from it with `subscribe {since}`. */
+  id: string;
+  name: EventName;
+  at: string;
+  realm: string;
+  sessionId: string | null;
+  session: Session | null;
+  data: D;
+}
+
+export type Topic = 'sessions' | 'self';
+
+export type ServerMessage =
+  | { type: 'hello'; protocol: number; serverTime: string; role: Role; realm: string; sessionId: string | null }
+  | { type: 'snapshot'; topic: Topic; cursor: string; sessions: Session[]; resync: boolean; ref?: unknown }
+  | { type: 'events'; topic: Topic; events: VigilEvent[] }
+  | { type: 'synced'; topic: Topic; cursor: string; ref?: unknown }
+  | { type: 'error'; code: string; message: string; ref?: unknown }
+  | { type: 'ack'; ok: true; ref?: unknown; session?: Session };
+
+export type ClientMessage =
+  | { type: 'auth'; token: string; ref?: unknown }
+  | { type: 'subscribe'; topic: Topic; since?: string; ref?: unknown }
+  | { type: 'unsubscribe'; topic: Topic; ref?: unknown }
+  | { type: 'activity'; ref?: unknown }
+  | { type: 'extend'; ref?: unknown };
+
+export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'activity', 'extend'] as const;
+
+/** WebSocket close codes used by Vigil. */
+export const CLOSE = {
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  UNAUTHENTICATED: 4401,
+  FORBIDDEN: 4403,
+} as const;
+
+export const MAX_FRAME_BYTES = 64 * 1024;
+export const AUTH_TIMEOUT_MS = 10_000;
+export const BAD_MESSAGES_PER_MINUTE = 20;
+
+export interface Stats {
+  active: number;
+  warning: number;
+  byKind: Record<SessionKind, number>;
+  lastHour: { started: number; logins: number; expired: number; terminated: number; ended: number };
+  connectedClients: number;
+  serverTime: string;
+}
+
+export interface MeResponse {
+  user: { id: string; username: string; roles: Role[]; tokenLifetime: number };
+  session: Session | null;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  roles: Role[];
+  tokenLifetime: number;
+  enabled: boolean;
+  createdAt: string;
+}
+
+export interface DisplayKey {
+  id: string;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  /** Only in the creation response. */
+  key?: string;
+}

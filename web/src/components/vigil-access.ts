@@ -1,0 +1,430 @@
+/**
+ * The Access view (TrueNAS's Access card, made live): every active session with its user,
+ * kind, client, start, last activity, a live countdown to expiry, a state badge and origin.
+ * Sessions appear, turn to warning and leave as events arrive; the list is virtualised so
+ * 10,000 rows stay smooth. Admins (and users, for their own sessions) can terminate one
+ * session or all others, each after a confirmation checkbox; the caller's current session
+ * cannot be terminated here.
+ *
+ * Admins and viewers get the realm's `sessions` stream; a `user` sees only their own
+ * sessions, which the API lists (refreshed every 15 s) since the stream needs the viewer role.
+ *
+ * @fires vigil-navigate - Configure was chosen; detail `{path: '/settings'}`
+ * @csspart table - the table container
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import '@lit-labs/virtualizer';
+import { humanizeSeconds } from '../../../shared/duration.js';
+import type { MeResponse, Session, SessionKind, SessionState } from '../../../shared/protocol.js';
+import { SESSION_KINDS } from '../../../shared/protocol.js';
+import { ConnectionController } from '../controllers/connection-controller.js';
+import { ApiError, VigilApi, listOf } from '../lib/api.js';
+import { SessionStore, describeUserAgent, viewSessions, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
+import { baseStyles } from '../styles/shared-styles.js';
+import './vigil-confirm-dialog.js';
+import './vigil-connection-badge.js';
+import './vigil-countdown.js';
+
+const COLUMNS: Array<{ key: SortKey | null; label: string }> = [
+  { key: 'user', label: 'User' },
+  { key: 'kind', label: 'Kind' },
+  { key: 'client', label: 'Client' },
+  { key: 'createdAt', label: 'Started' },
+  { key: 'lastActivityAt', label: 'Last activity' },
+  { key: 'expiresAt', label: 'Expires in' },
+  { key: 'state', label: 'State' },
+  { key: null, label: 'Origin' },
+];
+
+const CURRENT_EXPLANATION = 'This session is current and cannot be terminated';
+
+function formatTime(iso: string): string {
+  const d = new Date(iso);
+  const today = new Date();
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  if (d.toDateString() === today.toDateString()) return time;
+  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+export class VigilAccess extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host { display: flex; flex-direction: column; height: 100%; min-height: 0; gap: var(--vigil-space-4); }
+      .head { display: flex; align-items: center; gap: var(--vigil-space-4); flex-wrap: wrap; }
+      .head h1 { font-size: var(--vigil-text-xl); }
+      .head .spacer { flex: 1; }
+      .lifetime { display: flex; align-items: center; gap: 10px; padding: 6px 6px 6px 14px; border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius); background: var(--vigil-surface); font-size: var(--vigil-text-sm); }
+      .lifetime strong { font-weight: 650; }
+      .card { display: flex; flex-direction: column; flex: 1; min-height: 360px; overflow: hidden; }
+      .toolbar { display: flex; gap: var(--vigil-space-3); align-items: end; padding: var(--vigil-space-4) var(--vigil-space-5); border-bottom: 1px solid var(--vigil-border); flex-wrap: wrap; }
+      .toolbar label.field { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.04em; color: var(--vigil-text-muted); }
+      .toolbar .user-filter { width: 240px; }
+      .toolbar select { width: 150px; }
+      .toolbar .count { margin-left: auto; font-size: var(--vigil-text-sm); color: var(--vigil-text-muted); align-self: center; }
+      .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 12px; padding: 0 var(--vigil-space-5); }
+      :host { --access-columns: minmax(150px, 1.3fr) 86px minmax(90px, 0.9fr) 150px 130px 96px 112px minmax(200px, 1.7fr) 72px; }
+      :host([readonly]) { --access-columns: minmax(150px, 1.3fr) 86px minmax(90px, 0.9fr) 150px 130px 96px 112px minmax(200px, 1.7fr); }
+      .thead { min-height: 42px; background: var(--vigil-surface-2); border-bottom: 1px solid var(--vigil-border); }
+      .thead > * { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.05em; color: var(--vigil-text-muted); font-weight: 650; }
+      .thead button { all: unset; cursor: pointer; display: inline-flex; gap: 4px; align-items: center; border-radius: 4px; padding: 2px 0; }
+      .thead button:focus-visible { box-shadow: var(--vigil-focus); }
+      .thead .arrow { opacity: 0.35; font-size: 10px; }
+      .thead [aria-sort='ascending'] .arrow, .thead [aria-sort='descending'] .arrow { opacity: 1; color: var(--vigil-accent); }
+      lit-virtualizer { flex: 1; min-height: 0; width: 100%; }
+      .plain { flex: 1; overflow: auto; }
+      .row { height: var(--vigil-row-height); border-bottom: 1px solid var(--vigil-border); font-size: var(--vigil-text-sm); width: 100%; background: var(--vigil-surface); }
+      .row:hover { background: var(--vigil-surface-hover); }
+      .row.warning { background: #fffaf0; box-shadow: inset 3px 0 0 var(--vigil-warning); }
+      .row.current { box-shadow: inset 3px 0 0 var(--vigil-accent); }
+      .row.warning.current { box-shadow: inset 3px 0 0 var(--vigil-warning); }
+      .cell { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+      .user { font-weight: 600; display: flex; gap: 8px; align-items: center; }
+      .user .name { overflow: hidden; text-overflow: ellipsis; }
+      .tag { font-size: 10px; font-weight: 700; text-transform: uppercase; letter-spacing: 0.05em; padding: 2px 7px; border-radius: 4px; background: var(--vigil-accent-soft); color: var(--vigil-accent); flex: none; }
+      .kind { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); color: var(--vigil-text-muted); }
+      .origin { display: grid; line-height: 1.25; }
+      .origin .ip { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); }
+      .origin .ua { color: var(--vigil-text-muted); font-size: var(--vigil-text-xs); overflow: hidden; text-overflow: ellipsis; }
+      .action { text-align: right; position: relative; }
+      .logout { width: 34px; min-height: 32px; padding: 0; color: var(--vigil-danger); }
+      .logout[aria-disabled='true'] { color: var(--vigil-text-faint); cursor: not-allowed; background: var(--vigil-surface-2); }
+      .logout svg { width: 16px; height: 16px; }
+      .tip { position: absolute; right: 44px; top: 50%; transform: translateY(-50%); background: var(--vigil-text); color: #fff; font-size: var(--vigil-text-xs); padding: 6px 10px; border-radius: 6px; white-space: nowrap; pointer-events: none; opacity: 0; transition: opacity 120ms; z-index: 2; }
+      .action:hover .tip, .action:focus-within .tip { opacity: 1; }
+      .state-empty { flex: 1; display: grid; place-items: center; }
+      .toast { position: fixed; left: 50%; bottom: 24px; transform: translateX(-50%); background: var(--vigil-text); color: #fff; padding: 10px 18px; border-radius: var(--vigil-radius); box-shadow: var(--vigil-shadow-lg); font-size: var(--vigil-text-sm); z-index: 10; }
+      dl.detail { display: grid; grid-template-columns: auto 1fr; gap: 6px 16px; margin: 0; font-size: var(--vigil-text-sm); }
+      dl.detail dt { color: var(--vigil-text-muted); }
+      dl.detail dd { margin: 0; font-weight: 600; }
+    `,
+  ];
+
+  readonly #conn = new ConnectionController(this);
+
+  /** The store the view renders; the live stream (or the benchmark) feeds it. */
+  readonly store = new SessionStore();
+
+  /** The caller (`GET /me`). */
+  declare me: MeResponse | null;
+  /** The realm. */
+  declare realm: string;
+  /** Whether to connect to the server; false lets a harness drive `store` directly. */
+  declare live: boolean;
+  /** Renders every row without virtualisation (the benchmark's baseline only). */
+  declare plain: boolean;
+  /** Reflects whether the caller can terminate sessions. */
+  declare readonly: boolean;
+
+  static override properties = {
+    me: { attribute: false },
+    realm: { type: String },
+    live: { type: Boolean },
+    plain: { type: Boolean },
+    readonly: { type: Boolean, reflect: true },
+    _filter: { state: true },
+    _sort: { state: true },
+    _loading: { state: true },
+    _error: { state: true },
+    _target: { state: true },
+    _confirmOthers: { state: true },
+    _busy: { state: true },
+    _dialogError: { state: true },
+    _toast: { state: true },
+  };
+
+  declare _filter: SessionFilter;
+  declare _sort: SessionSort;
+  declare _loading: boolean;
+  declare _error: string;
+  declare _target: Session | null;
+  declare _confirmOthers: boolean;
+  declare _busy: boolean;
+  declare _dialogError: string;
+  declare _toast: string;
+  #rows: Session[] = [];
+  #rowsKey = '';
+  #poll: ReturnType<typeof setInterval> | null = null;
+  #toastTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    super();
+    this.me = null;
+    this.realm = 'default';
+    this.live = true;
+    this.plain = false;
+    this.readonly = false;
+    this._filter = { user: '', kind: '', state: '' };
+    this._sort = { key: 'createdAt', dir: 'desc' };
+    this._loading = true;
+    this._error = '';
+    this._target = null;
+    this._confirmOthers = false;
+    this._busy = false;
+    this._dialogError = '';
+    this._toast = '';
+    this.store.onChange(() => {
+      this._loading = false;
+      this.requestUpdate();
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#stopPolling();
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('me') || changed.has('realm') || changed.has('live')) this.#connect();
+    const roles = this.me?.user.roles ?? [];
+    this.readonly = !(roles.includes('admin') || roles.includes('user'));
+    const key = `${this.store.version}|${JSON.stringify(this._filter)}|${this._sort.key}|${this._sort.dir}`;
+    if (key !== this.#rowsKey) {
+      this.#rowsKey = key;
+      this.#rows = viewSessions(this.store.sessions.values(), this._filter, this._sort);
+    }
+  }
+
+  get #api(): VigilApi {
+    return new VigilApi({ realm: this.realm });
+  }
+
+  get #isViewer(): boolean {
+    const roles = this.me?.user.roles ?? [];
+    return roles.includes('admin') || roles.includes('viewer');
+  }
+
+  get #currentId(): string | null {
+    return this.#conn.connection?.sessionId ?? this.me?.session?.id ?? null;
+  }
+
+  #connect(): void {
+    this.#stopPolling();
+    if (!this.live || !this.me) {
+      this.#conn.close();
+      return;
+    }
+    if (this.#isViewer) {
+      this.#conn.open(
+        { realm: this.realm },
+        {
+          sessions: {
+            snapshot: (sessions) => this.store.reset(sessions),
+            events: (events) => this.store.apply(events),
+          },
+        },
+      );
+    } else {
+      // The `sessions` stream needs the viewer role: list own sessions over REST instead.
+      this.#conn.close();
+      void this.#loadOwn();
+      this.#poll = setInterval(() => void this.#loadOwn(), 15_000);
+    }
+  }
+
+  async #loadOwn(): Promise<void> {
+    try {
+      const body = await this.#api.get<unknown>('/sessions?limit=1000');
+      this.store.reset(listOf<Session>(body, 'sessions'));
+      this._error = '';
+    } catch (e) {
+      this._error = e instanceof Error ? e.message : 'The sessions could not be loaded.';
+      this._loading = false;
+    }
+  }
+
+  #stopPolling(): void {
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
+  }
+
+  #setSort(key: SortKey): void {
+    this._sort = this._sort.key === key ? { key, dir: this._sort.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: key === 'createdAt' || key === 'lastActivityAt' ? 'desc' : 'asc' };
+  }
+
+  #setFilter(patch: Partial<SessionFilter>): void {
+    this._filter = { ...this._filter, ...patch };
+  }
+
+  #askTerminate(s: Session): void {
+    if (s.id === this.#currentId) return;
+    this._dialogError = '';
+    this._target = s;
+  }
+
+  async #terminate(): Promise<void> {
+    const s = this._target;
+    if (!s) return;
+    this._busy = true;
+    try {
+      await this.#api.delete(`/sessions/${encodeURIComponent(s.id)}`);
+      this._target = null;
+      this.#showToast(`Terminated the ${s.kind} session of ${s.user.username}.`);
+      if (!this.#isViewer) void this.#loadOwn();
+    } catch (e) {
+      this._dialogError = e instanceof ApiError && e.code === 'VIGIL_ERR_NOT_FOUND' ? 'This session has already ended.' : e instanceof Error ? e.message : 'Failed.';
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  async #terminateOthers(): Promise<void> {
+    this._busy = true;
+    try {
+      const r = await this.#api.post<{ terminated: number }>('/sessions/terminate-others');
+      this._confirmOthers = false;
+      const n = r?.terminated ?? 0;
+      this.#showToast(n === 0 ? 'There were no other sessions to terminate.' : `Terminated ${n} other session${n === 1 ? '' : 's'}.`);
+      if (!this.#isViewer) void this.#loadOwn();
+    } catch (e) {
+      this._dialogError = e instanceof Error ? e.message : 'Failed.';
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  #showToast(text: string): void {
+    this._toast = text;
+    if (this.#toastTimer) clearTimeout(this.#toastTimer);
+    this.#toastTimer = setTimeout(() => (this._toast = ''), 4000);
+  }
+
+  #configure(): void {
+    this.dispatchEvent(new CustomEvent('vigil-navigate', { detail: { path: '/settings' }, bubbles: true, composed: true }));
+  }
+
+  #renderRow = (s: Session) => {
+    const current = s.id === this.#currentId;
+    const skew = this.#conn.connection?.skewMs ?? 0;
+    return html`
+      <div class="row grid ${s.state} ${current ? 'current' : ''}" role="row" data-session-id=${s.id} data-user=${s.user.username}>
+        <div class="cell user" role="cell"><span class="name">${s.user.username}</span>${current ? html`<span class="tag">Current</span>` : nothing}</div>
+        <div class="cell kind" role="cell">${s.kind}</div>
+        <div class="cell" role="cell">${s.clientId ?? html`<span class="muted">—</span>`}</div>
+        <div class="cell" role="cell" title=${s.createdAt}>${formatTime(s.createdAt)}</div>
+        <div class="cell" role="cell" title=${s.lastActivityAt}>${formatTime(s.lastActivityAt)}</div>
+        <div class="cell" role="cell" title=${`Expires at ${s.expiresAt}`}><vigil-countdown .deadline=${Date.parse(s.expiresAt)} .skew=${skew}></vigil-countdown></div>
+        <div class="cell" role="cell"><span class="badge ${s.state}">${s.state}</span></div>
+        <div class="cell origin" role="cell"><span class="ip">${s.origin?.ip ?? '—'}</span><span class="ua" title=${s.origin?.userAgent ?? ''}>${describeUserAgent(s.origin?.userAgent)}</span></div>
+        ${this.readonly
+          ? nothing
+          : html`<div class="cell action" role="cell">
+              ${current
+                ? html`<button class="logout" aria-disabled="true" data-action="terminate" aria-label="Terminate session: ${CURRENT_EXPLANATION}">${LOGOUT_ICON}</button>
+                    <span class="tip" aria-hidden="true">${CURRENT_EXPLANATION}</span>`
+                : html`<button class="logout" data-action="terminate" aria-label="Terminate the session of ${s.user.username}" title="Terminate session" @click=${() => this.#askTerminate(s)}>${LOGOUT_ICON}</button>`}
+            </div>`}
+      </div>
+    `;
+  };
+
+  #renderBody() {
+    if (this._loading && this.store.size === 0) {
+      return html`<div class="state-empty"><div class="empty"><div class="spinner" aria-hidden="true"></div><span>Loading sessions…</span></div></div>`;
+    }
+    if (this._error && this.store.size === 0) {
+      return html`<div class="state-empty"><div class="empty"><strong>The sessions could not be loaded</strong><span>${this._error}</span></div></div>`;
+    }
+    if (this.#rows.length === 0) {
+      const filtered = this._filter.user || this._filter.kind || this._filter.state;
+      return html`<div class="state-empty"><div class="empty">
+        <strong>${filtered ? 'No sessions match these filters' : 'No active sessions'}</strong>
+        <span>${filtered ? 'Clear the filters to see every session.' : 'New sessions appear here the moment they start.'}</span>
+      </div></div>`;
+    }
+    if (this.plain) {
+      return html`<div class="plain" role="rowgroup">${this.#rows.map((s) => this.#renderRow(s))}</div>`;
+    }
+    return html`<lit-virtualizer role="rowgroup" scroller .items=${this.#rows} .keyFunction=${(s: Session) => s.id} .renderItem=${this.#renderRow}></lit-virtualizer>`;
+  }
+
+  override render() {
+    const roles = this.me?.user.roles ?? [];
+    const currentSession = (this.#currentId && this.store.sessions.get(this.#currentId)) || this.me?.session;
+    const lifetime = currentSession?.kind === 'console' ? currentSession.idleTimeout : (this.me?.user.tokenLifetime ?? 0);
+    const total = this.store.size;
+    const sortState = (key: SortKey | null) => (key && this._sort.key === key ? (this._sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
+    return html`
+      <div class="head">
+        <h1>Access</h1>
+        ${this.#isViewer ? html`<vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>` : nothing}
+        <span class="spacer"></span>
+        <div class="lifetime" aria-label="Token lifetime of the current session">
+          <span class="muted">Token Lifetime</span>
+          <strong data-testid="token-lifetime" title="${lifetime} seconds">${humanizeSeconds(lifetime)}</strong>
+          <button class="small" @click=${this.#configure}>Configure</button>
+        </div>
+        ${this.readonly
+          ? nothing
+          : html`<button class="danger" @click=${() => { this._dialogError = ''; this._confirmOthers = true; }}>Terminate Other Sessions</button>`}
+      </div>
+
+      <section class="card" part="table" role="table" aria-label="Active sessions" aria-rowcount=${this.#rows.length + 1}>
+        <div class="toolbar" role="search">
+          <label class="field">User
+            <input class="user-filter" type="search" placeholder="Filter by username" .value=${this._filter.user ?? ''}
+              @input=${(e: Event) => this.#setFilter({ user: (e.target as HTMLInputElement).value })} />
+          </label>
+          <label class="field">Kind
+            <select @change=${(e: Event) => this.#setFilter({ kind: (e.target as HTMLSelectElement).value as SessionKind | '' })}>
+              <option value="">All kinds</option>
+              ${SESSION_KINDS.map((k) => html`<option value=${k} ?selected=${this._filter.kind === k}>${k}</option>`)}
+            </select>
+          </label>
+          <label class="field">State
+            <select @change=${(e: Event) => this.#setFilter({ state: (e.target as HTMLSelectElement).value as SessionState | '' })}>
+              <option value="">All states</option>
+              <option value="active" ?selected=${this._filter.state === 'active'}>Active</option>
+              <option value="warning" ?selected=${this._filter.state === 'warning'}>Warning</option>
+            </select>
+          </label>
+          <span class="count" role="status" data-testid="session-count">
+            ${this.#rows.length === total ? `${total.toLocaleString()} session${total === 1 ? '' : 's'}` : `${this.#rows.length.toLocaleString()} of ${total.toLocaleString()} sessions`}
+            ${roles.includes('admin') || roles.includes('viewer') ? '' : ' (yours)'}
+          </span>
+        </div>
+        <div class="thead grid" role="row">
+          ${COLUMNS.map((c) => html`<div role="columnheader" aria-sort=${sortState(c.key)}>
+            ${c.key
+              ? html`<button @click=${() => this.#setSort(c.key!)}>${c.label}<span class="arrow" aria-hidden="true">${this._sort.key === c.key && this._sort.dir === 'asc' ? '▲' : '▼'}</span></button>`
+              : c.label}
+          </div>`)}
+          ${this.readonly ? nothing : html`<div role="columnheader" style="text-align:right">Logout</div>`}
+        </div>
+        ${this.#renderBody()}
+      </section>
+
+      <vigil-confirm-dialog .open=${!!this._target} heading="Terminate session" confirm-label="Terminate" checkbox-label="Confirm"
+        .busy=${this._busy} .error=${this._dialogError} @vigil-close=${() => (this._target = null)} @vigil-confirm=${() => void this.#terminate()}>
+        ${this._target
+          ? html`<p>The session will end at once and its browser returns to the sign-in page.</p>
+              <dl class="detail">
+                <dt>User</dt><dd>${this._target.user.username}</dd>
+                <dt>Kind</dt><dd>${this._target.kind}${this._target.clientId ? ` · ${this._target.clientId}` : ''}</dd>
+                <dt>Started</dt><dd>${formatTime(this._target.createdAt)}</dd>
+                <dt>Origin</dt><dd>${this._target.origin?.ip ?? '—'} · ${describeUserAgent(this._target.origin?.userAgent)}</dd>
+              </dl>`
+          : nothing}
+      </vigil-confirm-dialog>
+
+      <vigil-confirm-dialog .open=${this._confirmOthers} heading="Terminate Other Sessions" confirm-label="Terminate Other Sessions" checkbox-label="Confirm"
+        .busy=${this._busy} .error=${this._dialogError} @vigil-close=${() => (this._confirmOthers = false)} @vigil-confirm=${() => void this.#terminateOthers()}>
+        <p>${roles.includes('admin')
+          ? 'Every session in this realm except this one will be terminated. Their users return to the sign-in page.'
+          : 'All your other sessions will be terminated. This session stays signed in.'}</p>
+      </vigil-confirm-dialog>
+
+      ${this._toast ? html`<div class="toast" role="status">${this._toast}</div>` : nothing}
+    `;
+  }
+}
+
+const LOGOUT_ICON = html`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"/><polyline points="16 17 21 12 16 7"/><line x1="21" y1="12" x2="9" y2="12"/></svg>`;
+
+customElements.define('vigil-access', VigilAccess);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-access': VigilAccess;
+  }
+}

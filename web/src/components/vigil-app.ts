@@ -1,0 +1,232 @@
+/**
+ * The dashboard shell: decides between sign-in and the app, routes between the pages the
+ * caller's role allows (history API, no reloads), shows the connection state in the top
+ * bar, and includes the session guard so the Logout prompt works on every page.
+ *
+ * Routes: `/` and `/access` Access · `/settings` Token Settings · `/realm` Realm settings
+ * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin).
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { MeResponse, Role } from '../../../shared/protocol.js';
+import { ConnectionController } from '../controllers/connection-controller.js';
+import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
+import { endMessage } from '../lib/session-end.js';
+import { ensureTokens } from '../styles/tokens.js';
+import { baseStyles } from '../styles/shared-styles.js';
+import './vigil-sign-in.js';
+import './vigil-access.js';
+import './vigil-token-settings.js';
+import './vigil-realm-settings.js';
+import './vigil-users.js';
+import './vigil-display-keys.js';
+import './vigil-session-guard.js';
+import './vigil-connection-badge.js';
+
+interface Route {
+  path: string;
+  label: string;
+  roles: Role[];
+  icon: string;
+}
+
+const ROUTES: Route[] = [
+  { path: '/access', label: 'Access', roles: ['admin', 'viewer', 'user'], icon: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9a7 7 0 0 1 14 0' },
+  { path: '/settings', label: 'Token Settings', roles: ['admin', 'viewer', 'user'], icon: 'M12 8v4l3 2M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z' },
+  { path: '/realm', label: 'Realm settings', roles: ['admin'], icon: 'M4 6h16M4 12h10M4 18h7M18 15v6M15 18h6' },
+  { path: '/users', label: 'Users', roles: ['admin'], icon: 'M16 11a3 3 0 1 0 0-6M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M17 14a5 5 0 0 1 5 5' },
+  { path: '/display-keys', label: 'Display keys', roles: ['admin'], icon: 'M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l2.1-2.1A4 4 0 0 1 15 7z' },
+];
+
+export class VigilApp extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host { display: block; min-height: 100vh; }
+      .shell { display: grid; grid-template-columns: 232px 1fr; grid-template-rows: 56px 1fr; height: 100vh; }
+      .topbar { grid-column: 1 / -1; display: flex; align-items: center; gap: 16px; padding: 0 20px; background: var(--vigil-nav-bg); color: var(--vigil-nav-active); }
+      .brand { display: flex; align-items: center; gap: 10px; font-weight: 750; font-size: var(--vigil-text-lg); letter-spacing: -0.01em; width: 200px; }
+      .logo { width: 30px; height: 30px; border-radius: 8px; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; font-size: 15px; font-weight: 800; }
+      .realm { font-size: var(--vigil-text-xs); color: var(--vigil-nav-text); padding: 3px 10px; border-radius: 999px; border: 1px solid #334155; }
+      .spacer { flex: 1; }
+      .user { display: flex; align-items: center; gap: 10px; font-size: var(--vigil-text-sm); color: var(--vigil-nav-text); }
+      .user strong { color: var(--vigil-nav-active); }
+      .role { font-size: 10px; text-transform: uppercase; letter-spacing: 0.06em; padding: 2px 8px; border-radius: 4px; background: #1e293b; color: #93c5fd; font-weight: 700; }
+      .topbar button { background: transparent; color: var(--vigil-nav-active); border-color: #334155; }
+      .topbar button:hover { background: #1e293b !important; }
+      nav { background: var(--vigil-surface); border-right: 1px solid var(--vigil-border); padding: 16px 12px; display: flex; flex-direction: column; gap: 2px; }
+      nav a { display: flex; align-items: center; gap: 12px; padding: 10px 12px; border-radius: var(--vigil-radius-sm); color: var(--vigil-text-muted); text-decoration: none; font-size: var(--vigil-text-md); font-weight: 550; }
+      nav a:hover { background: var(--vigil-surface-hover); color: var(--vigil-text); }
+      nav a[aria-current='page'] { background: var(--vigil-accent-soft); color: var(--vigil-accent); }
+      nav svg { width: 18px; height: 18px; flex: none; }
+      nav .foot { margin-top: auto; padding: 12px; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
+      main { padding: 24px 32px; overflow: auto; min-height: 0; display: flex; flex-direction: column; }
+      main > * { flex: 1 1 auto; min-height: 0; }
+      main > vigil-access { max-width: none; }
+      .boot { display: grid; place-items: center; min-height: 100vh; }
+      .forbidden { max-width: 560px; }
+      @media (min-width: 2400px) { :host { font-size: 1.2rem; } .shell { grid-template-columns: 280px 1fr; } }
+    `,
+  ];
+
+  readonly #conn = new ConnectionController(this);
+
+  static override properties = {
+    _me: { state: true },
+    _path: { state: true },
+    _booting: { state: true },
+    _bootError: { state: true },
+  };
+
+  declare _me: MeResponse | null;
+  declare _path: string;
+  declare _booting: boolean;
+  declare _bootError: string;
+  #realm = storedRealm();
+  #notice = endMessage(new URLSearchParams(location.search).get('ended')) ?? '';
+  readonly #onPop = () => (this._path = location.pathname);
+
+  constructor() {
+    super();
+    this._me = null;
+    this._path = location.pathname;
+    this._booting = true;
+    this._bootError = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    ensureTokens();
+    window.addEventListener('popstate', this.#onPop);
+    void this.#loadMe();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('popstate', this.#onPop);
+  }
+
+  async #loadMe(): Promise<void> {
+    this._booting = true;
+    this._bootError = '';
+    try {
+      this._me = await new VigilApi({ realm: this.#realm }).get<MeResponse>('/me');
+      this.#conn.open({ realm: this.#realm }, {});
+      if (this._path === '/' || this._path === '') this.#navigate('/access', true);
+    } catch (e) {
+      this._me = null;
+      if (!(e instanceof ApiError && (e.status === 401 || e.status === 404))) {
+        this._bootError = e instanceof Error ? e.message : 'The server cannot be reached.';
+      }
+      if (this._path !== '/') history.replaceState(null, '', `/${location.search}`);
+      this._path = '/';
+    } finally {
+      this._booting = false;
+    }
+  }
+
+  #navigate(path: string, replace = false): void {
+    if (replace) history.replaceState(null, '', path);
+    else if (path !== location.pathname) history.pushState(null, '', path);
+    this._path = path;
+    this.renderRoot.querySelector('main')?.focus();
+  }
+
+  #onNavClick(e: MouseEvent, path: string): void {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    this.#navigate(path);
+  }
+
+  async #signedIn(e: CustomEvent<{ realm: string }>): Promise<void> {
+    this.#realm = e.detail.realm;
+    this.#notice = '';
+    history.replaceState(null, '', '/access');
+    this._path = '/access';
+    await this.#loadMe();
+  }
+
+  async #signOut(): Promise<void> {
+    try {
+      await new VigilApi({ realm: this.#realm }).post('/logout');
+    } catch {
+      /* the session may be gone already */
+    }
+    location.assign('/?ended=logout');
+  }
+
+  #allowed(route: Route): boolean {
+    return route.roles.some((r) => this._me?.user.roles.includes(r));
+  }
+
+  #renderPage() {
+    const me = this._me!;
+    const path = this._path === '/' ? '/access' : this._path;
+    const route = ROUTES.find((r) => r.path === path);
+    if (!route) {
+      return html`<section class="card forbidden"><div class="card-body empty"><strong>Page not found</strong><span>There is no page at ${path}.</span>
+        <button class="primary" @click=${() => this.#navigate('/access')}>Go to Access</button></div></section>`;
+    }
+    if (!this.#allowed(route)) {
+      return html`<section class="card forbidden"><div class="card-body empty"><strong>Not available for your role</strong>
+        <span>${route.label} needs the admin role.</span><button class="primary" @click=${() => this.#navigate('/access')}>Go to Access</button></div></section>`;
+    }
+    switch (route.path) {
+      case '/settings':
+        return html`<vigil-token-settings .me=${me} realm=${this.#realm}
+          @vigil-token-lifetime=${(e: CustomEvent<{ tokenLifetime: number }>) => (this._me = { ...me, user: { ...me.user, tokenLifetime: e.detail.tokenLifetime }, session: me.session ? { ...me.session, idleTimeout: e.detail.tokenLifetime } : null })}></vigil-token-settings>`;
+      case '/realm':
+        return html`<vigil-realm-settings realm=${this.#realm}></vigil-realm-settings>`;
+      case '/users':
+        return html`<vigil-users realm=${this.#realm} .me=${me}></vigil-users>`;
+      case '/display-keys':
+        return html`<vigil-display-keys realm=${this.#realm}></vigil-display-keys>`;
+      default:
+        return html`<vigil-access .me=${me} realm=${this.#realm} @vigil-navigate=${(e: CustomEvent<{ path: string }>) => this.#navigate(e.detail.path)}></vigil-access>`;
+    }
+  }
+
+  override render() {
+    if (this._booting && !this._me) {
+      return html`<div class="boot" role="status"><div class="empty"><div class="spinner" aria-hidden="true"></div><span>Loading Vigil…</span></div></div>`;
+    }
+    if (!this._me) {
+      return html`<vigil-sign-in .notice=${this._bootError || this.#notice} @vigil-signed-in=${this.#signedIn}></vigil-sign-in>`;
+    }
+    const me = this._me;
+    const path = this._path === '/' ? '/access' : this._path;
+    const topRole = (['admin', 'viewer', 'user'] as Role[]).find((r) => me.user.roles.includes(r)) ?? 'user';
+    return html`
+      <div class="shell">
+        <header class="topbar">
+          <div class="brand"><span class="logo" aria-hidden="true">V</span>Vigil</div>
+          <span class="realm" title="Realm">realm: ${this.#realm}</span>
+          <span class="spacer"></span>
+          <vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>
+          <span class="user"><strong>${me.user.username}</strong><span class="role">${topRole}</span></span>
+          <button class="small" @click=${() => void this.#signOut()}>Sign out</button>
+        </header>
+        <nav aria-label="Main">
+          ${ROUTES.filter((r) => this.#allowed(r)).map(
+            (r) => html`<a href=${r.path} aria-current=${path === r.path ? 'page' : 'false'} @click=${(e: MouseEvent) => this.#onNavClick(e, r.path)}>
+              <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d=${r.icon} /></svg>${r.label}</a>`,
+          )}
+          ${me.user.roles.includes('admin') || me.user.roles.includes('viewer')
+            ? html`<a href="/wall" target="_blank" rel="noopener"><svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><path d="M3 4h18v12H3zM8 20h8M12 16v4" /></svg>Wall display ↗</a>`
+            : nothing}
+          <div class="foot">Vigil · session monitor</div>
+        </nav>
+        <main tabindex="-1">${this.#renderPage()}</main>
+      </div>
+      <vigil-session-guard realm=${this.#realm} hide-connection
+        @vigil-configure=${(e: Event) => { e.preventDefault(); this.#navigate('/settings'); }}></vigil-session-guard>
+    `;
+  }
+}
+
+customElements.define('vigil-app', VigilApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-app': VigilApp;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * A modal dialog. It uses the native `<dialog>` shown with `showModal()`, so the rest of the
+ * page is inert, adds `role="dialog"` + `aria-modal="true"` labelled by its heading, keeps
+ * Tab inside, moves focus in on open (to `[autofocus]` or the first control) and back to
+ * where it came from on close.
+ *
+ * @fires vigil-close - the user asked to close it (Escape or the × button); detail `{reason}`.
+ *   The owner decides by setting `open`.
+ * @slot - the body
+ * @slot footer - the actions, right-aligned
+ * @csspart dialog - the dialog box
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { baseStyles } from '../styles/shared-styles.js';
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+export class VigilDialog extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      dialog {
+        border: none; padding: 0; border-radius: 12px; background: var(--vigil-surface); color: var(--vigil-text);
+        box-shadow: var(--vigil-shadow-lg); width: min(520px, calc(100vw - 32px)); max-height: calc(100vh - 48px);
+      }
+      dialog.wide { width: min(680px, calc(100vw - 32px)); }
+      dialog::backdrop { background: rgba(15, 23, 42, 0.55); backdrop-filter: blur(2px); }
+      header { display: flex; align-items: center; gap: 12px; padding: 20px 24px 8px; }
+      header h2 { flex: 1; font-size: var(--vigil-text-lg); }
+      .body { padding: 8px 24px 20px; font-size: var(--vigil-text-md); line-height: 1.5; display: grid; gap: 14px; }
+      footer { display: flex; justify-content: flex-end; gap: 10px; padding: 14px 24px; border-top: 1px solid var(--vigil-border); background: var(--vigil-surface-2); border-radius: 0 0 12px 12px; flex-wrap: wrap; }
+      .tone { width: 6px; align-self: stretch; border-radius: 3px; }
+      .tone.danger { background: var(--vigil-danger); }
+      .tone.warning { background: var(--vigil-warning); }
+      .tone.info { background: var(--vigil-accent); }
+    `,
+  ];
+
+  /** Whether the dialog is shown. */
+  declare open: boolean;
+  /** The title, also the dialog's accessible name. */
+  declare heading: string;
+  /** A coloured accent beside the title: `info`, `warning` or `danger`. */
+  declare tone: 'info' | 'warning' | 'danger';
+  /** Wider layout for forms. */
+  declare wide: boolean;
+  /** Whether Escape and the × button ask to close. */
+  declare dismissible: boolean;
+
+  static override properties = {
+    open: { type: Boolean, reflect: true },
+    heading: { type: String },
+    tone: { type: String },
+    wide: { type: Boolean },
+    dismissible: { type: Boolean },
+  };
+
+  #returnFocus: HTMLElement | null = null;
+
+  constructor() {
+    super();
+    this.open = false;
+    this.heading = '';
+    this.tone = 'info';
+    this.wide = false;
+    this.dismissible = true;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (!changed.has('open')) return;
+    const d = this.#dialog;
+    if (!d) return;
+    if (this.open && !d.open) {
+      this.#returnFocus = deepActiveElement();
+      d.showModal();
+      requestAnimationFrame(() => this.focusFirst());
+    } else if (!this.open && d.open) {
+      d.close();
+      this.#returnFocus?.focus?.();
+      this.#returnFocus = null;
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.#dialog?.open) this.#dialog.close();
+  }
+
+  #onCancel(e: Event): void {
+    e.preventDefault();
+    if (this.dismissible) this.#requestClose('escape');
+  }
+
+  #onKeydown(e: KeyboardEvent): void {
+    if (e.key !== 'Tab') return;
+    const items = this.#focusables();
+    if (items.length === 0) return;
+    const active = deepActiveElement();
+    const i = items.indexOf(active as HTMLElement);
+    if (e.shiftKey && (i <= 0)) {
+      e.preventDefault();
+      items[items.length - 1].focus();
+    } else if (!e.shiftKey && i === items.length - 1) {
+      e.preventDefault();
+      items[0].focus();
+    } else if (i === -1) {
+      e.preventDefault();
+      items[0].focus();
+    }
+  }
+
+  #requestClose(reason: string): void {
+    this.dispatchEvent(new CustomEvent('vigil-close', { detail: { reason }, bubbles: true, composed: true }));
+  }
+
+  /** Focuses `[autofocus]` in the content, else the first control. */
+  focusFirst(): void {
+    const items = this.#focusables();
+    const auto = items.find((el) => el.hasAttribute('autofocus'));
+    (auto ?? items[0])?.focus();
+  }
+
+  get #dialog(): HTMLDialogElement | null {
+    return this.renderRoot.querySelector('dialog');
+  }
+
+  /** Focusable controls in visual order: the × button, then the body, then the footer. */
+  #focusables(): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    const close = this.renderRoot.querySelector<HTMLElement>('header button');
+    if (close) out.push(close);
+    for (const slot of this.renderRoot.querySelectorAll('slot')) {
+      for (const el of slot.assignedElements({ flatten: true })) collectFocusable(el, out);
+    }
+    return out.filter((el) => el.offsetParent !== null || el === close);
+  }
+
+  override render() {
+    return html`
+      <dialog part="dialog" class=${this.wide ? 'wide' : ''} role="dialog" aria-modal="true" aria-labelledby="title"
+        @cancel=${this.#onCancel} @keydown=${this.#onKeydown}>
+        <header>
+          <span class="tone ${this.tone}" aria-hidden="true"></span>
+          <h2 id="title">${this.heading}</h2>
+          ${this.dismissible
+            ? html`<button class="ghost icon" aria-label="Close" @click=${() => this.#requestClose('button')}>✕</button>`
+            : nothing}
+        </header>
+        <div class="body"><slot></slot></div>
+        <footer><slot name="footer"></slot></footer>
+      </dialog>
+    `;
+  }
+}
+
+/** Adds `root` and its focusable descendants (through open shadow roots) to `out`. */
+function collectFocusable(root: Element, out: HTMLElement[]): void {
+  if (root.matches(FOCUSABLE)) out.push(root as HTMLElement);
+  const scope: ParentNode = root.shadowRoot ?? root;
+  for (const child of Array.from(scope.children)) {
+    if (child instanceof HTMLSlotElement) {
+      for (const a of child.assignedElements({ flatten: true })) collectFocusable(a, out);
+    } else collectFocusable(child, out);
+  }
+}
+
+function deepActiveElement(): HTMLElement | null {
+  let a = document.activeElement as HTMLElement | null;
+  while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement as HTMLElement;
+  return a;
+}
+
+customElements.define('vigil-dialog', VigilDialog);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-dialog': VigilDialog;
+  }
+}

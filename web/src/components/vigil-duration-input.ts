@@ -1,0 +1,97 @@
+/**
+ * A duration as value and unit (seconds, minutes, hours, days), as Keycloak's admin console
+ * enters them. Shows the bounds problem itself; the owner gets whole seconds.
+ *
+ * @fires vigil-change - detail `{seconds}`: whole seconds, or null while the text is not a
+ *   valid duration
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { humanizeSeconds } from '../../../shared/duration.js';
+import { DURATION_UNITS, splitDuration, toSeconds, type DurationUnit } from '../lib/units.js';
+import { baseStyles } from '../styles/shared-styles.js';
+
+let nextId = 0;
+
+export class VigilDurationInput extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host { display: block; }
+      .pair { display: flex; gap: 8px; }
+      .pair input { width: 140px; }
+      .pair select { width: 120px; }
+      .problem { margin-top: 6px; }
+    `,
+  ];
+
+  /** The value in whole seconds. */
+  declare value: number;
+  /** Accessible name of the number field. */
+  declare label: string;
+  /** An error to show under the field (set by the owner after validation). */
+  declare problem: string;
+  /** Read-only. */
+  declare disabled: boolean;
+
+  static override properties = {
+    value: { type: Number },
+    label: { type: String },
+    problem: { type: String },
+    disabled: { type: Boolean },
+    _text: { state: true },
+    _unit: { state: true },
+  };
+
+  declare _text: string;
+  declare _unit: DurationUnit;
+  #id = `dur-${nextId++}`;
+
+  constructor() {
+    super();
+    this.value = 0;
+    this.label = '';
+    this.problem = '';
+    this.disabled = false;
+    this._text = '0';
+    this._unit = 'seconds';
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('value') && toSeconds(this._text, this._unit) !== this.value) {
+      const { value, unit } = splitDuration(this.value);
+      this._text = String(value);
+      this._unit = unit;
+    }
+  }
+
+  #emit(): void {
+    const seconds = toSeconds(this._text, this._unit);
+    if (seconds !== null) this.value = seconds;
+    this.dispatchEvent(new CustomEvent('vigil-change', { detail: { seconds }, bubbles: true, composed: true }));
+  }
+
+  override render() {
+    const seconds = toSeconds(this._text, this._unit);
+    return html`
+      <div class="pair">
+        <input type="text" inputmode="decimal" .value=${this._text} aria-label=${this.label} ?disabled=${this.disabled}
+          aria-invalid=${this.problem || seconds === null ? 'true' : 'false'} aria-describedby=${this.#id}
+          @input=${(e: Event) => { this._text = (e.target as HTMLInputElement).value; this.#emit(); }} />
+        <select aria-label="${this.label} unit" ?disabled=${this.disabled}
+          @change=${(e: Event) => { this._unit = (e.target as HTMLSelectElement).value as DurationUnit; this.#emit(); }}>
+          ${DURATION_UNITS.map((u) => html`<option value=${u} ?selected=${u === this._unit}>${u[0].toUpperCase()}${u.slice(1)}</option>`)}
+        </select>
+      </div>
+      <div id=${this.#id} class="hint">${seconds === null ? 'Enter a whole number of seconds in the chosen unit.' : seconds >= 60 ? `= ${humanizeSeconds(seconds)}` : nothing}</div>
+      ${this.problem ? html`<div class="error-text problem" role="alert">${this.problem}</div>` : nothing}
+    `;
+  }
+}
+
+customElements.define('vigil-duration-input', VigilDurationInput);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-duration-input': VigilDurationInput;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The sign-in form for realm users. The realm is remembered in localStorage and sits under a
+ * collapsed "Realm" disclosure, since almost everyone uses `default`.
+ *
+ * @fires vigil-signed-in - the login succeeded; detail `{realm, me}` where `me` is the
+ *   login answer's session
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { Session } from '../../../shared/protocol.js';
+import { ApiError, VigilApi, storeRealm, storedRealm } from '../lib/api.js';
+import { baseStyles } from '../styles/shared-styles.js';
+
+export class VigilSignIn extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host { display: grid; place-items: center; min-height: 100vh; padding: 24px;
+        background: radial-gradient(1200px 600px at 10% -10%, #dbe7ff 0%, transparent 60%), radial-gradient(900px 500px at 110% 110%, #e3f3ea 0%, transparent 60%), var(--vigil-bg); }
+      .panel { width: min(420px, 100%); padding: 36px 36px 28px; display: grid; gap: 20px; }
+      .brand { display: flex; align-items: center; gap: 12px; }
+      .logo { width: 40px; height: 40px; border-radius: 10px; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; color: #fff; font-weight: 800; font-size: 20px; }
+      .brand h1 { font-size: var(--vigil-text-xl); }
+      .brand p { font-size: var(--vigil-text-sm); }
+      form { display: grid; gap: 16px; }
+      details { font-size: var(--vigil-text-sm); }
+      summary { cursor: pointer; color: var(--vigil-text-muted); font-weight: 600; padding: 4px 0; }
+      details label.field { margin-top: 10px; }
+      button[type='submit'] { min-height: 42px; font-size: var(--vigil-text-md); }
+      footer { text-align: center; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
+    `,
+  ];
+
+  /** Why the previous session ended, shown above the form. */
+  declare notice: string;
+
+  static override properties = {
+    notice: { type: String },
+    _realm: { state: true },
+    _busy: { state: true },
+    _error: { state: true },
+  };
+
+  declare _realm: string;
+  declare _busy: boolean;
+  declare _error: string;
+
+  constructor() {
+    super();
+    this.notice = '';
+    this._realm = storedRealm();
+    this._busy = false;
+    this._error = '';
+  }
+
+  async #submit(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const data = new FormData(form);
+    const username = String(data.get('username') ?? '').trim();
+    const password = String(data.get('password') ?? '');
+    const realm = String(data.get('realm') ?? '').trim() || 'default';
+    if (!username || !password) {
+      this._error = 'Enter your username and password.';
+      return;
+    }
+    this._busy = true;
+    this._error = '';
+    try {
+      const res = await new VigilApi({ realm }).post<{ token: string; session: Session }>('/login', { username, password });
+      storeRealm(realm);
+      this.dispatchEvent(new CustomEvent('vigil-signed-in', { detail: { realm, session: res.session }, bubbles: true, composed: true }));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'VIGIL_ERR_INVALID_CREDENTIALS') this._error = 'Incorrect username or password.';
+      else if (err instanceof ApiError && err.code === 'VIGIL_ERR_NOT_FOUND') this._error = `The realm "${realm}" does not exist.`;
+      else if (err instanceof ApiError && err.status === 429) this._error = 'Too many attempts. Wait a minute, then try again.';
+      else this._error = err instanceof Error ? err.message : 'Sign-in failed.';
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  override render() {
+    return html`
+      <main class="panel card" aria-labelledby="title">
+        <div class="brand">
+          <div class="logo" aria-hidden="true">V</div>
+          <div>
+            <h1 id="title">Sign in to Vigil</h1>
+            <p class="muted">Real-time session monitor</p>
+          </div>
+        </div>
+        ${this.notice ? html`<div class="banner info" role="status" data-testid="end-notice">${this.notice}</div>` : nothing}
+        <form @submit=${this.#submit} novalidate>
+          <label class="field">Username
+            <input name="username" autocomplete="username" autofocus required />
+          </label>
+          <label class="field">Password
+            <input name="password" type="password" autocomplete="current-password" required />
+          </label>
+          <details ?open=${this._realm !== 'default'}>
+            <summary>Realm</summary>
+            <label class="field">Realm name
+              <input name="realm" .value=${this._realm} autocomplete="off" spellcheck="false" />
+              <span class="hint">Leave as <code>default</code> unless your administrator gave you another realm.</span>
+            </label>
+          </details>
+          ${this._error ? html`<div class="banner error" role="alert">${this._error}</div>` : nothing}
+          <button type="submit" class="primary" ?disabled=${this._busy}>${this._busy ? 'Signing in…' : 'Sign in'}</button>
+        </form>
+        <footer>Sessions are monitored. Idle sessions end automatically.</footer>
+      </main>
+    `;
+  }
+}
+
+customElements.define('vigil-sign-in', VigilSignIn);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-sign-in': VigilSignIn;
+  }
+}
