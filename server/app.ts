@@ -30,6 +30,7 @@ import { wsTransport, WS_OPTIONS } from './realtime/ws.js';
 import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
+import { oidcPlugin } from './oidc/plugin.js';
 import { randomBytes } from 'node:crypto';
 
 export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
@@ -96,6 +97,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await api.register(adminRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
+  await app.register(oidcPlugin);
   await app.register(wsTransport);
   await app.register(socketIoTransport);
 

@@ -8,7 +8,7 @@ import type { DisplayKeyStore } from './display-keys.js';
 import type { Principal } from '../realtime/client.js';
 import { strongestRole } from '../realtime/client.js';
 import type { Role } from '../../shared/protocol.js';
-import { DISPLAY_KEY_PREFIX } from '../sessions/tokens.js';
+import { DISPLAY_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '../sessions/tokens.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 
@@ -56,8 +56,20 @@ export interface AuthResult {
   resolved: ResolvedSession | null;
 }
 
+/**
+ * Resolves credentials of other kinds (e.g. OIDC access tokens) to a principal; returns
+ * undefined when the token is not of its kind, null when it is but is not valid.
+ */
+export type TokenResolver = (realm: string, token: string) => Promise<AuthResult | null | undefined>;
+
 export class Authenticator {
+  private readonly resolvers: TokenResolver[] = [];
   constructor(private readonly engine: SessionEngine, private readonly displayKeys: DisplayKeyStore) {}
+
+  /** Adds a resolver consulted for tokens that are neither session tokens nor display keys. */
+  addResolver(r: TokenResolver): void {
+    this.resolvers.push(r);
+  }
 
   /** `touch` counts this use as session activity (a state-changing request). */
   async authenticate(realm: string, token: string, touch: false | string = false): Promise<AuthResult | null> {
@@ -66,6 +78,13 @@ export class Authenticator {
       const id = await this.displayKeys.resolve(realm, token);
       if (!id) return null;
       return { principal: { realm, roles: ['viewer'], role: 'viewer', user: null, sessionId: null, displayKeyId: id }, resolved: null };
+    }
+    if (!token.startsWith(SESSION_TOKEN_PREFIX)) {
+      for (const r of this.resolvers) {
+        const result = await r(realm, token);
+        if (result !== undefined) return result;
+      }
+      return null;
     }
     const resolved = await this.engine.resolve(realm, token, touch);
     if (!resolved || resolved.user.enabled === 'false' || !resolved.user.id) return null;
