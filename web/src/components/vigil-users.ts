@@ -1,0 +1,260 @@
+/**
+ * Users, for admins: create (username, password, roles, token lifetime), edit roles and
+ * token lifetime, disable or enable, delete. Disabling or deleting ends the user's sessions
+ * (the server does it; the Access view shows them leave).
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { humanizeSeconds } from '../../../shared/duration.js';
+import { TOKEN_LIFETIME_DEFAULT, tokenLifetimeProblem } from '../../../shared/policy.js';
+import type { MeResponse, Role, UserRecord } from '../../../shared/protocol.js';
+import { ROLES } from '../../../shared/protocol.js';
+import { ApiError, VigilApi, listOf } from '../lib/api.js';
+import { parseWholeNumber } from '../lib/units.js';
+import { baseStyles } from '../styles/shared-styles.js';
+import { TOKEN_LIFETIME_BOUNDS_MESSAGE } from './vigil-token-settings.js';
+import './vigil-dialog.js';
+import './vigil-confirm-dialog.js';
+
+interface Draft {
+  mode: 'create' | 'edit';
+  username: string;
+  password: string;
+  roles: Role[];
+  tokenLifetime: string;
+  enabled: boolean;
+}
+
+const ROLE_HELP: Record<Role, string> = {
+  admin: 'everything in the realm',
+  viewer: 'read-only monitoring',
+  user: 'own sessions only',
+};
+
+export class VigilUsers extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host { display: block; max-width: 1200px; }
+      .roles { display: flex; gap: 6px; flex-wrap: wrap; }
+      .role { font-size: 11px; font-weight: 700; padding: 2px 8px; border-radius: 4px; background: var(--vigil-info-soft); color: var(--vigil-text-muted); text-transform: uppercase; letter-spacing: 0.04em; }
+      .role.admin { background: var(--vigil-accent-soft); color: var(--vigil-accent); }
+      form { display: grid; gap: 16px; }
+      fieldset { border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius-sm); padding: 10px 14px 12px; display: grid; gap: 8px; margin: 0; }
+      legend { font-size: var(--vigil-text-sm); font-weight: 600; padding: 0 4px; }
+      .two { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+      tr.disabled td:not(.actions) { color: var(--vigil-text-faint); }
+    `,
+  ];
+
+  /** The realm. */
+  declare realm: string;
+  /** The caller, so that they cannot delete or disable themselves by accident. */
+  declare me: MeResponse | null;
+
+  static override properties = {
+    realm: { type: String },
+    me: { attribute: false },
+    _users: { state: true },
+    _error: { state: true },
+    _draft: { state: true },
+    _formError: { state: true },
+    _busy: { state: true },
+    _deleting: { state: true },
+  };
+
+  declare _users: UserRecord[] | null;
+  declare _error: string;
+  declare _draft: Draft | null;
+  declare _formError: string;
+  declare _busy: boolean;
+  declare _deleting: UserRecord | null;
+
+  constructor() {
+    super();
+    this.realm = 'default';
+    this.me = null;
+    this._users = null;
+    this._error = '';
+    this._draft = null;
+    this._formError = '';
+    this._busy = false;
+    this._deleting = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  get #api(): VigilApi {
+    return new VigilApi({ realm: this.realm });
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const users = listOf<UserRecord>(await this.#api.get('/users'), 'users');
+      this._users = users.sort((a, b) => a.username.localeCompare(b.username));
+      this._error = '';
+    } catch (e) {
+      this._error = e instanceof Error ? e.message : 'The users could not be loaded.';
+    }
+  }
+
+  #openCreate(): void {
+    this._formError = '';
+    this._draft = { mode: 'create', username: '', password: '', roles: ['user'], tokenLifetime: String(TOKEN_LIFETIME_DEFAULT), enabled: true };
+  }
+
+  #openEdit(u: UserRecord): void {
+    this._formError = '';
+    this._draft = { mode: 'edit', username: u.username, password: '', roles: [...u.roles], tokenLifetime: String(u.tokenLifetime), enabled: u.enabled };
+  }
+
+  async #submit(e: Event): Promise<void> {
+    e.preventDefault();
+    const d = this._draft!;
+    const lifetime = parseWholeNumber(d.tokenLifetime);
+    if (d.mode === 'create' && !/^[A-Za-z0-9._@-]{1,64}$/.test(d.username)) {
+      this._formError = 'Username: 1 to 64 letters, digits, dots, dashes, underscores or @.';
+      return;
+    }
+    if (d.mode === 'create' && d.password.length < 8) {
+      this._formError = 'Password: at least 8 characters.';
+      return;
+    }
+    if (d.roles.length === 0) {
+      this._formError = 'Choose at least one role.';
+      return;
+    }
+    if (lifetime === null || tokenLifetimeProblem(lifetime)) {
+      this._formError = TOKEN_LIFETIME_BOUNDS_MESSAGE;
+      return;
+    }
+    this._busy = true;
+    this._formError = '';
+    try {
+      if (d.mode === 'create') {
+        await this.#api.post('/users', { username: d.username, password: d.password, roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled });
+      } else {
+        const body: Record<string, unknown> = { roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled };
+        if (d.password) body.password = d.password;
+        await this.#api.patch(`/users/${encodeURIComponent(d.username)}`, body);
+      }
+      this._draft = null;
+      await this.#load();
+    } catch (err) {
+      this._formError = err instanceof ApiError && err.code === 'VIGIL_ERR_CONFLICT' ? `A user named "${d.username}" already exists.` : err instanceof Error ? err.message : 'Failed.';
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  async #setEnabled(u: UserRecord, enabled: boolean): Promise<void> {
+    try {
+      await this.#api.patch(`/users/${encodeURIComponent(u.username)}`, { enabled });
+      await this.#load();
+    } catch (e) {
+      this._error = e instanceof Error ? e.message : 'Failed.';
+    }
+  }
+
+  async #delete(): Promise<void> {
+    const u = this._deleting!;
+    this._busy = true;
+    try {
+      await this.#api.delete(`/users/${encodeURIComponent(u.username)}`);
+      this._deleting = null;
+      await this.#load();
+    } catch (e) {
+      this._formError = e instanceof Error ? e.message : 'Failed.';
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  #update(patch: Partial<Draft>): void {
+    this._draft = { ...this._draft!, ...patch };
+  }
+
+  #renderForm() {
+    const d = this._draft;
+    const lifetime = d ? parseWholeNumber(d.tokenLifetime) : null;
+    return html`
+      <vigil-dialog .open=${!!d} wide heading=${d?.mode === 'edit' ? `Edit ${d.username}` : 'Create user'} @vigil-close=${() => (this._draft = null)}>
+        ${d
+          ? html`<form id="user-form" @submit=${this.#submit} novalidate>
+              <div class="two">
+                <label class="field">Username
+                  <input autocomplete="off" .value=${d.username} ?disabled=${d.mode === 'edit'} autofocus @input=${(e: Event) => this.#update({ username: (e.target as HTMLInputElement).value })} />
+                </label>
+                <label class="field">${d.mode === 'edit' ? 'New password (optional)' : 'Password'}
+                  <input type="password" autocomplete="new-password" .value=${d.password} @input=${(e: Event) => this.#update({ password: (e.target as HTMLInputElement).value })} />
+                </label>
+              </div>
+              <fieldset><legend>Roles</legend>
+                ${ROLES.map((r) => html`<label class="check"><input type="checkbox" .checked=${d.roles.includes(r)}
+                  @change=${(e: Event) => this.#update({ roles: (e.target as HTMLInputElement).checked ? [...d.roles, r] : d.roles.filter((x) => x !== r) })} />
+                  <strong>${r}</strong><span class="muted">— ${ROLE_HELP[r]}</span></label>`)}
+              </fieldset>
+              <div class="two">
+                <label class="field">Token lifetime (seconds)
+                  <input inputmode="numeric" .value=${d.tokenLifetime} @input=${(e: Event) => this.#update({ tokenLifetime: (e.target as HTMLInputElement).value })} />
+                  <span class="hint">${lifetime !== null && !tokenLifetimeProblem(lifetime) ? humanizeSeconds(lifetime) : '30 to 2147482 seconds'}</span>
+                </label>
+                <label class="check" style="align-self:center"><input type="checkbox" .checked=${d.enabled} @change=${(e: Event) => this.#update({ enabled: (e.target as HTMLInputElement).checked })} />Enabled</label>
+              </div>
+              ${this._formError ? html`<div class="banner error" role="alert">${this._formError}</div>` : nothing}
+            </form>`
+          : nothing}
+        <button slot="footer" @click=${() => (this._draft = null)}>Cancel</button>
+        <button slot="footer" class="primary" type="submit" form="user-form" ?disabled=${this._busy}
+          @click=${(e: Event) => void this.#submit(e)}>${d?.mode === 'edit' ? 'Save' : 'Create user'}</button>
+      </vigil-dialog>
+    `;
+  }
+
+  override render() {
+    const self = this.me?.user.username;
+    return html`
+      <div class="page-title"><h1>Users</h1><span class="muted">realm <strong>${this.realm}</strong></span></div>
+      <section class="card">
+        <div class="card-header"><h2>Accounts</h2><button class="primary" @click=${this.#openCreate}>Create user</button></div>
+        ${this._error ? html`<div class="card-body"><div class="banner error" role="alert">${this._error}</div></div>` : nothing}
+        ${this._users === null && !this._error
+          ? html`<div class="empty"><div class="spinner"></div><span>Loading users…</span></div>`
+          : this._users && this._users.length === 0
+            ? html`<div class="empty"><strong>No users yet</strong><span>Create the first account.</span></div>`
+            : html`<table class="data">
+                <thead><tr><th scope="col">Username</th><th scope="col">Roles</th><th scope="col">Token lifetime</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+                <tbody>
+                  ${(this._users ?? []).map((u) => html`<tr class=${u.enabled ? '' : 'disabled'} data-user=${u.username}>
+                    <td><strong>${u.username}</strong>${u.username === self ? html` <span class="muted">(you)</span>` : nothing}</td>
+                    <td><span class="roles">${u.roles.map((r) => html`<span class="role ${r}">${r}</span>`)}</span></td>
+                    <td title="${u.tokenLifetime} seconds">${humanizeSeconds(u.tokenLifetime)}</td>
+                    <td><span class="badge ${u.enabled ? 'active' : 'danger'}">${u.enabled ? 'enabled' : 'disabled'}</span></td>
+                    <td>${u.createdAt ? new Date(u.createdAt).toLocaleDateString() : '—'}</td>
+                    <td class="actions">
+                      <button class="small" @click=${() => this.#openEdit(u)} aria-label="Edit ${u.username}">Edit</button>
+                      <button class="small" ?disabled=${u.username === self} @click=${() => void this.#setEnabled(u, !u.enabled)}>${u.enabled ? 'Disable' : 'Enable'}</button>
+                      <button class="small danger" ?disabled=${u.username === self} aria-label="Delete ${u.username}" @click=${() => { this._formError = ''; this._deleting = u; }}>Delete</button>
+                    </td>
+                  </tr>`)}
+                </tbody>
+              </table>`}
+      </section>
+      ${this.#renderForm()}
+      <vigil-confirm-dialog .open=${!!this._deleting} heading="Delete user" confirm-label="Delete user" checkbox-label="Confirm" .busy=${this._busy} .error=${this._formError}
+        @vigil-close=${() => (this._deleting = null)} @vigil-confirm=${() => void this.#delete()}>
+        <p>Delete <strong>${this._deleting?.username}</strong>? Their sessions end at once. This cannot be undone.</p>
+      </vigil-confirm-dialog>
+    `;
+  }
+}
+
+customElements.define('vigil-users', VigilUsers);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-users': VigilUsers;
+  }
+}

@@ -1,0 +1,2 @@
+/** Entry of the dashboard (sign-in and app shell). */
+import './components/vigil-app.js';

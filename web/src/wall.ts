@@ -1,0 +1,2 @@
+/** Entry of the wall display. */
+import './components/vigil-wall.js';
