@@ -54,6 +54,28 @@ export class Keys {
   loginFailures(realm: string, who: string): string {
     return `${this.realmBase(realm)}lf:${who}`;
   }
+  /** OIDC provider (server/oidc): every key under the realm's base, so scripts stay cluster-legal. */
+  oidcClients(realm: string): string {
+    return `${this.realmBase(realm)}oidc:clients`;
+  }
+  oidcClient(realm: string, clientId: string): string {
+    return `${this.realmBase(realm)}oidc:client:${clientId}`;
+  }
+  oidcKeys(realm: string): string {
+    return `${this.realmBase(realm)}oidc:keys`;
+  }
+  oidcCode(realm: string, codeHash: string): string {
+    return `${this.realmBase(realm)}oidc:code:${codeHash}`;
+  }
+  oidcClientSession(realm: string, sid: string, clientId: string): string {
+    return `${this.realmBase(realm)}oidc:cs:${sid}:${clientId}`;
+  }
+  oidcLogin(realm: string, loginId: string): string {
+    return `${this.realmBase(realm)}oidc:login:${loginId}`;
+  }
+  oidcRevoked(realm: string, jti: string): string {
+    return `${this.realmBase(realm)}oidc:revoked:${jti}`;
+  }
   /** BullMQ's own key prefix. */
   bull(): string {
     return `${this.prefix}:bull`;

@@ -42,6 +42,8 @@ export interface VigilCommands {
   fireDue(...argv: Array<string | number>): Promise<Reply>;
   finishSlice(...argv: Array<string | number>): Promise<Reply>;
   emitEvent(...argv: Array<string | number>): Promise<Reply>;
+  oidcRefresh(...argv: Array<string | number>): Promise<Reply>;
+  oidcRedeemCode(...argv: Array<string | number>): Promise<Reply>;
 }
 
 export type ScriptedRedis = Redis & VigilCommands;

@@ -1,0 +1,39 @@
+--[[
+  Redeems an authorization code once. A code is single use: a second redemption is reuse, and
+  ends the session the code started (revoking every token issued from it), with
+  token.reuse_detected. A code past its Client login timeout announces code.expired.
+
+  Code hash  <base>oidc:code:<sha256(code)>
+    c client id, ru redirect uri, cc PKCE challenge, n nonce, sc scope, s session id,
+    x expiry ms, used "1" once redeemed
+
+  ARGV[1] key base   ARGV[2] code hash   ARGV[3] client id presenting it
+
+  Returns { 1, flat code hash } redeemed; { 0 } unknown; { -1 } expired;
+          { -2 } reused (session ended); { -3 } issued to another client
+]]
+--- @include "common"
+local key = KB .. 'oidc:code:' .. ARGV[2]
+local c = hgetall(key)
+if not c then return { 0 } end
+local now = nowMs()
+if c.used == '1' then
+  redis.call('DEL', key)
+  local h = hgetall(sessionKey(c.s))
+  if h then
+    h.wa, h.ea = deadlines(h, promptSeconds())
+    emit('token.reuse_detected', c.s, now, cjson.encode({ clientId = c.c, kind = 'authorization_code' }), h)
+    endSession(c.s, h, 'session.terminated', cjson.encode({ reason = 'policy', by = cjson.null, cause = 'authorization_code_reuse', clientId = c.c }), now)
+  else
+    emit('token.reuse_detected', c.s, now, cjson.encode({ clientId = c.c, kind = 'authorization_code' }), nil)
+  end
+  return { -2 }
+end
+if c.c ~= ARGV[3] then return { -3 } end
+if now > tonumber(c.x) then
+  redis.call('DEL', key)
+  emit('code.expired', c.s, now, cjson.encode({ clientId = c.c }), nil)
+  return { -1 }
+end
+redis.call('HSET', key, 'used', '1')
+return { 1, redis.call('HGETALL', key) }
