@@ -33,6 +33,7 @@ const EVENT_LABEL: Record<string, { text: string; tone: string }> = {
   'session.ended': { text: 'signed out', tone: 'muted' },
   'session.updated': { text: 'updated', tone: 'muted' },
   'policy.updated': { text: 'policy updated', tone: 'muted' },
+  'display_key.revoked': { text: 'display key revoked', tone: 'muted' },
 };
 
 /** Reads `#key=…&realm=…`. */
@@ -171,15 +172,14 @@ export class VigilWall extends LitElement {
 
   #onChange(events: VigilEvent[] | null): void {
     if (events) {
-      const interesting = events.filter((e) => e.name !== 'session.activity');
+      const interesting = events.filter((e) => e.name !== 'session.activity' && e.name in EVENT_LABEL);
       if (interesting.length) this._ticker = [...interesting.reverse(), ...this._ticker].slice(0, TICKER_SIZE);
       if (this._stats) {
         const h = { ...this._stats.lastHour };
         for (const e of events) {
-          if (e.name === 'session.started') {
-            h.started++;
-            h.logins++;
-          } else if (e.name === 'session.expired') h.expired++;
+          if (e.name === 'session.started') h.started++;
+          else if (e.name === 'login.succeeded') h.logins++;
+          else if (e.name === 'session.expired') h.expired++;
           else if (e.name === 'session.terminated') h.terminated++;
           else if (e.name === 'session.ended') h.ended++;
         }
