@@ -21,6 +21,8 @@ export interface Config {
   allowedOrigins: string[];
   role: ProcessRole;
   logLevel: LogLevel;
+  /** Bytes a real-time client may have queued before it stops getting events and is resynced. */
+  clientBufferBytes: number;
   /** Prefix of every Redis key (and of BullMQ's), so that tests and tenants never collide. */
   redisPrefix: string;
 }
@@ -77,8 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.VIGIL_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail(`VIGIL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${env.VIGIL_LOG_LEVEL}".`);
 
+  const bufText = env.VIGIL_CLIENT_BUFFER_BYTES ?? '1048576';
+  const clientBufferBytes = Number(bufText);
+  if (!/^\d+$/.test(bufText) || clientBufferBytes < 1024) fail(`VIGIL_CLIENT_BUFFER_BYTES must be an integer of at least 1024, not "${bufText}".`);
+
   const redisPrefix = env.VIGIL_REDIS_PREFIX ?? 'vigil';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(redisPrefix)) fail('VIGIL_REDIS_PREFIX must be 1 to 40 letters, digits, _ or -.');
 
-  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, redisPrefix };
+  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, redisPrefix };
 }

@@ -19,6 +19,7 @@ import type { ProtocolHandler } from './realtime/protocol.js';
 import type { Metrics } from './metrics.js';
 import type { Principal } from './realtime/client.js';
 import type { ResolvedSession } from './sessions/engine.js';
+import type { OidcService } from './oidc/service.js';
 
 export interface Services {
   config: Config;
@@ -38,6 +39,8 @@ export interface Services {
   metrics: Metrics;
   /** The process's id among the nodes sharing this Redis. */
   nodeId: string;
+  /** The OpenID Connect provider; set when server/oidc/plugin.ts registers. */
+  oidc?: OidcService;
 }
 
 declare module 'fastify' {

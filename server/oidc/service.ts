@@ -104,7 +104,7 @@ export class OidcService {
     const refreshExp = Math.floor(Math.min(Date.now() + session.it * 1000, session.mx) / 1000);
     const refresh: RefreshClaims = {
       iss, aud: iss, sub: user.id, typ: session.kind === 'offline' ? 'Offline' : 'Refresh', azp: client.clientId, sid: session.id,
-      session_state: session.id, gen: opts.gen, scope, iat: now, exp: refreshExp, jti: newJti(),
+      session_state: session.id, gen: opts.gen, scope, iat: now, exp: refreshExp, jti: newJti(), auth_time: session.authTime,
     };
     const res: TokenResponse = {
       access_token: access.token,

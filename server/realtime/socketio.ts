@@ -18,21 +18,20 @@ import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js
 import { errorBody, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
 
-const HIGH_WATER_PACKETS = 1000;
 const PATH = '/socket.io/';
 const MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
 
 class SioClient implements RealtimeClient {
   readonly id = newClientId();
   readonly transport = 'socket.io' as const;
-  constructor(readonly socket: Socket, public principal: Principal | null) {}
+  constructor(readonly socket: Socket, public principal: Principal | null, private readonly highWaterPackets: number) {}
   send(frame: Frame): void {
     const msg = frame.message;
     this.socket.emit(msg.type, msg);
   }
   congested(): boolean {
     const conn = this.socket.conn as unknown as { writeBuffer?: unknown[] };
-    return (conn.writeBuffer?.length ?? 0) > HIGH_WATER_PACKETS;
+    return (conn.writeBuffer?.length ?? 0) > this.highWaterPackets;
   }
   close(code: number, reason: string): void {
     this.socket.emit('close', { code, reason });
@@ -71,7 +70,8 @@ export async function socketIoTransport(app: FastifyInstance): Promise<void> {
   });
 
   io.on('connection', (socket) => {
-    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal);
+    // engine.io queues packets, not bytes: budget about 1 KiB a packet
+    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal, Math.max(16, config.clientBufferBytes >> 10));
     const budget = new BadMessageBudget(BAD_MESSAGES_PER_MINUTE);
     const p = client.principal!;
     void hub.attach(client).then(() =>

@@ -12,7 +12,6 @@ import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js
 import { errorBody, vigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
 
-const HIGH_WATER_BYTES = 1 << 20;
 const PING_EVERY_MS = 25_000;
 
 class WsClient implements RealtimeClient {
@@ -20,12 +19,12 @@ class WsClient implements RealtimeClient {
   readonly transport = 'ws' as const;
   principal: Principal | null = null;
   alive = true;
-  constructor(readonly socket: WebSocket) {}
+  constructor(readonly socket: WebSocket, private readonly highWater: number) {}
   send(frame: Frame): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame.json());
   }
   congested(): boolean {
-    return this.socket.bufferedAmount > HIGH_WATER_BYTES;
+    return this.socket.bufferedAmount > this.highWater;
   }
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
@@ -69,7 +68,7 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
       (req as unknown as { vigilRealm: string }).vigilRealm = realm;
     },
   }, (socket, req) => {
-    const client = new WsClient(socket);
+    const client = new WsClient(socket, config.clientBufferBytes);
     clients.add(client);
     const realm = (req as unknown as { vigilRealm: string }).vigilRealm;
     const budget = new BadMessageBudget(BAD_MESSAGES_PER_MINUTE);

@@ -11,8 +11,13 @@ import { iso } from '../sessions/format.js';
 
 export const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
+/** Required actions an admin can set; the OIDC login asks for them before it completes. */
+export const REQUIRED_ACTIONS = ['UPDATE_PASSWORD'] as const;
+export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];
+
 export interface StoredUser extends UserRecord {
   passwordHash: string;
+  requiredActions: RequiredAction[];
 }
 
 export interface UserInput {
@@ -21,6 +26,7 @@ export interface UserInput {
   roles?: unknown;
   tokenLifetime?: unknown;
   enabled?: unknown;
+  requiredActions?: unknown;
 }
 
 function parse(h: Record<string, string>): StoredUser | null {
@@ -33,6 +39,7 @@ function parse(h: Record<string, string>): StoredUser | null {
     enabled: h.enabled !== 'false',
     createdAt: iso(h.createdAt),
     passwordHash: h.passwordHash ?? '',
+    requiredActions: (h.requiredActions ? h.requiredActions.split(',') : []) as RequiredAction[],
   };
 }
 
@@ -53,6 +60,13 @@ function checkPassword(p: unknown): string {
     throw vigilError('VIGIL_ERR_VALIDATION', `password must be a string of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
   }
   return p;
+}
+
+function checkRequiredActions(v: unknown): RequiredAction[] {
+  if (!Array.isArray(v) || v.some((a) => !REQUIRED_ACTIONS.includes(a as RequiredAction))) {
+    throw vigilError('VIGIL_ERR_VALIDATION', `requiredActions must be an array of ${REQUIRED_ACTIONS.join(', ')}`);
+  }
+  return [...new Set(v as RequiredAction[])];
 }
 
 function checkTokenLifetime(v: unknown): number {
@@ -117,6 +131,7 @@ export class UserStore {
       if (typeof input.enabled !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'enabled must be true or false');
       set.enabled = String(input.enabled);
     }
+    if (input.requiredActions !== undefined) set.requiredActions = checkRequiredActions(input.requiredActions).join(',');
     if (Object.keys(set).length) await this.redis.hset(this.keys.user(realm, before.id), set);
     return { before, after: (await this.byId(realm, before.id))! };
   }

@@ -1,0 +1,295 @@
+/**
+ * The authorization endpoint and the login pages behind it.
+ *
+ * A login is a record in Redis (<base>oidc:login:<id>, hash): the validated authorization
+ * request, when the login started (Login timeout) and when the current page was shown (Login
+ * action timeout), the page's CSRF token, and the hash of a browser-binding cookie. A form
+ * post must carry the login id, the CSRF token of the page it came from, and the cookie; so a
+ * page from another site can neither forge nor replay it. When either timeout has passed the
+ * user is told so and the login starts again from the first page (Keycloak's behaviour).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { oauthError, isOAuthError, type OAuthError } from './errors.js';
+import { optional, params, realmParam } from './http.js';
+import { grantScope, issuerOf, type SessionFacts } from './service.js';
+import type { OidcClient } from './clients.js';
+import { loginPage, messagePage, updatePasswordPage } from './pages.js';
+import { hashToken } from '../sessions/tokens.js';
+import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import type { StoredUser } from '../users/store.js';
+
+const BROWSER_COOKIE = 'vigil_auth';
+export const LOGIN_TIMED_OUT = 'Your login attempt timed out. Login will start from the beginning.';
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+interface AuthRequest {
+  clientId: string;
+  redirectUri: string;
+  responseType: 'code' | 'token' | 'id_token token';
+  responseMode: 'query' | 'fragment';
+  scope: string;
+  offline: boolean;
+  openid: boolean;
+  state?: string;
+  nonce?: string;
+  challenge?: string;
+  loginHint?: string;
+}
+
+interface LoginRecord {
+  id: string;
+  req: AuthRequest;
+  /** started at, ms */
+  st: number;
+  /** current page shown at, ms */
+  pa: number;
+  csrf: string;
+  /** browser cookie hash */
+  b: string;
+  step: 'password' | 'update_password';
+  u?: string;
+}
+
+const pageHeaders = (reply: FastifyReply) =>
+  reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Appends response parameters to a registered redirect URI, in the query or the fragment. */
+export function redirectWith(uri: string, mode: 'query' | 'fragment', values: Record<string, string | undefined>): string {
+  const entries = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined);
+  if (mode === 'fragment') return `${uri}#${new URLSearchParams(entries).toString()}`;
+  const u = new URL(uri);
+  for (const [k, v] of entries) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+export async function authorizationEndpoint(app: FastifyInstance): Promise<void> {
+  const { engine, users, realms, redis, keys, limiter, metrics } = app.vigil;
+  const oidc = app.vigil.oidc!;
+
+  const actionUrl = (realm: string) => `/realms/${realm}/login-actions/authenticate`;
+
+  function browserId(req: FastifyRequest, reply: FastifyReply, realm: string): string {
+    let id = req.cookies[BROWSER_COOKIE];
+    if (!id || !/^[\w-]{20,64}$/.test(id)) {
+      id = randomBytes(24).toString('base64url');
+      reply.setCookie(BROWSER_COOKIE, id, { path: `/realms/${realm}/`, httpOnly: true, sameSite: 'lax', secure: req.protocol === 'https' });
+    }
+    return id;
+  }
+
+  async function saveLogin(realm: string, rec: LoginRecord, loginTimeout: number): Promise<void> {
+    const key = keys.oidcLogin(realm, rec.id);
+    await redis.multi()
+      .hset(key, { r: JSON.stringify(rec.req), st: String(rec.st), pa: String(rec.pa), csrf: rec.csrf, b: rec.b, step: rec.step, u: rec.u ?? '' })
+      // kept a while past its timeout, so that a late post is told "timed out", not "unknown"
+      .pexpireat(key, rec.st + loginTimeout * 1000 + 600_000)
+      .exec();
+  }
+
+  async function loadLogin(realm: string, id: string): Promise<LoginRecord | null> {
+    if (!/^[\w-]{10,64}$/.test(id)) return null;
+    const h = await redis.hgetall(keys.oidcLogin(realm, id));
+    if (!h.r) return null;
+    return { id, req: JSON.parse(h.r) as AuthRequest, st: Number(h.st), pa: Number(h.pa), csrf: h.csrf!, b: h.b!, step: h.step as LoginRecord['step'], u: h.u || undefined };
+  }
+
+  async function clientName(realm: string, clientId: string): Promise<string> {
+    const c = await oidc.clients.get(realm, clientId);
+    return c?.name || clientId;
+  }
+
+  /** Shows a page of the login, which restarts the Login action timeout and issues a new CSRF token. */
+  async function showPage(reply: FastifyReply, realm: string, rec: LoginRecord, opts: { error?: string; username?: string; status?: number } = {}) {
+    const policy = await realms.policy(realm);
+    rec.pa = Date.now();
+    rec.csrf = randomBytes(24).toString('base64url');
+    await saveLogin(realm, rec, policy.loginTimeout);
+    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId) };
+    return pageHeaders(reply).code(opts.status ?? 200).send(rec.step === 'update_password' ? updatePasswordPage(ctx) : loginPage(ctx));
+  }
+
+  async function newLogin(req: FastifyRequest, reply: FastifyReply, realm: string, ar: AuthRequest, error?: string) {
+    const rec: LoginRecord = { id: randomBytes(18).toString('base64url'), req: ar, st: Date.now(), pa: Date.now(), csrf: '', b: hashToken(browserId(req, reply, realm)), step: 'password' };
+    await engine.emit(realm, 'login.started', { clientId: ar.clientId, responseType: ar.responseType, ip: req.ip });
+    return showPage(reply, realm, rec, { error });
+  }
+
+  /** Validates an authorization request. Errors before the redirect URI is trusted are shown, never redirected. */
+  async function parseRequest(realm: string, p: Record<string, unknown>): Promise<{ client: OidcClient | null; ar?: AuthRequest; redirect?: { uri: string; mode: 'query' | 'fragment'; state?: string }; error?: OAuthError; page?: string }> {
+    let clientId: string | undefined;
+    let redirectUri: string | undefined;
+    try {
+      clientId = optional(p, 'client_id', 200);
+      redirectUri = optional(p, 'redirect_uri', 2000);
+    } catch (e) {
+      return { client: null, page: (e as Error).message };
+    }
+    if (!clientId) return { client: null, page: 'Missing parameter: client_id' };
+    const client = await oidc.clients.get(realm, clientId);
+    if (!client) return { client: null, page: 'Client not found.' };
+    if (!redirectUri && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
+    if (!redirectUri || !client.redirectUris.includes(redirectUri)) return { client, page: 'Invalid parameter: redirect_uri' };
+    let state: string | undefined;
+    let mode: 'query' | 'fragment' = 'query';
+    const fail = (error: OAuthError) => ({ client, redirect: { uri: redirectUri!, mode, state }, error });
+    try {
+      state = optional(p, 'state', 2000);
+      const rt = optional(p, 'response_type', 100);
+      const rm = optional(p, 'response_mode', 50);
+      if (rt === 'token' || rt === 'id_token token' || rt === 'token id_token') mode = 'fragment';
+      if (rm !== undefined) {
+        if (rm !== 'query' && rm !== 'fragment') throw oauthError('invalid_request', 'Invalid parameter: response_mode');
+        if (rm === 'query' && mode === 'fragment') throw oauthError('invalid_request', 'Invalid parameter: response_mode (query is not allowed for implicit flows)');
+        mode = rm;
+      }
+      if (!rt) throw oauthError('invalid_request', 'Missing parameter: response_type');
+      let responseType: AuthRequest['responseType'];
+      if (rt === 'code') {
+        if (!client.standardFlowEnabled) throw oauthError('unauthorized_client', 'Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.');
+        responseType = 'code';
+      } else if (rt === 'token' || rt === 'id_token token' || rt === 'token id_token') {
+        if (!client.implicitFlowEnabled) throw oauthError('unauthorized_client', 'Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client.');
+        responseType = rt === 'token' ? 'token' : 'id_token token';
+      } else {
+        throw oauthError('unsupported_response_type', `Unsupported response_type ${rt}`);
+      }
+      const { scope, offline, openid } = grantScope(p.scope, { offlineAllowed: responseType === 'code' });
+      const nonce = optional(p, 'nonce', 500);
+      if (responseType === 'id_token token' && !nonce) throw oauthError('invalid_request', 'Missing parameter: nonce');
+      const challenge = optional(p, 'code_challenge', 200);
+      const method = optional(p, 'code_challenge_method', 20);
+      if (responseType === 'code') {
+        if (method !== undefined && method !== 'S256') throw oauthError('invalid_request', 'Invalid parameter: code challenge method is not supported (use S256)');
+        if (challenge !== undefined && (method !== 'S256' || !CHALLENGE.test(challenge))) throw oauthError('invalid_request', 'Invalid parameter: code_challenge');
+        if (client.publicClient && !challenge) throw oauthError('invalid_request', 'Missing parameter: code_challenge_method (PKCE S256 is required for public clients)');
+      }
+      if (optional(p, 'prompt', 100)?.split(' ').includes('none')) throw Object.assign(oauthError('invalid_request', 'login_required'), { error: 'login_required' });
+      return {
+        client,
+        ar: { clientId, redirectUri, responseType, responseMode: mode, scope, offline, openid, state, nonce, challenge, loginHint: optional(p, 'login_hint', 64) },
+      };
+    } catch (e) {
+      if (isOAuthError(e)) return fail(e);
+      throw e;
+    }
+  }
+
+  const authorize = async (req: FastifyRequest, reply: FastifyReply) => {
+    const realm = realmParam(req);
+    const parsed = await parseRequest(realm, params(req));
+    if (parsed.page) {
+      return pageHeaders(reply).code(400).send(messagePage(realm, 'We are sorry…', parsed.page, { alert: true }));
+    }
+    if (parsed.error) {
+      const { uri, mode, state } = parsed.redirect!;
+      return reply.header('cache-control', 'no-store').redirect(redirectWith(uri, mode, { error: parsed.error.error, error_description: parsed.error.description, state, iss: issuerOf(req, realm) }), 302);
+    }
+    return newLogin(req, reply, realm, parsed.ar!);
+  };
+  app.get('/realms/:realm/protocol/openid-connect/auth', authorize);
+  app.post('/realms/:realm/protocol/openid-connect/auth', authorize);
+
+  /** The user is authenticated: start the session and send the browser back with a code or tokens. */
+  async function complete(req: FastifyRequest, reply: FastifyReply, realm: string, rec: LoginRecord, user: StoredUser) {
+    const ar = rec.req;
+    await redis.del(keys.oidcLogin(realm, rec.id));
+    const policy = await realms.policy(realm);
+    const started = await engine.start({
+      realm, kind: ar.offline ? 'offline' : 'sso', user, clientId: ar.clientId, ip: req.ip, userAgent: req.headers['user-agent'] ?? null,
+    });
+    const sid = started.session.id;
+    metrics.logins.inc({ outcome: 'succeeded' });
+    await engine.emit(realm, 'login.succeeded', { username: user.username, clientId: ar.clientId, kind: started.session.kind, grant: ar.responseType === 'code' ? 'authorization_code' : 'implicit' }, sid);
+    const iss = issuerOf(req, realm);
+    if (ar.responseType === 'code') {
+      const code = await oidc.newCode(realm, { clientId: ar.clientId, redirectUri: ar.redirectUri, challenge: ar.challenge ?? '', nonce: ar.nonce ?? '', scope: ar.scope, sid }, policy.clientLoginTimeout);
+      return reply.header('cache-control', 'no-store').redirect(redirectWith(ar.redirectUri, ar.responseMode, { state: ar.state, session_state: sid, iss, code }), 302);
+    }
+    const client = await oidc.clients.get(realm, ar.clientId);
+    const f: SessionFacts = { id: sid, kind: 'sso', it: started.session.idleTimeout, mx: Date.parse(started.session.maxExpiresAt), authTime: Math.floor(Date.parse(started.session.createdAt) / 1000) };
+    const access = await oidc.accessToken(realm, iss, client, ar.clientId, policy, user, f, ar.scope, true);
+    const idToken = ar.responseType === 'id_token token' ? await oidc.idToken(realm, iss, ar.clientId, user, f, access.token, access.exp, ar.nonce) : undefined;
+    await engine.emit(realm, 'token.issued', { clientId: ar.clientId, grant: 'implicit', scope: ar.scope }, sid);
+    return reply.header('cache-control', 'no-store').redirect(redirectWith(ar.redirectUri, 'fragment', {
+      access_token: access.token, token_type: 'Bearer', expires_in: String(access.exp - access.iat), id_token: idToken, state: ar.state, session_state: sid, iss, scope: ar.scope,
+    }), 302);
+  }
+
+  app.post('/realms/:realm/login-actions/authenticate', { config: { passwordAttempt: true } }, async (req, reply) => {
+    const realm = realmParam(req);
+    const p = params(req);
+    const str = (name: string, max = 256) => {
+      const v = p[name];
+      return typeof v === 'string' && v.length <= max ? v : '';
+    };
+    const rec = await loadLogin(realm, str('login', 64));
+    if (!rec) {
+      return pageHeaders(reply).code(400).send(messagePage(realm, 'Sign in', 'This sign-in page has expired or is unknown. Go back to the application and sign in again.', { alert: true }));
+    }
+    const browser = req.cookies[BROWSER_COOKIE];
+    if (!browser || hashToken(browser) !== rec.b || !sameString(str('csrf', 100), rec.csrf)) {
+      return pageHeaders(reply).code(403).send(messagePage(realm, 'Sign in', 'This form was not sent from its sign-in page (the request may have been forged). Go back to the application and sign in again.', { alert: true }));
+    }
+    const policy = await realms.policy(realm);
+    const now = Date.now();
+    const overall = now > rec.st + policy.loginTimeout * 1000;
+    if (overall || now > rec.pa + policy.loginActionTimeout * 1000) {
+      await redis.del(keys.oidcLogin(realm, rec.id));
+      await engine.emit(realm, 'login.expired', { clientId: rec.req.clientId, reason: overall ? 'login_timeout' : 'login_action_timeout', step: rec.step });
+      return newLogin(req, reply, realm, rec.req, LOGIN_TIMED_OUT);
+    }
+
+    if (rec.step === 'password') {
+      const username = str('username', 64);
+      const password = str('password', PASSWORD_MAX);
+      if (!username || !password) return showPage(reply, realm, rec, { error: 'Enter your username and password.', username });
+      try {
+        await limiter.check(realm, username, req.ip);
+      } catch {
+        return showPage(reply, realm, rec, { error: 'Too many failed sign-in attempts. Wait a few minutes and try again.', username, status: 429 });
+      }
+      const user = await users.byUsername(realm, username);
+      const ok = await verifyPassword(user?.passwordHash, password);
+      if (!user || !ok || !user.enabled) {
+        await limiter.failed(realm, username, req.ip);
+        metrics.logins.inc({ outcome: 'failed' });
+        await engine.emit(realm, 'login.failed', { username, clientId: rec.req.clientId, ip: req.ip, reason: user && ok ? 'disabled' : 'invalid_credentials' });
+        return showPage(reply, realm, rec, { error: user && ok ? 'Account is disabled, contact your administrator.' : 'Invalid username or password.', username });
+      }
+      await limiter.succeeded(realm, username, req.ip);
+      if (user.requiredActions.includes('UPDATE_PASSWORD')) {
+        rec.step = 'update_password';
+        rec.u = user.id;
+        return showPage(reply, realm, rec);
+      }
+      return complete(req, reply, realm, rec, user);
+    }
+
+    // step: update_password
+    const user = rec.u ? await users.byId(realm, rec.u) : null;
+    if (!user || !user.enabled) {
+      await redis.del(keys.oidcLogin(realm, rec.id));
+      return pageHeaders(reply).code(400).send(messagePage(realm, 'Sign in', 'The account is no longer available.', { alert: true }));
+    }
+    const next = str('password-new', PASSWORD_MAX + 1);
+    const confirm = str('password-confirm', PASSWORD_MAX + 1);
+    if (next.length < PASSWORD_MIN || next.length > PASSWORD_MAX) return showPage(reply, realm, rec, { error: `The new password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.` });
+    if (next !== confirm) return showPage(reply, realm, rec, { error: 'The passwords do not match.' });
+    if (await verifyPassword(user.passwordHash, next)) return showPage(reply, realm, rec, { error: 'The new password must be different from the current one.' });
+    const { after } = await users.patch(realm, user.username, { password: next, requiredActions: user.requiredActions.filter((a) => a !== 'UPDATE_PASSWORD') });
+    await engine.emit(realm, 'user.password_updated', { username: user.username, by: { username: user.username }, via: 'required_action' });
+    return complete(req, reply, realm, rec, after);
+  });
+}

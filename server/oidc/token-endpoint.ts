@@ -1,0 +1,168 @@
+/**
+ * The token endpoint: authorization_code (PKCE), refresh_token (rotation and reuse detection
+ * per Revoke Refresh Token / Max Reuse), password (direct access grants) and
+ * client_credentials (confidential clients).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { oauthError } from './errors.js';
+import { authenticateClient, optional, params, realmParam, required, sessionFacts } from './http.js';
+import { grantScope, issuerOf, type SessionFacts, type TokenResponse } from './service.js';
+import type { OidcClient } from './clients.js';
+import { hashToken } from '../sessions/tokens.js';
+import { verifyPassword } from '../auth/passwords.js';
+import { flatToHash } from '../sessions/format.js';
+import type { StoredUser } from '../users/store.js';
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
+  const { engine, users, realms, redis, limiter, metrics } = app.vigil;
+  const oidc = app.vigil.oidc!;
+
+  /** Client-session TTL: a little past the refresh token's own expiry. */
+  const csTtl = (f: SessionFacts) => Math.max(60_000, Math.min(Date.now() + f.it * 1000, f.mx) - Date.now() + 60_000);
+
+  async function startClientSession(req: FastifyRequest, realm: string, client: OidcClient, user: StoredUser, f: SessionFacts, scope: string, openid: boolean, nonce: string | undefined, grant: string): Promise<TokenResponse> {
+    const policy = await realms.policy(realm);
+    const gen = await oidc.openClientSession(realm, f.id, client.clientId, user.id, csTtl(f));
+    const res = await oidc.issue({ realm, iss: issuerOf(req, realm), client, policy, user, session: f, scope, gen, nonce, withIdToken: openid });
+    await engine.emit(realm, 'token.issued', { clientId: client.clientId, grant, scope }, f.id);
+    return res;
+  }
+
+  async function authorizationCode(req: FastifyRequest, realm: string, client: OidcClient, p: Record<string, unknown>): Promise<TokenResponse> {
+    if (!client.standardFlowEnabled) throw oauthError('unauthorized_client', 'Client not allowed to exchange code');
+    const code = required(p, 'code', 512);
+    const redirectUri = optional(p, 'redirect_uri', 2000);
+    const verifier = optional(p, 'code_verifier', 200);
+    const reply = (await redis.oidcRedeemCode(app.vigil.keys.realmBase(realm), hashToken(code), client.clientId)) as unknown[];
+    const status = Number(reply[0]);
+    if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
+    const c = flatToHash(reply[1]) as Record<string, string>;
+    if (!redirectUri || redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
+    if (c.cc) {
+      if (!verifier) throw oauthError('invalid_grant', 'PKCE code verifier not specified');
+      if (!PKCE_VERIFIER.test(verifier) || !sameString(s256(verifier), c.cc)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');
+    } else if (verifier) {
+      throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
+    }
+    const f = await sessionFacts(app, realm, c.s!);
+    if (!f) throw oauthError('invalid_grant', 'Session not active');
+    const user = await users.byId(realm, f.userId);
+    if (!user || !user.enabled) throw oauthError('invalid_grant', 'User not found or disabled');
+    const { openid } = grantScope(c.sc);
+    return startClientSession(req, realm, client, user, f, c.sc!, openid, c.n || undefined, 'authorization_code');
+  }
+
+  async function refreshToken(req: FastifyRequest, realm: string, client: OidcClient, p: Record<string, unknown>): Promise<TokenResponse> {
+    const token = required(p, 'refresh_token', 4096);
+    if (optional(p, 'scope') !== undefined) grantScope(p.scope);
+    const claims = await oidc.tokens.verifyRefresh(realm, token);
+    if (!claims) throw oauthError('invalid_grant', 'Invalid refresh token');
+    if (claims.azp !== client.clientId) throw oauthError('invalid_grant', 'Invalid refresh token. Token client and authorized client don\'t match');
+    const [policy, user] = await Promise.all([realms.policy(realm), users.byId(realm, String(claims.sub))]);
+    if (!user || !user.enabled) throw oauthError('invalid_grant', 'User disabled or not found');
+    const cs = { it: 0, mx: 0 };
+    const reply = (await redis.oidcRefresh(
+      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, policy.revokeRefreshToken ? '1' : '0', policy.refreshTokenMaxReuse,
+      JSON.stringify({ clientId: client.clientId, generation: claims.gen }), 24 * 3600 * 1000,
+    )) as unknown[];
+    const status = Number(reply[0]);
+    if (status === -1) throw oauthError('invalid_grant', 'Session not active');
+    if (status === -2) throw oauthError('invalid_grant', 'Session doesn\'t have required client');
+    if (status === -3) throw oauthError('invalid_grant', 'Maximum allowed refresh token reuse exceeded');
+    const [, gen, st, wr, it, mx, kind] = reply as [unknown, number, string, string, string, string, string];
+    cs.it = Number(it);
+    cs.mx = Number(mx);
+    // a refresh is activity and bumps idle; in an idle warning only an extend moves the deadline
+    // (Keycloak: refresh bumps idle), and a max warning cannot be extended
+    if (st === 'w') {
+      if (wr === 'idle') await engine.extend(realm, claims.sid).catch(() => null);
+    } else {
+      await engine.touch(realm, claims.sid, 'refresh');
+    }
+    const f: SessionFacts = { id: claims.sid, kind: kind === 'offline' ? 'offline' : 'sso', it: cs.it, mx: cs.mx, authTime: Number(claims.auth_time ?? claims.iat ?? 0) };
+    const res = await oidc.issue({
+      realm, iss: issuerOf(req, realm), client, policy, user, session: f, scope: claims.scope, gen: Number(gen),
+      withIdToken: claims.scope.split(' ').includes('openid'),
+    });
+    await redis.pexpire(app.vigil.keys.oidcClientSession(realm, claims.sid, client.clientId), csTtl(f));
+    return res;
+  }
+
+  async function password(req: FastifyRequest, realm: string, client: OidcClient, p: Record<string, unknown>): Promise<TokenResponse> {
+    if (!client.directAccessGrantsEnabled) throw oauthError('unauthorized_client', 'Client not allowed for direct access grants');
+    const username = required(p, 'username', 64);
+    const pass = required(p, 'password', 256);
+    const { scope, offline, openid } = grantScope(p.scope);
+    try {
+      await limiter.check(realm, username, req.ip);
+    } catch (err) {
+      const e = oauthError('invalid_grant', 'Too many failed login attempts; try again later', 429);
+      const seconds = /(\d+) seconds/.exec((err as Error).message)?.[1];
+      if (seconds) e.headers['retry-after'] = seconds;
+      throw e;
+    }
+    const user = await users.byUsername(realm, username);
+    const ok = await verifyPassword(user?.passwordHash, pass);
+    if (!user || !ok || !user.enabled) {
+      await limiter.failed(realm, username, req.ip);
+      metrics.logins.inc({ outcome: 'failed' });
+      await engine.emit(realm, 'login.failed', { username, clientId: client.clientId, ip: req.ip, reason: user && ok ? 'disabled' : 'invalid_credentials' });
+      throw oauthError('invalid_grant', user && ok ? 'Account disabled' : 'Invalid user credentials', 401);
+    }
+    await limiter.succeeded(realm, username, req.ip);
+    if (user.requiredActions.length) {
+      await engine.emit(realm, 'login.failed', { username, clientId: client.clientId, ip: req.ip, reason: 'required_action' });
+      throw oauthError('invalid_grant', 'Account is not fully set up');
+    }
+    const started = await engine.start({
+      realm, kind: offline ? 'offline' : 'sso', user, clientId: client.clientId, ip: req.ip, userAgent: req.headers['user-agent'] ?? null,
+    });
+    metrics.logins.inc({ outcome: 'succeeded' });
+    await engine.emit(realm, 'login.succeeded', { username, clientId: client.clientId, kind: started.session.kind, grant: 'password' }, started.session.id);
+    const f: SessionFacts = {
+      id: started.session.id, kind: offline ? 'offline' : 'sso', it: started.session.idleTimeout,
+      mx: Date.parse(started.session.maxExpiresAt), authTime: Math.floor(Date.parse(started.session.createdAt) / 1000),
+    };
+    return startClientSession(req, realm, client, user, f, scope, openid, undefined, 'password');
+  }
+
+  async function clientCredentials(req: FastifyRequest, realm: string, client: OidcClient, p: Record<string, unknown>): Promise<TokenResponse> {
+    if (client.publicClient) throw oauthError('unauthorized_client', 'Public client not allowed to retrieve service account');
+    const { scope } = grantScope(p.scope, { offlineAllowed: false });
+    const policy = await realms.policy(realm);
+    const access = await oidc.accessToken(realm, issuerOf(req, realm), client, client.clientId, policy, null, null, scope);
+    await engine.emit(realm, 'token.issued', { clientId: client.clientId, grant: 'client_credentials', scope });
+    return { access_token: access.token, expires_in: access.exp - access.iat, token_type: 'Bearer', 'not-before-policy': 0, scope };
+  }
+
+  const GRANTS: Record<string, (req: FastifyRequest, realm: string, client: OidcClient, p: Record<string, unknown>) => Promise<TokenResponse>> = {
+    authorization_code: authorizationCode,
+    refresh_token: refreshToken,
+    password,
+    client_credentials: clientCredentials,
+  };
+
+  app.post('/realms/:realm/protocol/openid-connect/token', { config: { passwordAttempt: true } }, async (req, reply) => {
+    const realm = realmParam(req);
+    const p = params(req);
+    const grantType = required(p, 'grant_type', 100);
+    const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+    const client = await authenticateClient(app, req, realm, p);
+    if (!grant) throw oauthError('unsupported_grant_type', `Unsupported grant_type ${grantType}`);
+    const res = await grant(req, realm, client, p);
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(res);
+  });
+}
