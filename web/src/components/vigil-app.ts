@@ -42,7 +42,7 @@ export class VigilApp extends LitElement {
     baseStyles,
     css`
       :host { display: block; min-height: 100vh; }
-      .shell { display: grid; grid-template-columns: 232px 1fr; grid-template-rows: 56px 1fr; height: 100vh; }
+      .shell { display: grid; grid-template-columns: 216px 1fr; grid-template-rows: 56px 1fr; height: 100vh; }
       .topbar { grid-column: 1 / -1; display: flex; align-items: center; gap: 16px; padding: 0 20px; background: var(--vigil-nav-bg); color: var(--vigil-nav-active); }
       .brand { display: flex; align-items: center; gap: 10px; font-weight: 750; font-size: var(--vigil-text-lg); letter-spacing: -0.01em; width: 200px; }
       .logo { width: 30px; height: 30px; border-radius: 8px; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; font-size: 15px; font-weight: 800; }
@@ -59,7 +59,7 @@ export class VigilApp extends LitElement {
       nav a[aria-current='page'] { background: var(--vigil-accent-soft); color: var(--vigil-accent); }
       nav svg { width: 18px; height: 18px; flex: none; }
       nav .foot { margin-top: auto; padding: 12px; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
-      main { padding: 24px 32px; overflow: auto; min-height: 0; display: flex; flex-direction: column; }
+      main { padding: 24px 28px; overflow: auto; min-height: 0; display: flex; flex-direction: column; }
       main > * { flex: 1 1 auto; min-height: 0; }
       main > vigil-access { max-width: none; }
       .boot { display: grid; place-items: center; min-height: 100vh; }
