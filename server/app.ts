@@ -31,6 +31,7 @@ import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { oidcPlugin } from './oidc/plugin.js';
+import { realmRoutes } from './routes/realms.js';
 import { randomBytes } from 'node:crypto';
 
 export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
@@ -99,6 +100,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(oidcPlugin);
+  await app.register(realmRoutes);
   await app.register(wsTransport);
   await app.register(socketIoTransport);
 

@@ -73,7 +73,7 @@ export class Authenticator {
 
   /** `touch` counts this use as session activity (a state-changing request). */
   async authenticate(realm: string, token: string, touch: false | string = false): Promise<AuthResult | null> {
-    if (token.length > 512) return null;
+    if (token.length > 4096) return null; // OIDC access tokens (JWTs) run to ~1 KiB
     if (token.startsWith(DISPLAY_KEY_PREFIX)) {
       const id = await this.displayKeys.resolve(realm, token);
       if (!id) return null;

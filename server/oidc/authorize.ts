@@ -227,7 +227,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     }), 302);
   }
 
-  app.post('/realms/:realm/login-actions/authenticate', { config: { passwordAttempt: true } }, async (req, reply) => {
+  app.post('/realms/:realm/login-actions/authenticate', { config: { rateLimit: { groupId: 'password' } } }, async (req, reply) => {
     const realm = realmParam(req);
     const p = params(req);
     const str = (name: string, max = 256) => {

@@ -155,7 +155,7 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     client_credentials: clientCredentials,
   };
 
-  app.post('/realms/:realm/protocol/openid-connect/token', { config: { passwordAttempt: true } }, async (req, reply) => {
+  app.post('/realms/:realm/protocol/openid-connect/token', { config: { rateLimit: { groupId: 'password' } } }, async (req, reply) => {
     const realm = realmParam(req);
     const p = params(req);
     const grantType = required(p, 'grant_type', 100);

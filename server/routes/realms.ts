@@ -1,0 +1,90 @@
+/**
+ * Realm management: /api/v1/realms. Only an admin of realm `default` (the bootstrap admin's
+ * realm) may list, create and delete realms. Each realm has its own users, policy, signing
+ * keys, clients and event stream — all under its `{realm}` key base — so deleting a realm
+ * terminates its sessions (with their final events) and then removes every key under that base.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { vigilError } from '../errors.js';
+import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
+import { hasRole } from '../realtime/client.js';
+import { REALM_NAME } from '../realms/store.js';
+import { objectBody, requiredString } from './validate.js';
+
+const ROOT_REALM = 'default';
+const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export async function realmRoutes(app: FastifyInstance): Promise<void> {
+  const { realms, users, engine, auth, config } = app.vigil;
+
+  const rootAdmin = async (req: FastifyRequest): Promise<string> => {
+    const bearer = bearerToken(req.headers);
+    const cookie = bearer ? null : cookieToken(req.headers);
+    const token = bearer ?? cookie;
+    if (!token) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
+    const write = WRITE.has(req.method);
+    if (cookie && write && !originAllowed(req.headers, config.allowedOrigins)) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+    const result = await auth.authenticate(ROOT_REALM, token, write ? 'rest' : false);
+    if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked');
+    if (!hasRole(result.principal, 'admin') || result.principal.displayKeyId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');
+    return result.principal.user?.username ?? 'admin';
+  };
+
+  app.get('/api/v1/realms', async (req) => {
+    await rootAdmin(req);
+    return { realms: (await realms.list()).map((realm) => ({ realm })) };
+  });
+
+  app.post('/api/v1/realms', async (req, reply) => {
+    const by = await rootAdmin(req);
+    const body = objectBody(req.body);
+    const realm = requiredString(body, 'realm', 40);
+    if (!REALM_NAME.test(realm)) throw vigilError('VIGIL_ERR_VALIDATION', 'realm must be 1 to 40 lowercase letters, digits, _ or -, starting with a letter or digit');
+    let admin: { username: string; password: string } | null = null;
+    if (body.admin !== undefined) {
+      const a = objectBody(body.admin);
+      admin = { username: requiredString(a, 'username', 64), password: requiredString(a, 'password', 256) };
+    }
+    const policy = body.policy === undefined ? {} : objectBody(body.policy);
+    if (await realms.exists(realm)) throw vigilError('VIGIL_ERR_CONFLICT', `realm ${realm} already exists`);
+    if (!(await realms.create(realm, policy))) throw vigilError('VIGIL_ERR_CONFLICT', `realm ${realm} already exists`);
+    let adminUser: string | null = null;
+    if (admin) {
+      try {
+        const p = await realms.policy(realm);
+        adminUser = (await users.create(realm, { ...admin, roles: ['admin'] }, p.defaultTokenLifetime)).username;
+      } catch (err) {
+        await removeRealm(app, realm, by); // no half-made realm is left behind
+        throw err;
+      }
+    }
+    await engine.emit(ROOT_REALM, 'realm.created', { realm, by: { username: by } });
+    return reply.code(201).send({ realm: { realm, policy: await realms.policy(realm), admin: adminUser ? { username: adminUser } : null } });
+  });
+
+  app.delete('/api/v1/realms/:realm', async (req, reply) => {
+    const by = await rootAdmin(req);
+    const realm = (req.params as { realm: string }).realm;
+    if (realm === ROOT_REALM) throw vigilError('VIGIL_ERR_CONFLICT', 'realm default cannot be deleted');
+    if (!(await realms.exists(realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
+    const terminated = await removeRealm(app, realm, by);
+    await engine.emit(ROOT_REALM, 'realm.deleted', { realm, terminated, by: { username: by } });
+    return reply.code(204).send();
+  });
+
+}
+
+/** Terminates every session of the realm, then deletes every key under its base. */
+export async function removeRealm(app: FastifyInstance, realm: string, by: string | null): Promise<number> {
+  const { engine, redis, keys } = app.vigil;
+  await redis.srem(keys.realms(), realm); // no new logins from here on
+  const terminated = await engine.terminateMany(realm, await engine.sessionIds(realm), 'admin', by);
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.realmBase(realm)}*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length) await redis.unlink(...found);
+  } while (cursor !== '0');
+  app.vigil.oidc?.signing.forget(realm);
+  return terminated;
+}
