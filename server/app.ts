@@ -88,7 +88,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     }
     if (err.statusCode === 413) return reply.code(413).send({ statusCode: 413, code: 'VIGIL_ERR_VALIDATION', error: 'Payload Too Large', message: 'the body is larger than 64 KiB' });
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ statusCode: 500, code: 'VIGIL_ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error' });
+    return reply.code(500).send(errorBody(vigilError('VIGIL_ERR_INTERNAL')));
   });
 
   await app.register(cookie);

@@ -18,6 +18,7 @@ export const errors = {
   VIGIL_ERR_CONFLICT: createError('VIGIL_ERR_CONFLICT', '%s', 409),
   VIGIL_ERR_RATE_LIMITED: createError('VIGIL_ERR_RATE_LIMITED', 'Too many attempts; try again in %d seconds', 429),
   VIGIL_ERR_UNAVAILABLE: createError('VIGIL_ERR_UNAVAILABLE', '%s', 503),
+  VIGIL_ERR_INTERNAL: createError('VIGIL_ERR_INTERNAL', 'internal error', 500),
 } as const;
 
 export type ErrorCode = keyof typeof errors;
@@ -39,6 +40,6 @@ export function isVigilError(err: unknown): err is VigilError {
 
 /** The body Fastify would send for this error, for the real-time transports. */
 export function errorBody(err: VigilError): { statusCode: number; code: string; error: string; message: string } {
-  const names: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+  const names: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
   return { statusCode: err.statusCode, code: err.code, error: names[err.statusCode] ?? 'Error', message: err.message };
 }

@@ -137,7 +137,7 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
         }
       }).catch((err) => {
         app.log.error({ err }, 'websocket message failed');
-        sendError({ statusCode: 500, code: 'VIGIL_ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error' });
+        sendError(errorBody(vigilError('VIGIL_ERR_INTERNAL')));
       });
     });
   });
