@@ -63,8 +63,8 @@ export class VigilAccess extends LitElement {
       .toolbar select { width: 150px; }
       .toolbar .count { margin-left: auto; font-size: var(--vigil-text-sm); color: var(--vigil-text-muted); align-self: center; }
       .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 10px; padding: 0 var(--vigil-space-4); min-width: 940px; }
-      :host { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 80px 100px minmax(150px, 1.7fr) 52px; }
-      :host([readonly]) { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 80px 100px minmax(150px, 1.7fr); }
+      :host { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 90px 100px minmax(150px, 1.7fr) 52px; }
+      :host([readonly]) { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 90px 100px minmax(150px, 1.7fr); }
       .thead { min-height: 42px; background: var(--vigil-surface-2); border-bottom: 1px solid var(--vigil-border); }
       .thead > * { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.05em; color: var(--vigil-text-muted); font-weight: 650; }
       .thead button { all: unset; cursor: pointer; display: inline-flex; gap: 4px; align-items: center; border-radius: 4px; padding: 2px 0; }

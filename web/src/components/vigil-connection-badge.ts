@@ -19,10 +19,10 @@ export class VigilConnectionBadge extends LitElement {
     :host { display: inline-flex; }
     span {
       display: inline-flex; align-items: center; gap: 8px; padding: 4px 12px; border-radius: 999px;
-      font: 600 var(--vigil-text-xs, 0.75rem) / 1.4 var(--vigil-font, system-ui, sans-serif);
+      font: 600 var(--vigil-badge-size, var(--vigil-text-xs, 0.75rem)) / 1.4 var(--vigil-font, system-ui, sans-serif);
       letter-spacing: 0.03em; border: 1px solid transparent; white-space: nowrap;
     }
-    span::before { content: ''; width: 8px; height: 8px; border-radius: 50%; background: currentColor; }
+    span::before { content: ''; width: 0.66em; height: 0.66em; border-radius: 50%; background: currentColor; }
     .live { color: var(--vigil-success, #15803d); background: var(--vigil-success-soft, #e5f6eb); }
     .live::before { box-shadow: 0 0 0 0 currentColor; animation: pulse 2s infinite; }
     .connecting, .reconnecting { color: var(--vigil-warning, #b45309); background: var(--vigil-warning-soft, #fff4e0); }

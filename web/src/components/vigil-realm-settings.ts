@@ -7,6 +7,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { ACTION_TOKEN_OPERATIONS, POLICY_BOUNDS, mergePolicy, type ActionTokenOperation, type RealmPolicy } from '../../../shared/policy.js';
 import { ApiError, VigilApi } from '../lib/api.js';
+import { clonePolicy, lifespanExceedsIdle, policyPatch } from '../lib/policy-form.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-duration-input.js';
 
@@ -39,24 +40,6 @@ const OP_LABELS: Record<ActionTokenOperation, string> = {
   'idp-verify-account-via-email': 'Email verification (IdP)',
 };
 
-function clonePolicy(p: RealmPolicy): RealmPolicy {
-  return { ...p, userActionLifespanOverrides: { ...p.userActionLifespanOverrides } };
-}
-
-/** The fields of `next` that differ from `base`, as a PATCH body. */
-export function policyPatch(base: RealmPolicy, next: RealmPolicy): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  for (const k of Object.keys(next) as Array<keyof RealmPolicy>) {
-    if (k === 'userActionLifespanOverrides') {
-      const o: Record<string, number | null> = {};
-      for (const op of ACTION_TOKEN_OPERATIONS) {
-        if (next.userActionLifespanOverrides[op] !== base.userActionLifespanOverrides[op]) o[op] = next.userActionLifespanOverrides[op];
-      }
-      if (Object.keys(o).length) patch[k] = o;
-    } else if (next[k] !== base[k]) patch[k] = next[k];
-  }
-  return patch;
-}
 
 export class VigilRealmSettings extends LitElement {
   static override styles = [
@@ -261,7 +244,7 @@ export class VigilRealmSettings extends LitElement {
             </div>
             <div class="group"><h3>Access tokens</h3>
               ${this.#duration('accessTokenLifespan', problem)}
-              ${d.accessTokenLifespan > d.ssoSessionIdle
+              ${lifespanExceedsIdle(d)
                 ? html`<div class="banner warning" role="status" data-testid="lifespan-warning">Access Token Lifespan (${d.accessTokenLifespan} s) is longer than SSO Session Idle (${d.ssoSessionIdle} s): access tokens will outlive idle sessions. Keycloak recommends a lifespan shorter than SSO Session Idle.</div>`
                 : nothing}
               ${this.#duration('accessTokenLifespanImplicit', problem)}

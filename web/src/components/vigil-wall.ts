@@ -59,7 +59,7 @@ export class VigilWall extends LitElement {
     .realm { color: var(--wall-muted); font-size: 1em; }
     .spacer { flex: 1; }
     .clock { font-variant-numeric: tabular-nums; font-size: 1.6em; font-weight: 600; }
-    vigil-connection-badge { font-size: 1.2em; }
+    vigil-connection-badge { --vigil-badge-size: 0.95em; }
     .counters { display: grid; grid-template-columns: repeat(6, 1fr); gap: clamp(10px, 1vw, 24px); }
     .counter { background: var(--wall-panel); border: 1px solid var(--wall-border); border-radius: 0.8em; padding: 0.9em 1.1em; display: grid; gap: 0.3em; }
     .counter .label { color: var(--wall-muted); font-size: 0.95em; font-weight: 600; text-transform: uppercase; letter-spacing: 0.06em; }
@@ -79,7 +79,7 @@ export class VigilWall extends LitElement {
     .bar span { display: block; height: 100%; background: var(--wall-accent); border-radius: 0.4em; transition: width 400ms; }
     .kind .n { text-align: right; font-variant-numeric: tabular-nums; font-weight: 700; }
     ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.35em; overflow: hidden; }
-    li { display: grid; grid-template-columns: 5.2em 0.7em 1fr; gap: 0.6em; align-items: baseline; padding: 0.45em 0; border-bottom: 1px solid var(--wall-border); font-size: 1.05em; animation: enter 400ms ease-out; }
+    li { display: grid; grid-template-columns: 4.6em 0.7em 1fr; gap: 0.6em; align-items: baseline; padding: 0.45em 0; border-bottom: 1px solid var(--wall-border); font-size: 1.05em; animation: enter 400ms ease-out; }
     li .time { color: var(--wall-muted); font-variant-numeric: tabular-nums; }
     li .dot { width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--wall-muted); align-self: center; }
     li .dot.good { background: var(--wall-good); } li .dot.warn { background: var(--wall-warn); } li .dot.bad { background: var(--wall-bad); }
@@ -116,6 +116,7 @@ export class VigilWall extends LitElement {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   #sampleTimer: ReturnType<typeof setInterval> | null = null;
   #lastSample = 0;
+  #helloHooked = false;
   readonly #onClosed = () => {
     this._fatal = this.#key
       ? 'The display key was revoked or is not valid. Create a new key under Display keys and open its wall URL here.'
@@ -155,6 +156,11 @@ export class VigilWall extends LitElement {
 
   override updated(): void {
     const c = this.#conn.connection;
+    if (c && !this.#helloHooked) {
+      // fresh counters whenever the stream (re)connects
+      this.#helloHooked = true;
+      c.addEventListener('hello', () => setTimeout(() => void this.#loadStats(), 500));
+    }
     if (c) {
       c.removeEventListener('closed', this.#onClosed);
       c.addEventListener('closed', this.#onClosed);
@@ -219,7 +225,7 @@ export class VigilWall extends LitElement {
       <span class="realm">realm ${this.#realm}</span>
       <span class="spacer"></span>
       <vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>
-      <span class="clock" aria-label="Server time">${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}</span>
+      <span class="clock" aria-label="Server time">${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })}</span>
     </header>`;
     if (this._fatal) {
       return html`${header}<div class="fatal" role="alert"><h2>This display is not connected</h2><p>${this._fatal}</p>
@@ -263,7 +269,7 @@ export class VigilWall extends LitElement {
               ? html`<li class="empty-ticker" style="display:block">Waiting for events…</li>`
               : this._ticker.map((e) => {
                   const l = EVENT_LABEL[e.name] ?? { text: e.name, tone: 'muted' };
-                  return html`<li><span class="time">${new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}</span>
+                  return html`<li><span class="time">${new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })}</span>
                     <span class="dot ${l.tone}"></span>
                     <span class="what"><strong>${e.session?.user.username ?? 'realm'}</strong> ${l.text} ${e.session ? html`<span class="k">· ${e.session.kind}${e.session.clientId ? ` · ${e.session.clientId}` : ''}</span>` : nothing}</span></li>`;
                 })}

@@ -1,0 +1,112 @@
+/** The dashboard's live session list: snapshot + events, filters, sorting, user agents. */
+import { describe, expect, it } from 'vitest';
+import type { Session, VigilEvent } from '../../shared/protocol.js';
+import { SessionStore, describeUserAgent, viewSessions } from '../../web/src/lib/session-store.js';
+
+let n = 0;
+function session(over: Partial<Session> & { username?: string } = {}): Session {
+  const { username = 'alice', ...rest } = over;
+  n++;
+  const at = new Date(Date.UTC(2026, 10, 22, 7, 0, n)).toISOString();
+  return {
+    id: `s_${String(n).padStart(4, '0')}`, realm: 'default', kind: 'console', user: { id: `u_${username}`, username },
+    clientId: null, state: 'active', createdAt: at, lastActivityAt: at, warnAt: at, expiresAt: at, maxExpiresAt: at,
+    idleTimeout: 300, origin: { ip: '127.0.0.1', userAgent: null }, current: false, ...rest,
+  };
+}
+
+function event(name: string, s: Session, id = `${Date.now()}-${n}`): VigilEvent {
+  return { id, name: name as VigilEvent['name'], at: new Date().toISOString(), realm: 'default', sessionId: s.id, session: s, data: {} };
+}
+
+describe('SessionStore', () => {
+  it('replaces everything with a snapshot', () => {
+    const store = new SessionStore();
+    store.reset([session(), session()]);
+    store.reset([session()]);
+    expect(store.size).toBe(1);
+  });
+
+  it('adds started sessions, updates warnings and drops ended ones', () => {
+    const store = new SessionStore();
+    const a = session();
+    store.reset([a]);
+    const b = session({ username: 'bob' });
+    store.apply([event('session.started', b)]);
+    expect(store.size).toBe(2);
+    store.apply([event('session.warning', { ...b, state: 'warning' })]);
+    expect(store.count('warning')).toBe(1);
+    store.apply([event('session.expired', b), event('session.terminated', a)]);
+    expect(store.size).toBe(0);
+  });
+
+  it('ignores events that carry no session (login.*, policy.updated)', () => {
+    const store = new SessionStore();
+    store.reset([session()]);
+    store.apply([{ id: '1-0', name: 'policy.updated', at: '', realm: 'default', sessionId: null, session: null, data: { fields: [] } }]);
+    expect(store.size).toBe(1);
+  });
+
+  it('tells listeners about every change and bumps its version', () => {
+    const store = new SessionStore();
+    const seen: Array<number | null> = [];
+    store.onChange((e) => seen.push(e ? e.length : null));
+    store.reset([]);
+    store.apply([event('session.started', session())]);
+    expect(seen).toEqual([null, 1]);
+    expect(store.version).toBe(2);
+  });
+
+  it('counts sessions by kind', () => {
+    const store = new SessionStore();
+    store.reset([session(), session({ kind: 'sso' }), session({ kind: 'sso' })]);
+    expect(store.byKind()).toEqual({ console: 1, sso: 2, offline: 0 });
+  });
+});
+
+describe('viewSessions', () => {
+  const all = [
+    session({ username: 'carol', kind: 'sso' }),
+    session({ username: 'alice', state: 'warning' }),
+    session({ username: 'bob', kind: 'offline' }),
+    session({ username: 'Alicia' }),
+  ];
+
+  it('filters by a case-insensitive part of the username', () => {
+    expect(viewSessions(all, { user: 'ALI' }, { key: 'user', dir: 'asc' }).map((s) => s.user.username)).toEqual(['alice', 'Alicia']);
+  });
+
+  it('filters by kind and by state', () => {
+    expect(viewSessions(all, { kind: 'sso' }, { key: 'user', dir: 'asc' }).map((s) => s.user.username)).toEqual(['carol']);
+    expect(viewSessions(all, { state: 'warning' }, { key: 'user', dir: 'asc' }).map((s) => s.user.username)).toEqual(['alice']);
+  });
+
+  it('sorts by user both ways and by start, newest first', () => {
+    expect(viewSessions(all, {}, { key: 'user', dir: 'asc' }).map((s) => s.user.username)).toEqual(['alice', 'Alicia', 'bob', 'carol']);
+    expect(viewSessions(all, {}, { key: 'user', dir: 'desc' }).map((s) => s.user.username)).toEqual(['carol', 'bob', 'Alicia', 'alice']);
+    expect(viewSessions(all, {}, { key: 'createdAt', dir: 'desc' })[0].user.username).toBe('Alicia');
+  });
+
+  it('puts sessions in warning first when sorting by state', () => {
+    expect(viewSessions(all, {}, { key: 'state', dir: 'asc' })[0].state).toBe('warning');
+  });
+
+  it('sorts 10,000 sessions with a stable order', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => session({ username: `u${i % 50}` }));
+    const a = viewSessions(many, {}, { key: 'user', dir: 'asc' }).map((s) => s.id);
+    const b = viewSessions([...many].reverse(), {}, { key: 'user', dir: 'asc' }).map((s) => s.id);
+    expect(a).toEqual(b);
+  });
+});
+
+describe('describeUserAgent', () => {
+  it('names the browser and the system', () => {
+    expect(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36')).toBe('Chrome 131 on Linux');
+    expect(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0')).toBe('Firefox 133 on Windows');
+    expect(describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15')).toBe('Safari 17 on macOS');
+  });
+
+  it('says so when there is none', () => {
+    expect(describeUserAgent(null)).toBe('Unknown client');
+  });
+});
