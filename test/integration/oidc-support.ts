@@ -134,3 +134,44 @@ export async function streamEvents(t: TestApp, realm = 'default'): Promise<Array
     return { name: m.n!, sessionId: m.s || null, data: JSON.parse(m.d || '{}') };
   });
 }
+
+export interface TestRealm {
+  realm: string;
+  /** a token of the realm's own admin */
+  admin: string;
+  user: { username: string; password: string };
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+}
+
+let realmSeq = 0;
+/** Creates a realm through the realms API with a policy, its admin, user `alice` and clients. */
+export async function makeRealm(t: TestApp, policy: Record<string, unknown>, clients: Array<Record<string, unknown>> = []): Promise<TestRealm & { secrets: Record<string, string> }> {
+  const realm = `r${process.pid % 1000}-${++realmSeq}`;
+  const created = await t.api('POST', '/api/v1/realms', { token: t.adminToken, body: { realm, admin: { username: 'boss', password: 'boss-password' }, policy: { expiryPromptSeconds: 5, ...policy } } });
+  if (created.status !== 201) throw new Error(`create realm failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const login = await t.api('POST', `/api/v1/realms/${realm}/login`, { body: { username: 'boss', password: 'boss-password' } });
+  const admin = login.body.token as string;
+  const api = async (method: string, path: string, body?: unknown) => t.api(method, `/api/v1/realms/${realm}${path}`, { token: admin, body });
+  const user = { username: 'alice', password: 'alice-password' };
+  const u = await api('POST', '/users', { ...user, roles: ['user'] });
+  if (u.status !== 201) throw new Error(`create user failed: ${JSON.stringify(u.body)}`);
+  const secrets: Record<string, string> = {};
+  for (const c of clients) {
+    const r = await createClient(t, c, realm, admin);
+    if (r.secret) secrets[r.clientId] = r.secret;
+  }
+  return { realm, admin, user, api, secrets };
+}
+
+/** Password grant as a direct-access client; returns the token response body. */
+export async function passwordGrant(t: TestApp, realm: string, clientId: string, secret: string | undefined, user: { username: string; password: string }, scope = 'openid'): Promise<any> {
+  const r = await form(t, tokenPath(realm), { grant_type: 'password', client_id: clientId, ...(secret ? { client_secret: secret } : {}), username: user.username, password: user.password, scope });
+  if (r.status !== 200) throw new Error(`password grant failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+export async function refreshGrant(t: TestApp, realm: string, clientId: string, secret: string | undefined, refreshToken: string) {
+  return form(t, tokenPath(realm), { grant_type: 'refresh_token', client_id: clientId, ...(secret ? { client_secret: secret } : {}), refresh_token: refreshToken });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
