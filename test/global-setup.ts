@@ -40,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const bin = findRedisServer();
   if (!bin) throw new Error(REDIS_INSTALL_HINT);
   const port = await freePort();
-  child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000'], { stdio: 'ignore' });
+  child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000', '--hash-max-listpack-value', '512'], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await answers(port)); i++) await new Promise((r) => setTimeout(r, 50));
   if (!(await answers(port))) throw new Error(`the test redis-server did not start on port ${port}`);
   project.provide('redisUrl', `redis://127.0.0.1:${port}`);

@@ -56,9 +56,12 @@ export async function startEmbeddedRedis(dataDir: string, log: (msg: string) => 
   const child: ChildProcess = spawn(
     bin,
     ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--pidfile', path.join(dir, 'redis.pid'),
+      '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+      // session hashes hold a user agent longer than the default 64-byte listpack limit
+      '--hash-max-listpack-value', '512', '--pidfile', path.join(dir, 'redis.pid'),
       '--logfile', path.join(dir, 'redis.log')],
-    { stdio: 'ignore', detached: false },
+    // its own process group: a terminal's Ctrl-C reaches Vigil, which stops Redis last
+    { stdio: 'ignore', detached: true },
   );
   let exited = false;
   child.once('exit', () => {

@@ -18,9 +18,6 @@ export class Keys {
   tokens(realm: string): string {
     return `${this.realmBase(realm)}tokens`;
   }
-  all(realm: string): string {
-    return `${this.realmBase(realm)}all`;
-  }
   deadlines(realm: string): string {
     return `${this.realmBase(realm)}deadlines`;
   }

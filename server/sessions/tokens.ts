@@ -9,7 +9,7 @@ export function newToken(prefix: string): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 export function newId(prefix: string, bytes = 12): string {

@@ -44,7 +44,6 @@ for f, v in pairs(h) do
 end
 redis.call('HSET', sessionKey(sid), unpack(flat))
 redis.call('HSET', KB .. 'tokens', th, sid)
-redis.call('ZADD', KB .. 'all', now, sid)
 redis.call('SADD', KB .. 'u:' .. h.u, sid)
 schedule(sid, wa)
 emit('session.started', sid, now, '{}', h)

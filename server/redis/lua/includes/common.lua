@@ -89,7 +89,6 @@ local function endSession(sid, h, name, dataJson, at)
   redis.call('DEL', sessionKey(sid))
   if h.th and h.th ~= '' then redis.call('HDEL', KB .. 'tokens', h.th) end
   redis.call('ZREM', KB .. 'deadlines', sid)
-  redis.call('ZREM', KB .. 'all', sid)
   redis.call('SREM', KB .. 'u:' .. h.u, sid)
   return emit(name, sid, at, dataJson, h)
 end
