@@ -1,0 +1,65 @@
+/**
+ * Runs a TypeScript entry as a child Node process (through tsx), with its output appended to
+ * a log file, and waits for a ready line. Stopping sends SIGTERM, then SIGKILL after a grace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface BenchChild {
+  pid: number;
+  /** The JSON after the ready marker, if any. */
+  ready: Record<string, unknown>;
+  stop(): Promise<void>;
+  /** Resolves when the process exits. */
+  exited: Promise<number | null>;
+}
+
+export async function startChild(opts: {
+  entry: string;
+  args?: string[];
+  env?: Record<string, string>;
+  readyMarker: string;
+  logFile: string;
+  timeoutMs?: number;
+  cwd?: string;
+}): Promise<BenchChild> {
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? process.cwd(),
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr!.pipe(log, { end: false });
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${opts.entry} not ready after ${opts.timeoutMs ?? 60_000} ms (see ${opts.logFile})`)), opts.timeoutMs ?? 60_000);
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      log.write(line + '\n');
+      const i = line.indexOf(opts.readyMarker);
+      if (i >= 0) {
+        clearTimeout(t);
+        const rest = line.slice(i + opts.readyMarker.length).trim();
+        resolve(rest ? (JSON.parse(rest) as Record<string, unknown>) : {});
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`${opts.entry} exited with ${code} before it was ready (see ${opts.logFile})`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    ready,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 12_000);
+      await exited;
+      clearTimeout(t);
+      log.end();
+    },
+  };
+}

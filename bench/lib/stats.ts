@@ -1,0 +1,97 @@
+/** Percentiles, fixed-width tables and Prometheus histogram parsing for benchmark reports. */
+
+export interface Summary {
+  n: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function summarize(values: number[]): Summary {
+  const s = Float64Array.from(values).sort();
+  const arr = Array.from(s);
+  let sum = 0;
+  for (const v of arr) sum += v;
+  return {
+    n: arr.length,
+    min: arr.length ? arr[0]! : NaN,
+    p50: percentile(arr, 50),
+    p90: percentile(arr, 90),
+    p99: percentile(arr, 99),
+    max: arr.length ? arr[arr.length - 1]! : NaN,
+    mean: arr.length ? sum / arr.length : NaN,
+  };
+}
+
+/** A plain-text table; numbers are printed as given (format them first). */
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function fmtMs(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1);
+}
+
+export interface PromHistogram {
+  labels: string;
+  /** Upper bound (seconds, Infinity for +Inf) → cumulative count. */
+  buckets: Array<{ le: number; count: number }>;
+  sum: number;
+  count: number;
+}
+
+/** Every series of one histogram in a Prometheus text exposition, keyed by its labels (minus `le`). */
+export function parsePromHistogram(text: string, name: string): PromHistogram[] {
+  const series = new Map<string, PromHistogram>();
+  const get = (labels: string) => {
+    let s = series.get(labels);
+    if (!s) series.set(labels, (s = { labels, buckets: [], sum: 0, count: 0 }));
+    return s;
+  };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^(\w+)(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const [, metric, rawLabels = '', value] = m;
+    const labels = rawLabels.split(',').filter((l) => l && !l.startsWith('le=')).join(',');
+    if (metric === `${name}_bucket`) {
+      const le = /le="([^"]+)"/.exec(rawLabels)?.[1] ?? '+Inf';
+      get(labels).buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: Number(value) });
+    } else if (metric === `${name}_sum`) get(labels).sum = Number(value);
+    else if (metric === `${name}_count`) get(labels).count = Number(value);
+  }
+  return [...series.values()];
+}
+
+/** a − b, bucket by bucket (for the observations made between two scrapes). */
+export function diffHistogram(a: PromHistogram, b: PromHistogram | undefined): PromHistogram {
+  if (!b) return a;
+  return {
+    labels: a.labels,
+    buckets: a.buckets.map((x, i) => ({ le: x.le, count: x.count - (b.buckets[i]?.count ?? 0) })),
+    sum: a.sum - b.sum,
+    count: a.count - b.count,
+  };
+}
+
+/** Upper bound of the bucket holding the p-th percentile (what a histogram can tell). */
+export function histogramPercentile(h: PromHistogram, p: number): number {
+  if (!h.count) return NaN;
+  const target = Math.ceil((p / 100) * h.count);
+  for (const b of h.buckets) if (b.count >= target) return b.le;
+  return Infinity;
+}

@@ -1,0 +1,529 @@
+/**
+ * Timer benchmarks T1 and T2 (design/BENCHMARKS.md), with the one-BullMQ-job-per-deadline
+ * baseline in the same run.
+ *
+ *   npx tsx bench/timers.ts [--sessions 50000] [--rate 1000] [--seconds 15] [--storm 20000]
+ *                           [--lead 30] [--prompt 5] [--baseline-concurrency 50] [--no-baseline]
+ *   (every flag also reads an env var: BENCH_SESSIONS, BENCH_RATE, BENCH_SECONDS, ...)
+ *
+ * What runs where: its own redis-server (random port, no persistence); the real Vigil server
+ * in a child process (bench/lib/server-main.ts, timer worker on); the baseline BullMQ worker in
+ * another child process (this file with --role baseline-worker); this process creates the
+ * sessions straight through the `createSession` Lua command (pipelined, no argon2 logins),
+ * schedules their slices with the server's own TimerWheel.schedule, and is the measuring
+ * WebSocket client, subscribed to `sessions` as the admin.
+ *
+ * T1: `--rate` deadlines per second: console sessions created at rate/2 per second for
+ *     `--seconds`, each with idleTimeout = `--lead` (≥ 30 s, the console minimum), so their
+ *     warnings come due at rate/2 per second `--lead` s later and their expiries `--prompt` s
+ *     after that (rate per second where the two overlap). Background sessions (idle timeouts
+ *     of 1–1.5 h) bring the live count to `--sessions`.
+ * T2: `--storm` sessions whose warnings fall in one second (their expiries then fall in one
+ *     second `--prompt` s later: a second storm).
+ * Baseline: the same deadlines (same offsets, shifted in time), each one BullMQ delayed job
+ *     (`Queue.add(name, data, {delay})`), a Worker that XADDs the event to the same realm
+ *     stream, delivered by the same hub to the same client.
+ * Lateness = receipt time on the client − the deadline the event carries (session.warnAt for
+ * session.warning, session.expiresAt for session.expired). All on one clock (one machine).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Keys } from '../server/redis/keys.js';
+import { defineCommands, type ScriptedRedis } from '../server/redis/scripts.js';
+import { RealmStore } from '../server/realms/store.js';
+import { UserStore } from '../server/users/store.js';
+import { TimerWheel } from '../server/timers/wheel.js';
+import { Metrics } from '../server/metrics.js';
+import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from '../server/sessions/tokens.js';
+import type { VigilEvent } from '../shared/protocol.js';
+import { startRedis, type BenchRedis } from './lib/redis.js';
+import { startChild, type BenchChild } from './lib/child.js';
+import { BenchSubscriber } from './lib/realtime.js';
+import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary } from './lib/stats.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(HERE, 'results');
+const REALM = 'default';
+const BASELINE_QUEUE = 'bench-baseline';
+const STREAM_MAXLEN = '100000';
+
+// ---------------------------------------------------------------- options
+
+function opt(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  const raw = i >= 0 ? process.argv[i + 1] : env;
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number, not "${raw}"`);
+  return v;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`] === '1';
+
+// ---------------------------------------------------------------- baseline worker (child role)
+
+interface BaselineJob {
+  sid: string;
+  kind: 'w' | 'e';
+  /** The deadline, epoch ms. */
+  at: number;
+  lead: number;
+  prompt: number;
+}
+
+async function runBaselineWorker(): Promise<void> {
+  const url = process.env.REDIS_URL!;
+  const prefix = process.env.BENCH_PREFIX!;
+  const concurrency = Number(process.env.BENCH_BASELINE_CONCURRENCY ?? 50);
+  const keys = new Keys(prefix);
+  const stream = keys.events(REALM);
+  const conn = new Redis(url, { maxRetriesPerRequest: null });
+  const pub = new Redis(url, { enableAutoPipelining: true });
+  const worker = new Worker<BaselineJob>(
+    BASELINE_QUEUE,
+    async (job) => {
+      const { sid, kind, at, lead, prompt } = job.data;
+      const now = Date.now();
+      const wa = kind === 'w' ? at : at - prompt * 1000;
+      const ea = wa + prompt * 1000;
+      // the same event shape fire-due writes (the hub formats it the same way)
+      const h = { id: sid, k: 'console', u: 'u_baseline', n: 'bench', c: '', st: 'w', wr: 'idle', ca: wa - lead * 1000, la: wa - lead * 1000, it: lead, mx: wa + 86_400_000, wa, ea, ip: '127.0.0.1', ua: 'vigil-bench' };
+      const name = kind === 'w' ? 'session.warning' : 'session.expired';
+      const data = kind === 'w' ? { reason: 'idle', expiresAt: ea, idleTimeout: lead } : { reason: 'idle' };
+      await pub.xadd(stream, 'MAXLEN', '~', STREAM_MAXLEN, '*', 'n', name, 's', sid, 't', String(now), 'd', JSON.stringify(data), 'h', JSON.stringify(h));
+    },
+    { connection: conn, prefix: `${prefix}:bb`, concurrency },
+  );
+  worker.on('error', (err) => process.stderr.write(`baseline worker error: ${err.message}\n`));
+  await worker.waitUntilReady();
+  process.stdout.write(`BASELINE_READY ${JSON.stringify({ concurrency })}\n`);
+  const stop = async () => {
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    await worker.close();
+    conn.disconnect();
+    pub.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.on('disconnect', () => void stop());
+}
+
+// ---------------------------------------------------------------- measurement bookkeeping
+
+type System = 'vigil' | 'baseline';
+type Test = 'T1' | 'T2';
+type Kind = 'warning' | 'expiry';
+
+interface Expected {
+  sys: System;
+  test: Test;
+  sid: string;
+  warnAt: number;
+  expiresAt: number;
+}
+
+interface Sample {
+  late: number; // receipt − deadline, ms
+  fire: number; // event time (when it fired, server clock) − deadline, ms
+  sched: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Recorder {
+  readonly bySid = new Map<string, Expected>();
+  readonly samples = new Map<string, Sample[]>();
+  readonly seen = new Set<string>();
+  duplicates = 0;
+  unknown = 0;
+  received = { vigil: 0, baseline: 0 };
+
+  expect(e: Expected): void {
+    this.bySid.set(e.sid, e);
+  }
+
+  onEvents = (events: VigilEvent[], receivedAt: number): void => {
+    for (const e of events) {
+      const kind: Kind | null = e.name === 'session.warning' ? 'warning' : e.name === 'session.expired' ? 'expiry' : null;
+      if (!kind || !e.sessionId) continue;
+      const x = this.bySid.get(e.sessionId);
+      if (!x) {
+        this.unknown++;
+        continue;
+      }
+      const k = `${e.sessionId}|${kind}`;
+      if (this.seen.has(k)) {
+        this.duplicates++;
+        continue;
+      }
+      this.seen.add(k);
+      const sched = Date.parse(kind === 'warning' ? e.session!.warnAt : e.session!.expiresAt);
+      const key = `${x.sys}|${x.test}|${kind}`;
+      let list = this.samples.get(key);
+      if (!list) this.samples.set(key, (list = []));
+      list.push({ late: receivedAt - sched, fire: Date.parse(e.at) - sched, sched });
+      this.received[x.sys]++;
+    }
+  };
+
+  get(sys: System, test: Test, kind?: Kind): Sample[] {
+    if (kind) return this.samples.get(`${sys}|${test}|${kind}`) ?? [];
+    return [...this.get(sys, test, 'warning'), ...this.get(sys, test, 'expiry')];
+  }
+}
+
+/** Median and peak number of deadlines per (whole) scheduled second. */
+function rates(scheds: number[]): { median: number; peak: number; mean: number; spanMs: number } {
+  if (!scheds.length) return { median: 0, peak: 0, mean: 0, spanMs: 0 };
+  const per = new Map<number, number>();
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of scheds) {
+    const sec = Math.floor(s / 1000);
+    per.set(sec, (per.get(sec) ?? 0) + 1);
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s);
+  }
+  const counts = [...per.values()].sort((a, b) => a - b);
+  const spanMs = hi - lo;
+  return { median: counts[Math.floor(counts.length / 2)]!, peak: counts[counts.length - 1]!, mean: scheds.length / Math.max(1, spanMs / 1000), spanMs };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const o = {
+    sessions: opt('sessions', 50_000),
+    rate: opt('rate', 1000),
+    seconds: opt('seconds', 15),
+    storm: opt('storm', 20_000),
+    lead: opt('lead', 30),
+    prompt: opt('prompt', 5),
+    baselineConcurrency: opt('baseline-concurrency', 50),
+    baseline: !flag('no-baseline'),
+    maxMinutes: opt('max-minutes', 15),
+  };
+  const t1Sessions = Math.round((o.rate / 2) * o.seconds);
+  const background = Math.max(0, o.sessions - t1Sessions - o.storm);
+  const liveTarget = background + t1Sessions + o.storm;
+  mkdirSync(RESULTS, { recursive: true });
+  const serverLog = path.join(RESULTS, 'timers-server.log');
+  const baselineLog = path.join(RESULTS, 'timers-baseline.log');
+  writeFileSync(serverLog, '');
+  writeFileSync(baselineLog, '');
+  const started = Date.now();
+  const log = (m: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
+  log(`timers bench: ${liveTarget} live sessions (${background} background + ${t1Sessions} T1 + ${o.storm} T2), T1 ${o.rate} deadlines/s for ${o.seconds} s, T2 storm ${o.storm}, lead ${o.lead} s, prompt ${o.prompt} s, baseline ${o.baseline ? `on (concurrency ${o.baselineConcurrency})` : 'off'}`);
+
+  let redis: BenchRedis | null = null;
+  let server: BenchChild | null = null;
+  let baselineWorker: BenchChild | null = null;
+  const closers: Array<() => unknown> = [];
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`timers bench: over --max-minutes ${o.maxMinutes}; stopping\n`);
+    void Promise.allSettled([server?.stop(), baselineWorker?.stop()]).then(() => redis?.stop()).finally(() => process.exit(2));
+  }, o.maxMinutes * 60_000);
+  watchdog.unref();
+
+  try {
+    redis = await startRedis();
+    const prefix = `bench${randomBytes(4).toString('hex')}`;
+    const adminPassword = `bench-admin-${randomBytes(6).toString('hex')}`;
+    log(`redis-server on ${redis.url}, key prefix ${prefix}`);
+    const serverEntry = path.join(HERE, 'lib', 'server-main.ts');
+    server = await startChild({
+      entry: serverEntry, readyMarker: 'VIGIL_BENCH_READY', logFile: serverLog,
+      env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', VIGIL_CLIENT_BUFFER_BYTES: String(512 * 1024 * 1024) },
+    });
+    const port = Number(server.ready.port);
+    const url = `http://127.0.0.1:${port}`;
+    log(`Vigil server child pid ${server.pid} on ${url} (log: ${path.relative(process.cwd(), serverLog)})`);
+    if (o.baseline) {
+      baselineWorker = await startChild({
+        entry: fileURLToPath(import.meta.url), args: ['--role', 'baseline-worker'], readyMarker: 'BASELINE_READY', logFile: baselineLog,
+        env: { REDIS_URL: redis.url, BENCH_PREFIX: prefix, BENCH_BASELINE_CONCURRENCY: String(o.baselineConcurrency) },
+      });
+      log(`baseline BullMQ worker child pid ${baselineWorker.pid}`);
+    }
+
+    // ---- setup through the server's own stores (same Redis, same prefix)
+    const rds: ScriptedRedis = defineCommands(new Redis(redis.url));
+    closers.push(() => rds.disconnect());
+    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    closers.push(() => bull.disconnect());
+    const keys = new Keys(prefix);
+    const base = keys.realmBase(REALM);
+    await new RealmStore(rds, keys).patch(REALM, { expiryPromptSeconds: o.prompt });
+    const users = new UserStore(rds, keys);
+    const admin = await users.byUsername(REALM, 'admin');
+    if (!admin) throw new Error('bootstrap made no admin');
+    await users.setTokenLifetime(REALM, admin.id, 86_400); // the watcher must outlive the run
+    const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 1800);
+    const wheel = new TimerWheel(rds, keys, bull, new Metrics(), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
+    closers.push(() => wheel.queue.close());
+
+    const login = await fetch(`${url}/api/v1/realms/${REALM}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+    if (login.status !== 201) throw new Error(`admin login failed: ${login.status} ${await login.text()}`);
+    const { token } = (await login.json()) as { token: string };
+
+    const rec = new Recorder();
+    const sub = new BenchSubscriber(url.replace('http', 'ws'), token, rec.onEvents);
+    closers.push(() => sub.close());
+    await sub.subscribe('sessions');
+    let subscriberClosed: { code: number; reason: string } | null = null;
+    void sub.closed.then((c) => (subscriberClosed = c));
+    log('admin subscribed to `sessions` over /ws');
+
+    const scrape = async (): Promise<PromHistogram[]> => parsePromHistogram(await (await fetch(`${url}/metrics`)).text(), 'vigil_timer_lateness_seconds');
+
+    /** Creates sessions in pipelines; `idle(i)` gives each one's idle timeout (s). */
+    const createSessions = async (n: number, idle: (i: number) => number, test: Test | null, chunk: number, inFlight: number): Promise<number> => {
+      const t = Date.now();
+      let next = 0;
+      const runOne = async (): Promise<void> => {
+        while (next < n) {
+          const from = next;
+          const to = Math.min(n, from + chunk);
+          next = to;
+          const p = rds.pipeline() as unknown as ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+          const rows: Array<{ sid: string; it: number }> = [];
+          for (let i = from; i < to; i++) {
+            const sid = newId('s_');
+            const it = idle(i);
+            rows.push({ sid, it });
+            p.createSession(base, sid, hashToken(newToken(SESSION_TOKEN_PREFIX)), 'console', benchUser.id, benchUser.username, '', it, '127.0.0.1', 'vigil-bench');
+          }
+          const slices = new Set<number>();
+          const res = (await p.exec()) ?? [];
+          res.forEach(([err, reply], j) => {
+            if (err) throw err;
+            const r = reply as unknown[];
+            const la = Number(r[0]);
+            for (const s of r.slice(1)) slices.add(Number(s));
+            if (test) {
+              const warnAt = la + rows[j]!.it * 1000;
+              rec.expect({ sys: 'vigil', test, sid: rows[j]!.sid, warnAt, expiresAt: warnAt + o.prompt * 1000 });
+            }
+          });
+          await wheel.schedule(REALM, [...slices]);
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, runOne));
+      return Date.now() - t;
+    };
+
+    // ================================================================ Vigil
+    const h0 = await scrape();
+    if (background) {
+      const ms = await createSessions(background, (i) => 3600 + (i % 1800), null, 1000, 2);
+      log(`created ${background} background sessions in ${(ms / 1000).toFixed(1)} s (${Math.round(background / (ms / 1000))}/s)`);
+    }
+    // T2's storm second lies after T1's last expiry (estimated: T1 starts right after the storm is created)
+    const stormCreateEstMs = 1500 + (o.storm / 8000) * 1000;
+    const t1EndEst = Date.now() + stormCreateEstMs + (o.lead + o.seconds + o.prompt) * 1000;
+    const stormTarget = Math.ceil((t1EndEst + 4000) / 1000) * 1000;
+    if (o.storm) {
+      const ms = await createSessions(o.storm, () => Math.ceil((stormTarget - Date.now()) / 1000), 'T2', 250, 1);
+      log(`created ${o.storm} T2 storm sessions in ${(ms / 1000).toFixed(1)} s; their warnings are due from ${new Date(stormTarget).toISOString()}`);
+    }
+    // T1: paced creation, rate/2 sessions per second, each due `lead` s later (then +prompt)
+    const t1Start = Date.now();
+    let t1Created = 0;
+    while (t1Created < t1Sessions) {
+      const due = Math.min(t1Sessions, Math.floor(((Date.now() - t1Start) / 1000) * (o.rate / 2)));
+      if (due > t1Created) {
+        const n = due - t1Created;
+        t1Created = due;
+        await createSessions(n, () => o.lead, 'T1', 500, 1);
+      }
+      await sleep(10);
+    }
+    const t1CreateEnd = Date.now();
+    log(`created ${t1Sessions} T1 sessions paced over ${((t1CreateEnd - t1Start) / 1000).toFixed(1)} s; live sessions: ${await rds.zcard(keys.deadlines(REALM))}`);
+    const t1LastDeadline = t1CreateEnd + (o.lead + o.prompt) * 1000;
+    if (o.storm && t1LastDeadline > stormTarget - 1000) log(`NOTE: T1's last deadlines (${new Date(t1LastDeadline).toISOString()}) come near or after the T2 storm: phases overlap`);
+    const liveAtT1 = await rds.zcard(keys.deadlines(REALM));
+
+    const expectedOf = (sys: System, test: Test) => [...rec.bySid.values()].filter((x) => x.sys === sys && test === x.test).length * 2;
+    const waitFor = async (sys: System, test: Test, until: number, what: string) => {
+      const want = expectedOf(sys, test);
+      let last = 0;
+      while (rec.get(sys, test).length < want && Date.now() < until) {
+        await sleep(200);
+        if (Date.now() - last > 5000) {
+          last = Date.now();
+          log(`  ${what}: ${rec.get(sys, test).length}/${want} events received`);
+        }
+      }
+    };
+    await waitFor('vigil', 'T1', Math.min(o.storm ? stormTarget - 500 : Infinity, t1LastDeadline + 15_000), 'Vigil T1');
+    const h1 = await scrape();
+    log(`Vigil T1 done: ${rec.get('vigil', 'T1').length}/${expectedOf('vigil', 'T1')} events`);
+    let h2 = h1;
+    if (o.storm) {
+      await waitFor('vigil', 'T2', stormTarget + (o.prompt + 30) * 1000, 'Vigil T2');
+      h2 = await scrape();
+      log(`Vigil T2 done: ${rec.get('vigil', 'T2').length}/${expectedOf('vigil', 'T2')} events`);
+    }
+    const liveAfter = await rds.zcard(keys.deadlines(REALM));
+
+    // ================================================================ baseline
+    let baselineInfo: Record<string, unknown> | null = null;
+    if (o.baseline) {
+      // the same deadlines, shifted so that the first one comes once every job is added
+      const vigilExpected = [...rec.bySid.values()].filter((x) => x.sys === 'vigil');
+      const first = Math.min(...vigilExpected.map((x) => x.warnAt));
+      const addEstMs = 3000 + vigilExpected.length * 2 * 0.25; // ~4,000 adds/s, measured below
+      const shift = Date.now() + addEstMs - first;
+      const queue = new Queue<BaselineJob>(BASELINE_QUEUE, { connection: bull, prefix: `${prefix}:bb` });
+      closers.push(() => queue.close());
+      const jobs: BaselineJob[] = [];
+      let i = 0;
+      for (const x of vigilExpected) {
+        const sid = `b${x.test}_${i++}`;
+        rec.expect({ sys: 'baseline', test: x.test, sid, warnAt: x.warnAt + shift, expiresAt: x.expiresAt + shift });
+        jobs.push({ sid, kind: 'w', at: x.warnAt + shift, lead: o.lead, prompt: o.prompt }, { sid, kind: 'e', at: x.expiresAt + shift, lead: o.lead, prompt: o.prompt });
+      }
+      jobs.sort((a, b) => a.at - b.at);
+      const tAdd = Date.now();
+      let next = 0;
+      const adder = async () => {
+        while (next < jobs.length) {
+          const j = jobs[next++]!;
+          await queue.add('deadline', j, { delay: Math.max(0, j.at - Date.now()), removeOnComplete: true, removeOnFail: true });
+        }
+      };
+      await Promise.all(Array.from({ length: 200 }, adder));
+      const addMs = Date.now() - tAdd;
+      const firstAt = first + shift;
+      log(`baseline: added ${jobs.length} delayed jobs (one per deadline) in ${(addMs / 1000).toFixed(1)} s (${Math.round(jobs.length / (addMs / 1000))}/s); first deadline ${firstAt - Date.now()} ms from now`);
+      baselineInfo = { jobs: jobs.length, addMs, addsPerSecond: Math.round(jobs.length / (addMs / 1000)), addsDoneBeforeFirstDeadlineMs: firstAt - (tAdd + addMs), concurrency: o.baselineConcurrency };
+      const t1Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T1').map((x) => x.expiresAt));
+      await waitFor('baseline', 'T1', t1Last + 30_000, 'baseline T1');
+      log(`baseline T1 done: ${rec.get('baseline', 'T1').length}/${expectedOf('baseline', 'T1')} events`);
+      if (o.storm) {
+        const t2Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.expiresAt));
+        await waitFor('baseline', 'T2', t2Last + 60_000, 'baseline T2');
+        log(`baseline T2 done: ${rec.get('baseline', 'T2').length}/${expectedOf('baseline', 'T2')} events`);
+      }
+      const counts = await queue.getJobCounts('delayed', 'wait', 'active', 'failed');
+      baselineInfo.leftInQueue = counts;
+    }
+
+    // ================================================================ report
+    const rowsOut: Array<Record<string, unknown>> = [];
+    const printRows: Array<Array<string | number>> = [];
+    const systems: System[] = o.baseline ? ['vigil', 'baseline'] : ['vigil'];
+    const tests: Test[] = o.storm ? ['T1', 'T2'] : ['T1'];
+    const summaries = new Map<string, Summary>();
+    for (const test of tests) {
+      for (const sys of systems) {
+        for (const kind of [undefined, 'warning', 'expiry'] as const) {
+          const samples = rec.get(sys, test, kind);
+          const expected = [...rec.bySid.values()].filter((x) => x.sys === sys && x.test === test).length * (kind ? 1 : 2);
+          const late = summarize(samples.map((s) => s.late));
+          const fire = summarize(samples.map((s) => s.fire));
+          const r = rates(samples.map((s) => s.sched));
+          const over1500 = samples.filter((s) => s.late > 1500).length;
+          if (!kind) summaries.set(`${sys}|${test}`, late);
+          rowsOut.push({ system: sys, test, kind: kind ?? 'all', expected, received: samples.length, missing: expected - samples.length, lateMs: late, fireLateMs: fire, ratePerSecond: r, over1500ms: over1500 });
+          printRows.push([
+            `${test} ${sys}${kind ? ` ${kind}` : ''}`, expected, expected - samples.length, fmtMs(late.p50), fmtMs(late.p90), fmtMs(late.p99), fmtMs(late.max), fmtMs(fire.p50), fmtMs(fire.p99),
+            test === 'T1' ? `${r.median}/${r.peak}` : `${(r.spanMs / 1000).toFixed(2)} s`, test === 'T2' ? over1500 : '',
+          ]);
+        }
+      }
+    }
+    const ratios: Array<Array<string | number>> = [];
+    const ratiosOut: Record<string, unknown> = {};
+    if (o.baseline) {
+      for (const test of tests) {
+        const v = summaries.get(`vigil|${test}`)!;
+        const b = summaries.get(`baseline|${test}`)!;
+        const ratio = (x: number, y: number) => (y > 0 ? x / y : NaN);
+        ratiosOut[test] = { p50: ratio(b.p50, v.p50), p99: ratio(b.p99, v.p99), max: ratio(b.max, v.max) };
+        ratios.push([test, `${ratio(b.p50, v.p50).toFixed(1)}x`, `${ratio(b.p99, v.p99).toFixed(1)}x`, `${ratio(b.max, v.max).toFixed(1)}x`]);
+      }
+    }
+    const hist = (a: PromHistogram[], b: PromHistogram[]) => a.map((s) => diffHistogram(s, b.find((x) => x.labels === s.labels)));
+    const serverT1 = hist(h1, h0);
+    const serverT2 = hist(h2, h1);
+    const histRows = (label: string, hs: PromHistogram[]) =>
+      hs.filter((h) => h.count > 0).map((h) => [label, h.labels.replace(/"/g, ''), h.count, `${fmtMs((h.sum / h.count) * 1000)}`, `≤ ${histogramPercentile(h, 50) * 1000}`, `≤ ${histogramPercentile(h, 99) * 1000}`, `≤ ${histogramPercentile(h, 100) * 1000}`]);
+
+    const out: string[] = [];
+    out.push('');
+    out.push(`Timer lateness, client-side: event received on a subscribed /ws client − its deadline (ms).`);
+    out.push(`Live sessions: ${liveAtT1} during T1 (target ${liveTarget}), ${liveAfter} after T2. Vigil server: separate child process; baseline worker: separate child process (concurrency ${o.baselineConcurrency}); client/creator: this process. ${os.cpus().length} CPUs, Node ${process.version}.`);
+    out.push('');
+    out.push(table(['run', 'expected', 'missing', 'p50', 'p90', 'p99', 'max', 'fire p50', 'fire p99', 'T1 rate med/peak (/s) | T2 span', 'T2 >1.5s'], printRows));
+    out.push('  fire = the event\'s own time (when the script or worker wrote it) − deadline; the rest of the lateness is stream → hub → socket.');
+    if (ratios.length) {
+      out.push('');
+      out.push('Baseline ÷ Vigil (lateness, higher = Vigil better):');
+      out.push(table(['test', 'p50', 'p99', 'max'], ratios));
+    }
+    out.push('');
+    out.push('Server-side vigil_timer_lateness_seconds (fire time − deadline, per phase, bucket upper bounds in ms):');
+    out.push(table(['phase', 'labels', 'count', 'mean', 'p50', 'p99', 'max'], [...histRows('T1', serverT1), ...histRows('T2', serverT2)]));
+    out.push('');
+    out.push(`Subscriber: ${sub.stats.frames} frames, ${sub.stats.events} events, ${(sub.stats.bytes / 1e6).toFixed(1)} MB, resyncs ${sub.stats.resyncs}; duplicates ${rec.duplicates}, unknown ${rec.unknown}${subscriberClosed ? `; CLOSED ${JSON.stringify(subscriberClosed)}` : ''}.`);
+    out.push(`Total ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    process.stdout.write(out.join('\n') + '\n');
+
+    const result = {
+      bench: 'timers',
+      at: new Date().toISOString(),
+      command: `npx tsx bench/timers.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version },
+      options: o,
+      sessions: { background, t1: t1Sessions, storm: o.storm, liveTarget, liveAtT1, liveAfter },
+      process: { server: 'child process (bench/lib/server-main.ts)', baselineWorker: 'child process (bench/timers.ts --role baseline-worker)', client: 'this process' },
+      rows: rowsOut,
+      ratioBaselineOverVigil: ratiosOut,
+      serverHistogram: { T1: serverT1, T2: serverT2, all: h2 },
+      subscriber: sub.stats,
+      duplicates: rec.duplicates,
+      unknownEvents: rec.unknown,
+      subscriberClosed,
+      baseline: baselineInfo,
+      totalSeconds: (Date.now() - started) / 1000,
+    };
+    const file = path.join(RESULTS, 'timers.json');
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    log(`wrote ${path.relative(process.cwd(), file)}`);
+  } finally {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch {
+        /* closing anyway */
+      }
+    }
+    await Promise.allSettled([server?.stop(), baselineWorker?.stop()]);
+    await redis?.stop();
+    clearTimeout(watchdog);
+  }
+}
+
+if (process.argv.includes('--role') && process.argv[process.argv.indexOf('--role') + 1] === 'baseline-worker') {
+  void runBaselineWorker().catch((err) => {
+    process.stderr.write(`baseline worker failed: ${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+} else {
+  void main().then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`timers bench failed: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
