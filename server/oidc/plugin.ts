@@ -101,7 +101,8 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
       const origin = req.headers.origin;
       const realm = (req.params as { realm?: string }).realm;
       if (origin && realm && req.url.includes('/protocol/openid-connect/') && !req.url.includes('/openid-connect/auth') && (await allowedOrigin(realm, origin).catch(() => false))) {
-        reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'WWW-Authenticate');
+        // keycloak-js sends credentials: 'include', so the origin is echoed, never '*'
+        reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin').header('access-control-expose-headers', 'WWW-Authenticate');
       }
       return payload;
     });
