@@ -133,6 +133,7 @@ interface Sample {
   late: number; // receipt − deadline, ms
   fire: number; // event time (when it fired, server clock) − deadline, ms
   sched: number;
+  recv: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,7 +169,7 @@ class Recorder {
       const key = `${x.sys}|${x.test}|${kind}`;
       let list = this.samples.get(key);
       if (!list) this.samples.set(key, (list = []));
-      list.push({ late: receivedAt - sched, fire: Date.parse(e.at) - sched, sched });
+      list.push({ late: receivedAt - sched, fire: Date.parse(e.at) - sched, sched, recv: receivedAt });
       this.received[x.sys]++;
     }
   };
@@ -179,8 +180,11 @@ class Recorder {
   }
 }
 
-/** Median and peak number of deadlines per (whole) scheduled second. */
-function rates(scheds: number[]): { median: number; peak: number; mean: number; spanMs: number } {
+/**
+ * Deadlines per (whole) scheduled second: the median over the steady part (`trimMs` in from
+ * either end: T1's warnings and expiries overlap only there), the peak, and the overall mean.
+ */
+function rates(scheds: number[], trimMs = 0): { median: number; peak: number; mean: number; spanMs: number } {
   if (!scheds.length) return { median: 0, peak: 0, mean: 0, spanMs: 0 };
   const per = new Map<number, number>();
   let lo = Infinity;
@@ -191,9 +195,13 @@ function rates(scheds: number[]): { median: number; peak: number; mean: number; 
     lo = Math.min(lo, s);
     hi = Math.max(hi, s);
   }
-  const counts = [...per.values()].sort((a, b) => a - b);
+  const all = [...per.values()].sort((a, b) => a - b);
+  const steadyFrom = Math.ceil((lo + trimMs) / 1000);
+  const steadyTo = Math.floor((hi - trimMs) / 1000); // exclusive: the last whole second before it
+  const steady = [...per.entries()].filter(([sec]) => sec >= steadyFrom && sec < steadyTo).map(([, c]) => c).sort((a, b) => a - b);
+  const counts = steady.length ? steady : all;
   const spanMs = hi - lo;
-  return { median: counts[Math.floor(counts.length / 2)]!, peak: counts[counts.length - 1]!, mean: scheds.length / Math.max(1, spanMs / 1000), spanMs };
+  return { median: counts[Math.floor(counts.length / 2)]!, peak: all[all.length - 1]!, mean: scheds.length / Math.max(1, spanMs / 1000), spanMs };
 }
 
 // ---------------------------------------------------------------- main
@@ -219,6 +227,7 @@ async function main(): Promise<void> {
   writeFileSync(serverLog, '');
   writeFileSync(baselineLog, '');
   const started = Date.now();
+  const loadavgAtStart = os.loadavg();
   const log = (m: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
   log(`timers bench: ${liveTarget} live sessions (${background} background + ${t1Sessions} T1 + ${o.storm} T2), T1 ${o.rate} deadlines/s for ${o.seconds} s, T2 storm ${o.storm}, lead ${o.lead} s, prompt ${o.prompt} s, baseline ${o.baseline ? `on (concurrency ${o.baselineConcurrency})` : 'off'}`);
 
@@ -430,13 +439,18 @@ async function main(): Promise<void> {
           const expected = [...rec.bySid.values()].filter((x) => x.sys === sys && x.test === test).length * (kind ? 1 : 2);
           const late = summarize(samples.map((s) => s.late));
           const fire = summarize(samples.map((s) => s.fire));
-          const r = rates(samples.map((s) => s.sched));
+          const deliver = summarize(samples.map((s) => s.late - s.fire));
+          const r = rates(samples.map((s) => s.sched), kind ? 0 : o.prompt * 1000);
+          // how fast the deadlines were fired and delivered once due: first deadline → last receipt
+          const firstSched = Math.min(...samples.map((s) => s.sched));
+          const lastRecv = Math.max(...samples.map((s) => s.recv));
+          const drainMs = samples.length ? lastRecv - firstSched : NaN;
           const over1500 = samples.filter((s) => s.late > 1500).length;
           if (!kind) summaries.set(`${sys}|${test}`, late);
-          rowsOut.push({ system: sys, test, kind: kind ?? 'all', expected, received: samples.length, missing: expected - samples.length, lateMs: late, fireLateMs: fire, ratePerSecond: r, over1500ms: over1500 });
+          rowsOut.push({ system: sys, test, kind: kind ?? 'all', expected, received: samples.length, missing: expected - samples.length, lateMs: late, fireLateMs: fire, deliverMs: deliver, ratePerSecond: r, over1500ms: over1500, firstDeadlineToLastReceiptMs: drainMs });
           printRows.push([
-            `${test} ${sys}${kind ? ` ${kind}` : ''}`, expected, expected - samples.length, fmtMs(late.p50), fmtMs(late.p90), fmtMs(late.p99), fmtMs(late.max), fmtMs(fire.p50), fmtMs(fire.p99),
-            test === 'T1' ? `${r.median}/${r.peak}` : `${(r.spanMs / 1000).toFixed(2)} s`, test === 'T2' ? over1500 : '',
+            `${test} ${sys}${kind ? ` ${kind}` : ''}`, expected, expected - samples.length, fmtMs(late.p50), fmtMs(late.p90), fmtMs(late.p99), fmtMs(late.max), fmtMs(fire.p50), fmtMs(fire.p99), fmtMs(deliver.p50), fmtMs(deliver.p99),
+            test === 'T1' ? `${r.median}/${r.peak}` : `${(r.spanMs / 1000).toFixed(2)} s`, test === 'T2' ? over1500 : '', test === 'T2' && kind ? `${Math.round(samples.length / (drainMs / 1000))}/s` : '',
           ]);
         }
       }
@@ -463,8 +477,9 @@ async function main(): Promise<void> {
     out.push(`Timer lateness, client-side: event received on a subscribed /ws client − its deadline (ms).`);
     out.push(`Live sessions: ${liveAtT1} during T1 (target ${liveTarget}), ${liveAfter} after T2. Vigil server: separate child process; baseline worker: separate child process (concurrency ${o.baselineConcurrency}); client/creator: this process. ${os.cpus().length} CPUs, Node ${process.version}.`);
     out.push('');
-    out.push(table(['run', 'expected', 'missing', 'p50', 'p90', 'p99', 'max', 'fire p50', 'fire p99', 'T1 rate med/peak (/s) | T2 span', 'T2 >1.5s'], printRows));
-    out.push('  fire = the event\'s own time (when the script or worker wrote it) − deadline; the rest of the lateness is stream → hub → socket.');
+    out.push(table(['run', 'expected', 'missing', 'p50', 'p90', 'p99', 'max', 'fire p50', 'fire p99', 'dlv p50', 'dlv p99', 'T1 rate med/peak (/s) | T2 span', 'T2 >1.5s', 'T2 drain'], printRows));
+    out.push('  fire = the event\'s own time (when the script or worker wrote it) − deadline; dlv = receipt − event time (stream → hub → socket → client).');
+    out.push(`  T1 rate: deadlines per scheduled second, median over the steady part (warnings and expiries overlapping) / peak second. T2 span: first to last deadline of the storm; drain: deadlines ÷ (last receipt − first deadline).`);
     if (ratios.length) {
       out.push('');
       out.push('Baseline ÷ Vigil (lateness, higher = Vigil better):');
@@ -475,14 +490,14 @@ async function main(): Promise<void> {
     out.push(table(['phase', 'labels', 'count', 'mean', 'p50', 'p99', 'max'], [...histRows('T1', serverT1), ...histRows('T2', serverT2)]));
     out.push('');
     out.push(`Subscriber: ${sub.stats.frames} frames, ${sub.stats.events} events, ${(sub.stats.bytes / 1e6).toFixed(1)} MB, resyncs ${sub.stats.resyncs}; duplicates ${rec.duplicates}, unknown ${rec.unknown}${subscriberClosed ? `; CLOSED ${JSON.stringify(subscriberClosed)}` : ''}.`);
-    out.push(`Total ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    out.push(`Total ${((Date.now() - started) / 1000).toFixed(0)} s. Load average (1/5/15 min) at start ${loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
     process.stdout.write(out.join('\n') + '\n');
 
     const result = {
       bench: 'timers',
       at: new Date().toISOString(),
       command: `npx tsx bench/timers.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version },
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart, loadavgAtEnd: os.loadavg(), node: process.version },
       options: o,
       sessions: { background, t1: t1Sessions, storm: o.storm, liveTarget, liveAtT1, liveAfter },
       process: { server: 'child process (bench/lib/server-main.ts)', baselineWorker: 'child process (bench/timers.ts --role baseline-worker)', client: 'this process' },
@@ -498,6 +513,10 @@ async function main(): Promise<void> {
     };
     const file = path.join(RESULTS, 'timers.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    // every sample, for anyone who wants to look closer (git-ignored like the summary)
+    const raw: Record<string, number[][]> = {};
+    for (const [k, list] of rec.samples) raw[k] = list.map((x) => [x.sched, x.fire, x.late]);
+    writeFileSync(path.join(RESULTS, 'timers-samples.json'), JSON.stringify({ columns: ['deadlineMs', 'fireLateMs', 'receiptLateMs'], samples: raw }) + '\n');
     log(`wrote ${path.relative(process.cwd(), file)}`);
   } finally {
     for (const c of closers.reverse()) {

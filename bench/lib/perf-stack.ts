@@ -1,0 +1,212 @@
+/**
+ * Shared setup for the ingest / fan-out benchmarks: a private redis-server (optionally with
+ * Vigil's embedded-Redis setting `hash-max-listpack-value 512`), the real Vigil server in a
+ * child process (bench/lib/server-main.ts), and bulk session creation straight through the
+ * server's own `createSession` Lua command (pipelined, no argon2), with the resulting time
+ * slices handed to the server's TimerWheel exactly as SessionEngine.start does.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { Keys } from '../../server/redis/keys.js';
+import { defineCommands, type ScriptedRedis } from '../../server/redis/scripts.js';
+import { UserStore } from '../../server/users/store.js';
+import { TimerWheel } from '../../server/timers/wheel.js';
+import { Metrics } from '../../server/metrics.js';
+import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from '../../server/sessions/tokens.js';
+import { startRedis, type BenchRedis } from './redis.js';
+import { startChild, type BenchChild } from './child.js';
+
+export const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS = path.join(HERE, 'results');
+export const REALM = 'default';
+/** A realistic browser user agent (over 64 bytes, so it matters for listpack encoding). */
+export const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+
+export function opt(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  const raw = i >= 0 ? process.argv[i + 1] : env;
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v)) throw new Error(`--${name} must be a number, got ${raw}`);
+  return v;
+}
+
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+export const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${m}\n`);
+
+export interface Stack {
+  redis: BenchRedis;
+  server: BenchChild | null;
+  url: string;
+  wsUrl: string;
+  prefix: string;
+  adminPassword: string;
+  rds: ScriptedRedis;
+  keys: Keys;
+  base: string;
+  benchUser: { id: string; username: string };
+  createSessions(n: number, idleTimeout: number, inFlight?: number): Promise<Array<{ sid: string; token: string }>>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { name: string; listpack512?: boolean; serverEnv?: Record<string, string> }): Promise<Stack> {
+  mkdirSync(RESULTS, { recursive: true });
+  const redis = await startRedis();
+  const closers: Array<() => unknown> = [];
+  let server: BenchChild | null = null;
+  try {
+    if (opts.listpack512 !== false) {
+      const c = new Redis(redis.url);
+      await c.config('SET', 'hash-max-listpack-value', '512');
+      c.disconnect();
+    }
+    const prefix = `bench${randomBytes(4).toString('hex')}`;
+    const adminPassword = `bench-admin-${randomBytes(6).toString('hex')}`;
+    const logFile = path.join(RESULTS, `${opts.name}-server.log`);
+    server = await startChild({
+      entry: path.join(HERE, 'lib', 'server-main.ts'), readyMarker: 'VIGIL_BENCH_READY', logFile,
+      env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', ...opts.serverEnv },
+    });
+    const url = `http://127.0.0.1:${Number(server.ready.port)}`;
+    log(`redis-server ${redis.url}; Vigil server child pid ${server.pid} on ${url}, prefix ${prefix} (log: ${path.relative(process.cwd(), logFile)})`);
+    const rds = defineCommands(new Redis(redis.url));
+    closers.push(() => rds.disconnect());
+    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    closers.push(() => bull.disconnect());
+    const keys = new Keys(prefix);
+    const base = keys.realmBase(REALM);
+    const users = new UserStore(rds, keys);
+    const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 3600);
+    const wheel = new TimerWheel(rds, keys, bull, new Metrics(), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
+    closers.push(() => wheel.queue.close());
+
+    const createSessions = async (n: number, idleTimeout: number, inFlight = 2) => {
+      const out: Array<{ sid: string; token: string }> = [];
+      let next = 0;
+      const runOne = async () => {
+        while (next < n) {
+          const from = next;
+          const to = Math.min(n, from + 1000);
+          next = to;
+          const p = rds.pipeline() as unknown as ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+          for (let i = from; i < to; i++) {
+            const sid = newId('s_');
+            const token = newToken(SESSION_TOKEN_PREFIX);
+            out.push({ sid, token });
+            p.createSession(base, sid, hashToken(token), 'console', benchUser.id, benchUser.username, '', idleTimeout, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);
+          }
+          const slices = new Set<number>();
+          for (const [err, reply] of (await p.exec()) ?? []) {
+            if (err) throw err;
+            for (const s of (reply as unknown[]).slice(1)) slices.add(Number(s));
+          }
+          await wheel.schedule(REALM, [...slices]);
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, runOne));
+      return out;
+    };
+
+    return {
+      redis, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, base, benchUser: { id: benchUser.id, username: benchUser.username },
+      createSessions,
+      async stop() {
+        for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
+        await server?.stop().catch(() => {});
+        await redis.stop();
+      },
+    };
+  } catch (err) {
+    await server?.stop().catch(() => {});
+    await redis.stop();
+    throw err;
+  }
+}
+
+/** Admin token through the real login route (argon2 once). */
+export async function adminLogin(url: string, password: string): Promise<string> {
+  const r = await fetch(`${url}/api/v1/realms/${REALM}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+  if (r.status !== 201) throw new Error(`admin login failed: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { token: string }).token;
+}
+
+/** `cmdstat_<cmd>` call counters from INFO commandstats. */
+export async function commandCalls(r: Redis): Promise<Record<string, { calls: number; failed: number }>> {
+  const out: Record<string, { calls: number; failed: number }> = {};
+  for (const line of (await r.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+).*?(?:failed_calls=(\d+))?\s*$/.exec(line.trim());
+    if (m) out[m[1]!] = { calls: Number(m[2]), failed: Number(m[3] ?? 0) };
+  }
+  return out;
+}
+
+/** The SHA1 of a defined Lua command, loaded into Redis (SCRIPT LOAD) so EVALSHA works. */
+export async function loadedSha(rds: ScriptedRedis, command: string): Promise<string> {
+  const script = (rds as unknown as { scriptsSet: Record<string, { lua: string; sha: string }> }).scriptsSet[command];
+  if (!script) throw new Error(`no Lua command ${command}`);
+  const sha = await rds.script('LOAD', script.lua) as string;
+  if (sha !== createHash('sha1').update(script.lua).digest('hex')) throw new Error('sha mismatch');
+  return sha;
+}
+
+/** Runs /usr/bin/redis-benchmark and returns requests per second from its --csv output. */
+export function redisBenchmark(port: number, args: string[], opts: { n: number; c: number; P: number }): Promise<number> {
+  const bin = process.env.REDIS_BENCHMARK_BIN ?? '/usr/bin/redis-benchmark';
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), '-n', String(opts.n), '-c', String(opts.c), '-P', String(opts.P), '--csv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      // "test","rps",... header then a row: "EVALSHA ...","123456.78",...
+      const rows = out.trim().split('\n').filter((l) => !l.startsWith('"test"'));
+      const last = rows[rows.length - 1];
+      const rps = last ? Number(JSON.parse(`[${last}]`)[1]) : NaN;
+      if (!Number.isFinite(rps)) return reject(new Error(`redis-benchmark failed (${code}): ${err || out}`));
+      resolve(rps);
+    });
+  });
+}
+
+/** CPU seconds (user+system) a process has used so far, from /proc (Linux). */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU use of the three processes of a run (server child, redis-server, this process) over a window. */
+export class CpuWindow {
+  private t0 = 0;
+  private c0: number[] = [];
+  constructor(private readonly pids: Record<string, number>) {}
+  start(): void {
+    this.t0 = performance.now();
+    this.c0 = Object.values(this.pids).map(procCpuSeconds);
+  }
+  /** Cores used by each process over the window (1.0 = one core busy). */
+  stop(): Record<string, number> {
+    const dt = (performance.now() - this.t0) / 1000;
+    const c1 = Object.values(this.pids).map(procCpuSeconds);
+    return Object.fromEntries(Object.keys(this.pids).map((k, i) => [k, Math.round(((c1[i]! - this.c0[i]!) / dt) * 100) / 100]));
+  }
+}
+
+export async function redisPid(r: Redis): Promise<number> {
+  return Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
+}
