@@ -110,3 +110,38 @@ describe('describeUserAgent', () => {
     expect(describeUserAgent(null)).toBe('Unknown client');
   });
 });
+
+describe('SessionView', () => {
+  it('keeps the same rows as a full re-sort while events arrive', async () => {
+    const { SessionView } = await import('../../web/src/lib/session-store.js');
+    const store = new SessionStore();
+    const start = Array.from({ length: 500 }, (_, i) => session({ username: `u${i % 37}`, kind: i % 3 ? 'console' : 'sso' }));
+    store.reset(start);
+    for (const [filter, sort] of [
+      [{}, { key: 'createdAt', dir: 'desc' }],
+      [{ user: 'u1' }, { key: 'user', dir: 'asc' }],
+      [{ kind: 'sso' }, { key: 'lastActivityAt', dir: 'desc' }],
+      [{ state: 'warning' }, { key: 'expiresAt', dir: 'asc' }],
+    ] as const) {
+      const view = new SessionView(store);
+      view.rebuild(filter, sort);
+      let rnd = 7;
+      for (let b = 0; b < 40; b++) {
+        const ids = [...store.sessions.keys()];
+        const events: VigilEvent[] = [];
+        for (let k = 0; k < 10; k++) {
+          rnd = (rnd * 48271) % 2147483647;
+          const pick = store.sessions.get(ids[rnd % ids.length])!;
+          const r = rnd % 4;
+          if (r === 0) events.push(event('session.started', session({ username: `u${rnd % 37}` })));
+          else if (r === 1) events.push(event('session.expired', pick));
+          else if (r === 2) events.push(event('session.warning', { ...pick, state: 'warning', lastActivityAt: new Date(rnd).toISOString() }));
+          else events.push(event('session.activity', { ...pick, state: 'active', lastActivityAt: new Date(rnd * 3).toISOString(), expiresAt: new Date(rnd * 5).toISOString() }));
+        }
+        store.apply(events);
+        view.update(events);
+        expect(view.rows.map((s) => s.id)).toEqual(viewSessions(store.sessions.values(), filter, sort).map((s) => s.id));
+      }
+    }
+  });
+});

@@ -15,11 +15,12 @@
 import { LitElement, css, html, nothing } from 'lit';
 import '@lit-labs/virtualizer';
 import { humanizeSeconds } from '../../../shared/duration.js';
-import type { MeResponse, Session, SessionKind, SessionState } from '../../../shared/protocol.js';
+import type { MeResponse, Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ApiError, VigilApi, listOf } from '../lib/api.js';
-import { SessionStore, describeUserAgent, viewSessions, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
+import { SessionStore, SessionView, describeUserAgent, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
+import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-confirm-dialog.js';
 import './vigil-connection-badge.js';
@@ -37,14 +38,6 @@ const COLUMNS: Array<{ key: SortKey | null; label: string }> = [
 ];
 
 const CURRENT_EXPLANATION = 'This session is current and cannot be terminated';
-
-function formatTime(iso: string): string {
-  const d = new Date(iso);
-  const today = new Date();
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  if (d.toDateString() === today.toDateString()) return time;
-  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })}, ${time}`;
-}
 
 export class VigilAccess extends LitElement {
   static override styles = [
@@ -142,8 +135,10 @@ export class VigilAccess extends LitElement {
   declare _busy: boolean;
   declare _dialogError: string;
   declare _toast: string;
+  readonly #view = new SessionView(this.store);
   #rows: Session[] = [];
   #rowsKey = '';
+  #pending: VigilEvent[] | null = null;
   #poll: ReturnType<typeof setInterval> | null = null;
   #toastTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -163,8 +158,12 @@ export class VigilAccess extends LitElement {
     this._busy = false;
     this._dialogError = '';
     this._toast = '';
-    this.store.onChange(() => {
+    this.store.onChange((events) => {
       this._loading = false;
+      // a snapshot forces a rebuild; event batches are merged into the view incrementally
+      if (events === null) this.#rowsKey = '';
+      else if (this.#pending) this.#pending.push(...events);
+      else this.#pending = [...events];
       this.requestUpdate();
     });
   }
@@ -178,11 +177,15 @@ export class VigilAccess extends LitElement {
     if (changed.has('me') || changed.has('realm') || changed.has('live')) this.#connect();
     const roles = this.me?.user.roles ?? [];
     this.readonly = !(roles.includes('admin') || roles.includes('user'));
-    const key = `${this.store.version}|${JSON.stringify(this._filter)}|${this._sort.key}|${this._sort.dir}`;
+    const key = `${this._filter.user}|${this._filter.kind}|${this._filter.state}|${this._sort.key}|${this._sort.dir}`;
     if (key !== this.#rowsKey) {
       this.#rowsKey = key;
-      this.#rows = viewSessions(this.store.sessions.values(), this._filter, this._sort);
+      this.#view.rebuild(this._filter, this._sort);
+    } else if (this.#pending) {
+      this.#view.update(this.#pending);
     }
+    this.#pending = null;
+    this.#rows = this.#view.rows;
   }
 
   get #api(): VigilApi {
@@ -301,8 +304,8 @@ export class VigilAccess extends LitElement {
         <div class="cell user" role="cell"><span class="name">${s.user.username}</span>${current ? html`<span class="tag">Current</span>` : nothing}</div>
         <div class="cell kind" role="cell">${s.kind}</div>
         <div class="cell" role="cell">${s.clientId ?? html`<span class="muted">—</span>`}</div>
-        <div class="cell" role="cell" title=${s.createdAt}>${formatTime(s.createdAt)}</div>
-        <div class="cell" role="cell" title=${s.lastActivityAt}>${formatTime(s.lastActivityAt)}</div>
+        <div class="cell" role="cell" title=${s.createdAt}>${tableTime(s.createdAt)}</div>
+        <div class="cell" role="cell" title=${s.lastActivityAt}>${tableTime(s.lastActivityAt)}</div>
         <div class="cell" role="cell" title=${`Expires at ${s.expiresAt}`}><vigil-countdown .deadline=${Date.parse(s.expiresAt)} .skew=${skew}></vigil-countdown></div>
         <div class="cell" role="cell"><span class="badge ${s.state}">${s.state}</span></div>
         <div class="cell origin" role="cell"><span class="ip">${s.origin?.ip ?? '—'}</span><span class="ua" title=${s.origin?.userAgent ?? ''}>${describeUserAgent(s.origin?.userAgent)}</span></div>
@@ -401,7 +404,7 @@ export class VigilAccess extends LitElement {
               <dl class="detail">
                 <dt>User</dt><dd>${this._target.user.username}</dd>
                 <dt>Kind</dt><dd>${this._target.kind}${this._target.clientId ? ` · ${this._target.clientId}` : ''}</dd>
-                <dt>Started</dt><dd>${formatTime(this._target.createdAt)}</dd>
+                <dt>Started</dt><dd>${tableTime(this._target.createdAt)}</dd>
                 <dt>Origin</dt><dd>${this._target.origin?.ip ?? '—'} · ${describeUserAgent(this._target.origin?.userAgent)}</dd>
               </dl>`
           : nothing}

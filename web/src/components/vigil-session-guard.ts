@@ -22,6 +22,7 @@ import type { Session, VigilEvent } from '../../../shared/protocol.js';
 import { FINAL_EVENTS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
+import { clockTime } from '../lib/format.js';
 import { endCodeOf, endMessage, type EndCode } from '../lib/session-end.js';
 import { ensureTokens } from '../styles/tokens.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -264,7 +265,7 @@ export class VigilSessionGuard extends LitElement {
     const w = this._warning;
     const state = this.#conn.state;
     const skew = this.#conn.connection?.skewMs ?? 0;
-    const at = w ? new Date(w.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '';
+    const at = w ? clockTime(w.expiresAt) : '';
     const max = w?.reason === 'max';
     return html`
       <vigil-dialog .open=${!!w} heading="Logout" tone="warning" .dismissible=${false}>

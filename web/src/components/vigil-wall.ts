@@ -14,6 +14,7 @@ import { ConnectionController } from '../controllers/connection-controller.js';
 import { ClockController } from '../controllers/clock-controller.js';
 import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
 import { SessionStore } from '../lib/session-store.js';
+import { clockTime } from '../lib/format.js';
 import { ensureTokens } from '../styles/tokens.js';
 import type { ChartPoint } from './vigil-line-chart.js';
 import './vigil-line-chart.js';
@@ -225,7 +226,7 @@ export class VigilWall extends LitElement {
       <span class="realm">realm ${this.#realm}</span>
       <span class="spacer"></span>
       <vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>
-      <span class="clock" aria-label="Server time">${now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })}</span>
+      <span class="clock" aria-label="Server time">${clockTime(now, true)}</span>
     </header>`;
     if (this._fatal) {
       return html`${header}<div class="fatal" role="alert"><h2>This display is not connected</h2><p>${this._fatal}</p>
@@ -269,7 +270,7 @@ export class VigilWall extends LitElement {
               ? html`<li class="empty-ticker" style="display:block">Waiting for events…</li>`
               : this._ticker.map((e) => {
                   const l = EVENT_LABEL[e.name] ?? { text: e.name, tone: 'muted' };
-                  return html`<li><span class="time">${new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })}</span>
+                  return html`<li><span class="time">${clockTime(Date.parse(e.at), true)}</span>
                     <span class="dot ${l.tone}"></span>
                     <span class="what"><strong>${e.session?.user.username ?? 'realm'}</strong> ${l.text} ${e.session ? html`<span class="k">· ${e.session.kind}${e.session.clientId ? ` · ${e.session.clientId}` : ''}</span>` : nothing}</span></li>`;
                 })}

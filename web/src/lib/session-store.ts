@@ -134,3 +134,80 @@ export function describeUserAgent(ua: string | null | undefined): string {
   }
   return ua.length > 40 ? `${ua.slice(0, 40)}…` : ua;
 }
+
+function compareKeyed(ka: string | number, a: Session, kb: string | number, b: Session, dir: number): number {
+  if (ka < kb) return -dir;
+  if (ka > kb) return dir;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function matches(s: Session, needle: string, filter: SessionFilter): boolean {
+  if (needle && !s.user.username.toLowerCase().includes(needle)) return false;
+  if (filter.kind && s.kind !== filter.kind) return false;
+  if (filter.state && s.state !== filter.state) return false;
+  return true;
+}
+
+/**
+ * The filtered, sorted rows of a store, kept up to date incrementally: an event batch moves
+ * only the rows it touches (binary search + splice) instead of re-sorting every session, so
+ * 10,000 rows under 200 events/s cost microseconds per batch. Same order as `viewSessions`.
+ */
+export class SessionView {
+  /** The rows, a new array after every change (so a template sees the change). */
+  rows: Session[] = [];
+  #filter: SessionFilter = {};
+  #sort: SessionSort = { key: 'createdAt', dir: 'desc' };
+  #shown = new Map<string, Session>();
+
+  constructor(readonly store: SessionStore) {}
+
+  /** Recomputes everything (a snapshot, or a new filter or sort). */
+  rebuild(filter: SessionFilter, sort: SessionSort): void {
+    this.#filter = filter;
+    this.#sort = sort;
+    this.rows = viewSessions(this.store.sessions.values(), filter, sort);
+    this.#shown = new Map(this.rows.map((s) => [s.id, s]));
+  }
+
+  /** Moves the rows of the sessions these events touched (call after `store.apply`). */
+  update(events: VigilEvent[]): void {
+    const ids = new Set<string>();
+    for (const e of events) {
+      const id = e.sessionId ?? e.session?.id;
+      if (id) ids.add(id);
+    }
+    if (ids.size === 0) return;
+    const rows = this.rows.slice();
+    const needle = this.#filter.user?.trim().toLowerCase() ?? '';
+    const dir = this.#sort.dir === 'asc' ? 1 : -1;
+    const key = this.#sort.key;
+    const find = (s: Session): number => {
+      const k = sortValue(s, key);
+      let lo = 0;
+      let hi = rows.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = rows[mid];
+        if (compareKeyed(sortValue(m, key), m, k, s, dir) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (const id of ids) {
+      const before = this.#shown.get(id);
+      const after = this.store.sessions.get(id);
+      if (before === after) continue;
+      if (before) {
+        const i = find(before);
+        if (rows[i]?.id === id) rows.splice(i, 1);
+        this.#shown.delete(id);
+      }
+      if (after && matches(after, needle, this.#filter)) {
+        rows.splice(find(after), 0, after);
+        this.#shown.set(id, after);
+      }
+    }
+    this.rows = rows;
+  }
+}
