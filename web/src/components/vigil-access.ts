@@ -49,18 +49,19 @@ export class VigilAccess extends LitElement {
       .head .spacer { flex: 1; }
       .lifetime { display: flex; align-items: center; gap: 10px; padding: 6px 6px 6px 14px; border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius); background: var(--vigil-surface); font-size: var(--vigil-text-sm); }
       .lifetime strong { font-weight: 650; }
-      .card { display: flex; flex-direction: column; flex: 1; min-height: 360px; overflow: hidden; }
+      .card { display: flex; flex-direction: column; flex: 1; min-height: 360px; overflow-x: auto; overflow-y: hidden; }
       .toolbar { display: flex; gap: var(--vigil-space-3); align-items: end; padding: var(--vigil-space-4) var(--vigil-space-5); border-bottom: 1px solid var(--vigil-border); flex-wrap: wrap; }
       .toolbar label.field { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.04em; color: var(--vigil-text-muted); }
       .toolbar .user-filter { width: 240px; }
       .toolbar select { width: 150px; }
       .toolbar .count { margin-left: auto; font-size: var(--vigil-text-sm); color: var(--vigil-text-muted); align-self: center; }
-      .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 10px; padding: 0 var(--vigil-space-4); min-width: 940px; }
-      :host { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 90px 100px minmax(150px, 1.7fr) 52px; }
-      :host([readonly]) { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(104px, 0.9fr) minmax(104px, 0.9fr) 90px 100px minmax(150px, 1.7fr); }
+      .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 10px; padding: 0 var(--vigil-space-4); min-width: 1000px; }
+      :host { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(118px, 0.9fr) minmax(118px, 0.9fr) 96px 100px minmax(150px, 1.7fr) 52px; }
+      :host([readonly]) { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(118px, 0.9fr) minmax(118px, 0.9fr) 96px 100px minmax(150px, 1.7fr); }
       .thead { min-height: 42px; background: var(--vigil-surface-2); border-bottom: 1px solid var(--vigil-border); }
       .thead > * { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.05em; color: var(--vigil-text-muted); font-weight: 650; }
-      .thead button { all: unset; cursor: pointer; display: inline-flex; gap: 4px; align-items: center; border-radius: 4px; padding: 2px 0; }
+      .thead > * { white-space: nowrap; }
+      .thead button { all: unset; cursor: pointer; display: inline-flex; white-space: nowrap; gap: 4px; align-items: center; border-radius: 4px; padding: 2px 0; }
       .thead button:focus-visible { box-shadow: var(--vigil-focus); }
       .thead .arrow { opacity: 0.35; font-size: 10px; }
       .thead [aria-sort='ascending'] .arrow, .thead [aria-sort='descending'] .arrow { opacity: 1; color: var(--vigil-accent); }

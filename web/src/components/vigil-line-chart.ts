@@ -78,9 +78,12 @@ export class VigilLineChart extends LitElement {
     const padL = 56, padR = 18, padT = 12, padB = 34;
     const pts = this.points;
     const end = pts.length ? pts[pts.length - 1].t : Date.now();
-    const start = end - this.windowMs;
+    // Until a full window of history exists, zoom to the data (at least two minutes).
+    const span = pts.length ? end - pts[0].t : 0;
+    const windowMs = Math.min(this.windowMs, Math.max(120_000, span * 1.1));
+    const start = end - windowMs;
     const max = niceMax(Math.max(1, ...pts.map((p) => p.v)));
-    const x = (t: number) => padL + ((t - start) / this.windowMs) * (W - padL - padR);
+    const x = (t: number) => padL + ((t - start) / windowMs) * (W - padL - padR);
     const y = (v: number) => padT + (1 - v / max) * (H - padT - padB);
     const visible = pts.filter((p) => p.t >= start - 60_000);
     // A step line: the count holds until the next change.
@@ -92,8 +95,9 @@ export class VigilLineChart extends LitElement {
     if (visible.length) d += `H${x(end)}`;
     const area = visible.length ? `${d}V${y(0)}H${Math.max(padL, x(visible[0].t))}Z` : '';
     const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f));
-    const minutes = Math.round(this.windowMs / 60_000);
-    const xTicks = [0, 1 / 3, 2 / 3, 1].map((f) => start + f * this.windowMs);
+    const minutes = Math.max(1, Math.round(windowMs / 60_000));
+    const xTicks = [0, 1 / 3, 2 / 3, 1].map((f) => start + f * windowMs);
+    const ago = (t: number) => (windowMs < 300_000 ? `−${Math.round((end - t) / 1000)} s` : `−${Math.round((end - t) / 60_000)} min`);
     const last = visible[visible.length - 1];
     const desc = last ? `${this.label}: ${last.v} now, over the last ${minutes} minutes` : this.label;
     return html`<svg part="svg" role="img" aria-label=${desc} viewBox="0 0 ${W} ${H}">
@@ -103,7 +107,7 @@ export class VigilLineChart extends LitElement {
       </linearGradient></defs>
       ${ticks.map((v) => svg`<line class="grid" x1=${padL} x2=${W - padR} y1=${y(v)} y2=${y(v)}></line>
         <text class="label" x=${padL - 10} y=${y(v) + 5} text-anchor="end">${v}</text>`)}
-      ${xTicks.map((t, i) => svg`<text class="label" x=${x(t)} y=${H - 8} text-anchor=${i === 0 ? 'start' : i === 3 ? 'end' : 'middle'}>${i === 3 ? 'now' : `−${Math.round((end - t) / 60_000)} min`}</text>`)}
+      ${xTicks.map((t, i) => svg`<text class="label" x=${x(t)} y=${H - 8} text-anchor=${i === 0 ? 'start' : i === 3 ? 'end' : 'middle'}>${i === 3 ? 'now' : ago(t)}</text>`)}
       ${area ? svg`<path class="area" d=${area}></path><path class="line" d=${d}></path>` : ''}
       ${last ? svg`<circle class="dot" cx=${x(end)} cy=${y(last.v)} r="6"></circle>` : ''}
     </svg>`;

@@ -251,7 +251,7 @@ export class VigilWall extends LitElement {
       <section class="main">
         <div class="left">
           <div class="panel">
-            <h2>Active sessions · last 15 minutes</h2>
+            <h2>Active sessions over time</h2>
             <vigil-line-chart .points=${this._series} window-ms=${WINDOW_MS} label="Active sessions"></vigil-line-chart>
           </div>
           <div class="panel">
