@@ -1,5 +1,5 @@
 /**
- * The session guard against real server-side timers (token lifetime 30 s, prompt 5 s):
+ * The session guard against real server-side timers (token lifetime 30 s, prompt 20 s):
  * the Logout dialog shows the exceeded lifetime and the termination time, Extend keeps the
  * session, ignoring it lands on sign-in, and an Extend in one tab closes the prompt in all.
  * Real timers: generous timeouts, no timing assertions.
@@ -14,7 +14,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   assertBuilt();
-  app = await startTestApp({ policy: { expiryPromptSeconds: 5 } });
+  // a 20 s prompt leaves room to read, screenshot and click on a loaded machine before the expiry
+  app = await startTestApp({ policy: { expiryPromptSeconds: 20 } });
   browser = await launch();
 });
 
