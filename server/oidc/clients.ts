@@ -172,8 +172,10 @@ export class ClientStore {
   async verifySecret(realm: string, clientId: string, secret: string): Promise<OidcClient | null> {
     const c = await this.stored(realm, clientId);
     if (!c || !c.secretHash || c.publicClient) return null;
-    const a = Buffer.from(hashToken(secret), 'hex');
-    const b = Buffer.from(c.secretHash, 'hex');
-    return a.length === b.length && timingSafeEqual(a, b) ? publicView(c) : null;
+    // compared as strings of whatever encoding hashToken uses (it changed from hex to base64url once:
+    // decoding with the wrong one made every hash empty and equal)
+    const a = Buffer.from(hashToken(secret), 'utf8');
+    const b = Buffer.from(c.secretHash, 'utf8');
+    return a.length > 0 && a.length === b.length && timingSafeEqual(a, b) ? publicView(c) : null;
   }
 }

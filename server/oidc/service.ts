@@ -98,7 +98,6 @@ export class OidcService {
     scope: string; gen: number; nonce?: string; withIdToken: boolean;
   }): Promise<TokenResponse> {
     const { realm, iss, client, policy, user, session, scope } = opts;
-    const access = await this.accessToken(realm, iss, client, client.clientId, policy, user, session, scope);
     const now = Math.floor(Date.now() / 1000);
     // refresh and authentication bump idle: the new deadline is now + idle, capped by the max
     const refreshExp = Math.floor(Math.min(Date.now() + session.it * 1000, session.mx) / 1000);
@@ -106,11 +105,15 @@ export class OidcService {
       iss, aud: iss, sub: user.id, typ: session.kind === 'offline' ? 'Offline' : 'Refresh', azp: client.clientId, sid: session.id,
       session_state: session.id, gen: opts.gen, scope, iat: now, exp: refreshExp, jti: newJti(), auth_time: session.authTime,
     };
+    const [access, refreshToken] = await Promise.all([
+      this.accessToken(realm, iss, client, client.clientId, policy, user, session, scope),
+      this.tokens.signRefresh(realm, refresh),
+    ]);
     const res: TokenResponse = {
       access_token: access.token,
       expires_in: Math.max(0, access.exp - now),
       refresh_expires_in: Math.max(0, refreshExp - now),
-      refresh_token: await this.tokens.signRefresh(realm, refresh),
+      refresh_token: refreshToken,
       token_type: 'Bearer',
       'not-before-policy': 0,
       session_state: session.id,

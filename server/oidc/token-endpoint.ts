@@ -85,19 +85,14 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const [, gen, st, wr, it, mx, kind] = reply as [unknown, number, string, string, string, string, string];
     cs.it = Number(it);
     cs.mx = Number(mx);
-    // a refresh is activity and bumps idle; in an idle warning only an extend moves the deadline
-    // (Keycloak: refresh bumps idle), and a max warning cannot be extended
-    if (st === 'w') {
-      if (wr === 'idle') await engine.extend(realm, claims.sid).catch(() => null);
-    } else {
-      await engine.touch(realm, claims.sid, 'refresh');
-    }
+    // the script recorded the activity of an active session; in an idle warning only an extend
+    // moves the deadline (Keycloak: refresh bumps idle), and a max warning cannot be extended
+    if (st === 'w' && wr === 'idle') await engine.extend(realm, claims.sid).catch(() => null);
     const f: SessionFacts = { id: claims.sid, kind: kind === 'offline' ? 'offline' : 'sso', it: cs.it, mx: cs.mx, authTime: Number(claims.auth_time ?? claims.iat ?? 0) };
     const res = await oidc.issue({
       realm, iss: issuerOf(req, realm), client, policy, user, session: f, scope: claims.scope, gen: Number(gen),
       withIdToken: claims.scope.split(' ').includes('openid'),
     });
-    await redis.pexpire(app.vigil.keys.oidcClientSession(realm, claims.sid, client.clientId), csTtl(f));
     return res;
   }
 

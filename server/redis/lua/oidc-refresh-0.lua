@@ -10,9 +10,13 @@
 
   ARGV[1] key base   ARGV[2] session id   ARGV[3] client id   ARGV[4] generation of the token
   ARGV[5] revoke ("1" | "0")   ARGV[6] max reuse   ARGV[7] token.refreshed data JSON
-  ARGV[8] client-session TTL in ms (kept at least this long from now)
+  ARGV[8] unused (kept for call compatibility)
 
-  Returns { 1, newGeneration, st, wr, it, mx, k } ok;
+  A refresh is activity (Keycloak: refresh requests bump SSO Session Idle): an active session
+  gets exactly what touch-session does for it, in this same atomic step, with source "refresh".
+  A session in warning is left alone here; the caller extends an idle warning.
+
+  Returns { 1, newGeneration, st, wr, it, mx, k, ea } ok;
           { -1 } session gone (ended or expired just now); { -2 } client session revoked;
           { -3 } reuse detected (the session was ended)
 ]]
@@ -43,7 +47,20 @@ if ARGV[5] == '1' then
   end
 end
 local nextGen = redis.call('HINCRBY', csKey, 'gen', 1)
-local ttl = tonumber(ARGV[8])
-if redis.call('PTTL', csKey) < ttl then redis.call('PEXPIRE', csKey, ttl) end
 emit('token.refreshed', sid, now, ARGV[7], h)
-return { 1, nextGen, h.st, h.wr or '', h.it, h.mx, h.k }
+local wa, ea = deadlines(h, prompt)
+if h.st == 'a' then
+  -- the same as touch-session: deadlines only move later, the pending check reschedules itself
+  h.la = now
+  wa, ea = deadlines(h, prompt)
+  redis.call('HSET', sessionKey(sid), 'la', now, 'wa', wa, 'ea', ea)
+  if now - tonumber(h.lae or '0') >= 1000 then
+    redis.call('HSET', sessionKey(sid), 'lae', now)
+    h.wa = wa
+    h.ea = ea
+    emit('session.activity', sid, now, cjson.encode({ source = 'refresh' }), h)
+  end
+end
+-- the client session lives a minute past the refresh token it just issued
+redis.call('PEXPIRE', csKey, math.max(60000, math.min(now + tonumber(h.it) * 1000, tonumber(h.mx)) - now + 60000))
+return { 1, nextGen, h.st, h.wr or '', h.it, h.mx, h.k, ea }
