@@ -49,7 +49,7 @@ describe('realm settings', () => {
     await page.getByText('Saved. Live sessions use the new policy now.').waitFor();
     const policy = await app.api('GET', '/policy', { token: app.adminToken });
     expect(policy.body.policy.accessTokenLifespan).toBe(7200);
-    await lifespan.scrollIntoViewIfNeeded();
+    await page.getByTestId('lifespan-warning').evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await screenshot(page, '17-realm-settings-warning');
   });
 
@@ -59,7 +59,7 @@ describe('realm settings', () => {
     await prompt.getByRole('textbox').fill('3');
     await prompt.getByText('expiryPromptSeconds must be an integer from 5 to 3600').waitFor();
     expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
-    await prompt.scrollIntoViewIfNeeded();
+    await prompt.evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await screenshot(page, '18-realm-settings-invalid');
     await page.getByRole('button', { name: 'Revert' }).click();
     expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
@@ -96,6 +96,10 @@ describe('layout', () => {
     expect(box!.x + box!.width).toBeLessThanOrEqual(1280);
     await screenshot(page, '19-access-1280');
     await page.setViewportSize({ width: 3840, height: 2160 });
+    await page.waitForTimeout(300);
+    const big = await button.boundingBox();
+    expect(big!.x + big!.width).toBeLessThanOrEqual(3840);
+    expect(big!.width).toBeGreaterThan(box!.width * 1.5);
     await screenshot(page, '20-access-4k');
     await page.setViewportSize({ width: 1440, height: 900 });
   });

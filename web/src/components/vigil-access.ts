@@ -47,48 +47,48 @@ export class VigilAccess extends LitElement {
       .head { display: flex; align-items: center; gap: var(--vigil-space-4); flex-wrap: wrap; }
       .head h1 { font-size: var(--vigil-text-xl); }
       .head .spacer { flex: 1; }
-      .lifetime { display: flex; align-items: center; gap: 10px; padding: 6px 6px 6px 14px; border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius); background: var(--vigil-surface); font-size: var(--vigil-text-sm); }
+      .lifetime { display: flex; align-items: center; gap: 0.625rem; padding: 0.375rem 0.375rem 0.375rem 0.875rem; border: 0.0625rem solid var(--vigil-border); border-radius: var(--vigil-radius); background: var(--vigil-surface); font-size: var(--vigil-text-sm); }
       .lifetime strong { font-weight: 650; }
-      .card { display: flex; flex-direction: column; flex: 1; min-height: 360px; overflow-x: auto; overflow-y: hidden; }
-      .toolbar { display: flex; gap: var(--vigil-space-3); align-items: end; padding: var(--vigil-space-4) var(--vigil-space-5); border-bottom: 1px solid var(--vigil-border); flex-wrap: wrap; }
+      .card { display: flex; flex-direction: column; flex: 1; min-height: 22.5rem; overflow-x: auto; overflow-y: hidden; }
+      .toolbar { display: flex; gap: var(--vigil-space-3); align-items: end; padding: var(--vigil-space-4) var(--vigil-space-5); border-bottom: 0.0625rem solid var(--vigil-border); flex-wrap: wrap; }
       .toolbar label.field { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.04em; color: var(--vigil-text-muted); }
-      .toolbar .user-filter { width: 240px; }
-      .toolbar select { width: 150px; }
+      .toolbar .user-filter { width: 15rem; }
+      .toolbar select { width: 9.375rem; }
       .toolbar .count { margin-left: auto; font-size: var(--vigil-text-sm); color: var(--vigil-text-muted); align-self: center; }
-      .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 10px; padding: 0 var(--vigil-space-4); min-width: 1000px; }
-      :host { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(118px, 0.9fr) minmax(118px, 0.9fr) 96px 100px minmax(150px, 1.7fr) 52px; }
-      :host([readonly]) { --access-columns: minmax(120px, 1.3fr) 72px minmax(72px, 0.8fr) minmax(118px, 0.9fr) minmax(118px, 0.9fr) 96px 100px minmax(150px, 1.7fr); }
-      .thead { min-height: 42px; background: var(--vigil-surface-2); border-bottom: 1px solid var(--vigil-border); }
+      .grid { display: grid; grid-template-columns: var(--access-columns); align-items: center; column-gap: 0.625rem; padding: 0 var(--vigil-space-4); min-width: 62.5rem; }
+      :host { --access-columns: minmax(7.5rem, 1.3fr) 4.5rem minmax(4.5rem, 0.8fr) minmax(7.375rem, 0.9fr) minmax(7.375rem, 0.9fr) 6rem 6.25rem minmax(9.375rem, 1.7fr) 3.25rem; }
+      :host([readonly]) { --access-columns: minmax(7.5rem, 1.3fr) 4.5rem minmax(4.5rem, 0.8fr) minmax(7.375rem, 0.9fr) minmax(7.375rem, 0.9fr) 6rem 6.25rem minmax(9.375rem, 1.7fr); }
+      .thead { min-height: 2.625rem; background: var(--vigil-surface-2); border-bottom: 0.0625rem solid var(--vigil-border); }
       .thead > * { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.05em; color: var(--vigil-text-muted); font-weight: 650; }
       .thead > * { white-space: nowrap; }
-      .thead button { all: unset; cursor: pointer; display: inline-flex; white-space: nowrap; gap: 4px; align-items: center; border-radius: 4px; padding: 2px 0; }
+      .thead button { all: unset; cursor: pointer; display: inline-flex; white-space: nowrap; gap: 0.25rem; align-items: center; border-radius: 0.25rem; padding: 0.125rem 0; }
       .thead button:focus-visible { box-shadow: var(--vigil-focus); }
-      .thead .arrow { opacity: 0.35; font-size: 10px; }
+      .thead .arrow { opacity: 0.35; font-size: 0.625rem; }
       .thead [aria-sort='ascending'] .arrow, .thead [aria-sort='descending'] .arrow { opacity: 1; color: var(--vigil-accent); }
       lit-virtualizer { flex: 1; min-height: 0; width: 100%; }
       .plain { flex: 1; overflow: auto; }
-      .row { height: var(--vigil-row-height); border-bottom: 1px solid var(--vigil-border); font-size: var(--vigil-text-sm); width: 100%; background: var(--vigil-surface); }
+      .row { height: var(--vigil-row-height); border-bottom: 0.0625rem solid var(--vigil-border); font-size: var(--vigil-text-sm); width: 100%; background: var(--vigil-surface); }
       .row:hover { background: var(--vigil-surface-hover); }
-      .row.warning { background: #fffaf0; box-shadow: inset 3px 0 0 var(--vigil-warning); }
-      .row.current { box-shadow: inset 3px 0 0 var(--vigil-accent); }
-      .row.warning.current { box-shadow: inset 3px 0 0 var(--vigil-warning); }
+      .row.warning { background: #fffaf0; box-shadow: inset 0.1875rem 0 0 var(--vigil-warning); }
+      .row.current { box-shadow: inset 0.1875rem 0 0 var(--vigil-accent); }
+      .row.warning.current { box-shadow: inset 0.1875rem 0 0 var(--vigil-warning); }
       .cell { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
-      .user { font-weight: 600; display: flex; gap: 8px; align-items: center; }
-      .user .name { overflow: hidden; text-overflow: ellipsis; }
-      .tag { font-size: 10px; font-weight: 700; text-transform: uppercase; letter-spacing: 0.05em; padding: 2px 7px; border-radius: 4px; background: var(--vigil-accent-soft); color: var(--vigil-accent); flex: none; }
+      .user { font-weight: 600; display: flex; flex-direction: column; gap: 0.125rem; align-items: flex-start; justify-content: center; }
+      .user .name { overflow: hidden; text-overflow: ellipsis; max-width: 100%; }
+      .tag { font-size: 0.625rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.05em; padding: 0.0625rem 0.375rem; border-radius: 0.25rem; line-height: 1.4; background: var(--vigil-accent-soft); color: var(--vigil-accent); flex: none; }
       .kind { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); color: var(--vigil-text-muted); }
       .origin { display: grid; line-height: 1.25; }
       .origin .ip { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); }
       .origin .ua { color: var(--vigil-text-muted); font-size: var(--vigil-text-xs); overflow: hidden; text-overflow: ellipsis; }
       .action { text-align: right; position: relative; }
-      .logout { width: 34px; min-height: 32px; padding: 0; color: var(--vigil-danger); }
+      .logout { width: 2.125rem; min-height: 2rem; padding: 0; color: var(--vigil-danger); }
       .logout[aria-disabled='true'] { color: var(--vigil-text-faint); cursor: not-allowed; background: var(--vigil-surface-2); }
-      .logout svg { width: 16px; height: 16px; }
-      .tip { position: absolute; right: 44px; top: 50%; transform: translateY(-50%); background: var(--vigil-text); color: #fff; font-size: var(--vigil-text-xs); padding: 6px 10px; border-radius: 6px; white-space: nowrap; pointer-events: none; opacity: 0; transition: opacity 120ms; z-index: 2; }
+      .logout svg { width: 1rem; height: 1rem; }
+      .tip { position: absolute; right: 2.75rem; top: 50%; transform: translateY(-50%); background: var(--vigil-text); color: #fff; font-size: var(--vigil-text-xs); padding: 0.375rem 0.625rem; border-radius: 0.375rem; white-space: nowrap; pointer-events: none; opacity: 0; transition: opacity 120ms; z-index: 2; }
       .action:hover .tip, .action:focus-within .tip { opacity: 1; }
       .state-empty { flex: 1; display: grid; place-items: center; }
-      .toast { position: fixed; left: 50%; bottom: 24px; transform: translateX(-50%); background: var(--vigil-text); color: #fff; padding: 10px 18px; border-radius: var(--vigil-radius); box-shadow: var(--vigil-shadow-lg); font-size: var(--vigil-text-sm); z-index: 10; }
-      dl.detail { display: grid; grid-template-columns: auto 1fr; gap: 6px 16px; margin: 0; font-size: var(--vigil-text-sm); }
+      .toast { position: fixed; left: 50%; bottom: 1.5rem; transform: translateX(-50%); background: var(--vigil-text); color: #fff; padding: 0.625rem 1.125rem; border-radius: var(--vigil-radius); box-shadow: var(--vigil-shadow-lg); font-size: var(--vigil-text-sm); z-index: 10; }
+      dl.detail { display: grid; grid-template-columns: auto 1fr; gap: 0.375rem 1rem; margin: 0; font-size: var(--vigil-text-sm); }
       dl.detail dt { color: var(--vigil-text-muted); }
       dl.detail dd { margin: 0; font-weight: 600; }
     `,

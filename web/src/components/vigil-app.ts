@@ -42,29 +42,28 @@ export class VigilApp extends LitElement {
     baseStyles,
     css`
       :host { display: block; min-height: 100vh; }
-      .shell { display: grid; grid-template-columns: 216px 1fr; grid-template-rows: 56px 1fr; height: 100vh; }
-      .topbar { grid-column: 1 / -1; display: flex; align-items: center; gap: 16px; padding: 0 20px; background: var(--vigil-nav-bg); color: var(--vigil-nav-active); }
-      .brand { display: flex; align-items: center; gap: 10px; font-weight: 750; font-size: var(--vigil-text-lg); letter-spacing: -0.01em; width: 200px; }
-      .logo { width: 30px; height: 30px; border-radius: 8px; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; font-size: 15px; font-weight: 800; }
-      .realm { font-size: var(--vigil-text-xs); color: var(--vigil-nav-text); padding: 3px 10px; border-radius: 999px; border: 1px solid #334155; }
+      .shell { display: grid; grid-template-columns: 13.5rem 1fr; grid-template-rows: 3.5rem 1fr; height: 100vh; }
+      .topbar { grid-column: 1 / -1; display: flex; align-items: center; gap: 1rem; padding: 0 1.25rem; background: var(--vigil-nav-bg); color: var(--vigil-nav-active); }
+      .brand { display: flex; align-items: center; gap: 0.625rem; font-weight: 750; font-size: var(--vigil-text-lg); letter-spacing: -0.01em; width: 12.5rem; }
+      .logo { width: 1.875rem; height: 1.875rem; border-radius: 0.5rem; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; font-size: 0.9375rem; font-weight: 800; }
+      .realm { font-size: var(--vigil-text-xs); color: var(--vigil-nav-text); padding: 0.1875rem 0.625rem; border-radius: 62.4375rem; border: 0.0625rem solid #334155; }
       .spacer { flex: 1; }
-      .user { display: flex; align-items: center; gap: 10px; font-size: var(--vigil-text-sm); color: var(--vigil-nav-text); }
+      .user { display: flex; align-items: center; gap: 0.625rem; font-size: var(--vigil-text-sm); color: var(--vigil-nav-text); }
       .user strong { color: var(--vigil-nav-active); }
-      .role { font-size: 10px; text-transform: uppercase; letter-spacing: 0.06em; padding: 2px 8px; border-radius: 4px; background: #1e293b; color: #93c5fd; font-weight: 700; }
+      .role { font-size: 0.625rem; text-transform: uppercase; letter-spacing: 0.06em; padding: 0.125rem 0.5rem; border-radius: 0.25rem; background: #1e293b; color: #93c5fd; font-weight: 700; }
       .topbar button { background: transparent; color: var(--vigil-nav-active); border-color: #334155; }
       .topbar button:hover { background: #1e293b !important; }
-      nav { background: var(--vigil-surface); border-right: 1px solid var(--vigil-border); padding: 16px 12px; display: flex; flex-direction: column; gap: 2px; }
-      nav a { display: flex; align-items: center; gap: 12px; padding: 10px 12px; border-radius: var(--vigil-radius-sm); color: var(--vigil-text-muted); text-decoration: none; font-size: var(--vigil-text-md); font-weight: 550; }
+      nav { background: var(--vigil-surface); border-right: 0.0625rem solid var(--vigil-border); padding: 1rem 0.75rem; display: flex; flex-direction: column; gap: 0.125rem; }
+      nav a { display: flex; align-items: center; gap: 0.75rem; padding: 0.625rem 0.75rem; border-radius: var(--vigil-radius-sm); color: var(--vigil-text-muted); text-decoration: none; font-size: var(--vigil-text-md); font-weight: 550; }
       nav a:hover { background: var(--vigil-surface-hover); color: var(--vigil-text); }
       nav a[aria-current='page'] { background: var(--vigil-accent-soft); color: var(--vigil-accent); }
-      nav svg { width: 18px; height: 18px; flex: none; }
-      nav .foot { margin-top: auto; padding: 12px; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
-      main { padding: 24px 28px; overflow: auto; min-height: 0; display: flex; flex-direction: column; }
+      nav svg { width: 1.125rem; height: 1.125rem; flex: none; }
+      nav .foot { margin-top: auto; padding: 0.75rem; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
+      main { padding: 1.5rem 1.75rem; overflow: auto; min-height: 0; display: flex; flex-direction: column; }
       main > * { flex: 1 1 auto; min-height: 0; }
       main > vigil-access { max-width: none; }
       .boot { display: grid; place-items: center; min-height: 100vh; }
-      .forbidden { max-width: 560px; }
-      @media (min-width: 2400px) { :host { font-size: 1.2rem; } .shell { grid-template-columns: 280px 1fr; } }
+      .forbidden { max-width: 35rem; }
     `,
   ];
 

@@ -14,7 +14,7 @@ export class VigilConfirmDialog extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      .confirm-box { padding: 12px 14px; border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius-sm); background: var(--vigil-surface-2); }
+      .confirm-box { padding: 0.75rem 0.875rem; border: 0.0625rem solid var(--vigil-border); border-radius: var(--vigil-radius-sm); background: var(--vigil-surface-2); }
     `,
   ];
 

@@ -20,16 +20,16 @@ export class VigilDialog extends LitElement {
     baseStyles,
     css`
       dialog {
-        border: none; padding: 0; border-radius: 12px; background: var(--vigil-surface); color: var(--vigil-text);
-        box-shadow: var(--vigil-shadow-lg); width: min(520px, calc(100vw - 32px)); max-height: calc(100vh - 48px);
+        border: none; padding: 0; border-radius: 0.75rem; background: var(--vigil-surface); color: var(--vigil-text);
+        box-shadow: var(--vigil-shadow-lg); width: min(32.5rem, calc(100vw - 2rem)); max-height: calc(100vh - 3rem);
       }
-      dialog.wide { width: min(680px, calc(100vw - 32px)); }
-      dialog::backdrop { background: rgba(15, 23, 42, 0.55); backdrop-filter: blur(2px); }
-      header { display: flex; align-items: center; gap: 12px; padding: 20px 24px 8px; }
+      dialog.wide { width: min(42.5rem, calc(100vw - 2rem)); }
+      dialog::backdrop { background: rgba(15, 23, 42, 0.55); backdrop-filter: blur(0.125rem); }
+      header { display: flex; align-items: center; gap: 0.75rem; padding: 1.25rem 1.5rem 0.5rem; }
       header h2 { flex: 1; font-size: var(--vigil-text-lg); }
-      .body { padding: 8px 24px 20px; font-size: var(--vigil-text-md); line-height: 1.5; display: grid; gap: 14px; }
-      footer { display: flex; justify-content: flex-end; gap: 10px; padding: 14px 24px; border-top: 1px solid var(--vigil-border); background: var(--vigil-surface-2); border-radius: 0 0 12px 12px; flex-wrap: wrap; }
-      .tone { width: 6px; align-self: stretch; border-radius: 3px; }
+      .body { padding: 0.5rem 1.5rem 1.25rem; font-size: var(--vigil-text-md); line-height: 1.5; display: grid; gap: 0.875rem; }
+      footer { display: flex; justify-content: flex-end; gap: 0.625rem; padding: 0.875rem 1.5rem; border-top: 0.0625rem solid var(--vigil-border); background: var(--vigil-surface-2); border-radius: 0 0 0.75rem 0.75rem; flex-wrap: wrap; }
+      .tone { width: 0.375rem; align-self: stretch; border-radius: 0.1875rem; }
       .tone.danger { background: var(--vigil-danger); }
       .tone.warning { background: var(--vigil-warning); }
       .tone.info { background: var(--vigil-accent); }

@@ -18,8 +18,8 @@ export class VigilDisplayKeys extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      :host { display: block; max-width: 1100px; }
-      .secret { display: flex; gap: 8px; }
+      :host { display: block; max-width: 68.75rem; }
+      .secret { display: flex; gap: 0.5rem; }
       .secret input { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-sm); }
     `,
   ];

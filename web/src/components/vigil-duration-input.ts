@@ -17,10 +17,10 @@ export class VigilDurationInput extends LitElement {
     baseStyles,
     css`
       :host { display: block; }
-      .pair { display: flex; gap: 8px; }
-      .pair input { width: 140px; }
-      .pair select { width: 120px; }
-      .problem { margin-top: 6px; }
+      .pair { display: flex; gap: 0.5rem; }
+      .pair input { width: 8.75rem; }
+      .pair select { width: 7.5rem; }
+      .problem { margin-top: 0.375rem; }
     `,
   ];
 

@@ -45,18 +45,18 @@ export class VigilRealmSettings extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      :host { display: block; max-width: 1040px; }
-      .sections { display: grid; gap: 20px; padding-bottom: 90px; }
-      .group h3 { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.06em; color: var(--vigil-text-muted); margin: 4px 0 8px; }
-      .group + .group { margin-top: 18px; padding-top: 18px; border-top: 1px dashed var(--vigil-border); }
-      .field-row { display: grid; grid-template-columns: minmax(240px, 1fr) minmax(280px, 1.2fr); gap: 24px; padding: 10px 0; align-items: start; }
+      :host { display: block; max-width: 65rem; }
+      .sections { display: grid; gap: 1.25rem; padding-bottom: 5.625rem; }
+      .group h3 { font-size: var(--vigil-text-xs); text-transform: uppercase; letter-spacing: 0.06em; color: var(--vigil-text-muted); margin: 0.25rem 0 0.5rem; }
+      .group + .group { margin-top: 1.125rem; padding-top: 1.125rem; border-top: 0.0625rem dashed var(--vigil-border); }
+      .field-row { display: grid; grid-template-columns: minmax(15rem, 1fr) minmax(17.5rem, 1.2fr); gap: 1.5rem; padding: 0.625rem 0; align-items: start; }
       .field-row .name { font-weight: 600; font-size: var(--vigil-text-sm); }
-      .field-row .help { font-size: var(--vigil-text-xs); color: var(--vigil-text-muted); margin-top: 3px; line-height: 1.45; }
-      .savebar { position: sticky; bottom: 0; display: flex; gap: 12px; align-items: center; padding: 14px 20px; background: var(--vigil-surface); border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius); box-shadow: var(--vigil-shadow-lg); margin-top: 12px; }
+      .field-row .help { font-size: var(--vigil-text-xs); color: var(--vigil-text-muted); margin-top: 0.1875rem; line-height: 1.45; }
+      .savebar { position: sticky; bottom: 0; display: flex; gap: 0.75rem; align-items: center; padding: 0.875rem 1.25rem; background: var(--vigil-surface); border: 0.0625rem solid var(--vigil-border); border-radius: var(--vigil-radius); box-shadow: var(--vigil-shadow-lg); margin-top: 0.75rem; }
       .savebar .msg { flex: 1; font-size: var(--vigil-text-sm); }
-      .tag { font-size: 10px; font-weight: 700; text-transform: uppercase; padding: 2px 6px; border-radius: 4px; background: var(--vigil-accent-soft); color: var(--vigil-accent); margin-left: 8px; vertical-align: middle; }
-      .override { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
-      input.count { width: 140px; }
+      .tag { font-size: 0.625rem; font-weight: 700; text-transform: uppercase; padding: 0.125rem 0.375rem; border-radius: 0.25rem; background: var(--vigil-accent-soft); color: var(--vigil-accent); margin-left: 0.5rem; vertical-align: middle; }
+      .override { display: flex; align-items: center; gap: 0.75rem; flex-wrap: wrap; }
+      input.count { width: 8.75rem; }
     `,
   ];
 

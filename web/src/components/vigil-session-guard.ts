@@ -44,15 +44,15 @@ export class VigilSessionGuard extends LitElement {
     css`
       :host { display: contents; }
       .lede { font-size: var(--vigil-text-md); }
-      .facts { display: grid; grid-template-columns: auto 1fr; gap: 8px 18px; margin: 0; padding: 14px 16px; border-radius: var(--vigil-radius-sm); background: var(--vigil-surface-2); border: 1px solid var(--vigil-border); }
+      .facts { display: grid; grid-template-columns: auto 1fr; gap: 0.5rem 1.125rem; margin: 0; padding: 0.875rem 1rem; border-radius: var(--vigil-radius-sm); background: var(--vigil-surface-2); border: 0.0625rem solid var(--vigil-border); }
       .facts dt { color: var(--vigil-text-muted); font-size: var(--vigil-text-sm); }
       .facts dd { margin: 0; font-weight: 600; }
       .big { font-size: 2.25rem; font-weight: 700; line-height: 1; }
-      .status-line { display: flex; justify-content: space-between; align-items: center; gap: 12px; }
+      .status-line { display: flex; justify-content: space-between; align-items: center; gap: 0.75rem; }
       .notice {
-        position: fixed; right: 16px; bottom: 16px; z-index: 2147483000; display: flex; gap: 10px; align-items: center;
-        padding: 10px 14px; border-radius: var(--vigil-radius); background: var(--vigil-text); color: #fff;
-        box-shadow: var(--vigil-shadow-lg); font-size: var(--vigil-text-sm); max-width: 420px;
+        position: fixed; right: 1rem; bottom: 1rem; z-index: 2147483000; display: flex; gap: 0.625rem; align-items: center;
+        padding: 0.625rem 0.875rem; border-radius: var(--vigil-radius); background: var(--vigil-text); color: #fff;
+        box-shadow: var(--vigil-shadow-lg); font-size: var(--vigil-text-sm); max-width: 26.25rem;
       }
     `,
   ];

@@ -14,18 +14,18 @@ export class VigilSignIn extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      :host { display: grid; place-items: center; min-height: 100vh; padding: 24px;
-        background: radial-gradient(1200px 600px at 10% -10%, #dbe7ff 0%, transparent 60%), radial-gradient(900px 500px at 110% 110%, #e3f3ea 0%, transparent 60%), var(--vigil-bg); }
-      .panel { width: min(420px, 100%); padding: 36px 36px 28px; display: grid; gap: 20px; }
-      .brand { display: flex; align-items: center; gap: 12px; }
-      .logo { width: 40px; height: 40px; border-radius: 10px; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; color: #fff; font-weight: 800; font-size: 20px; }
+      :host { display: grid; place-items: center; min-height: 100vh; padding: 1.5rem;
+        background: radial-gradient(75rem 37.5rem at 10% -10%, #dbe7ff 0%, transparent 60%), radial-gradient(56.25rem 31.25rem at 110% 110%, #e3f3ea 0%, transparent 60%), var(--vigil-bg); }
+      .panel { width: min(26.25rem, 100%); padding: 2.25rem 2.25rem 1.75rem; display: grid; gap: 1.25rem; }
+      .brand { display: flex; align-items: center; gap: 0.75rem; }
+      .logo { width: 2.5rem; height: 2.5rem; border-radius: 0.625rem; background: linear-gradient(135deg, #2563eb, #0ea5e9); display: grid; place-items: center; color: #fff; font-weight: 800; font-size: 1.25rem; }
       .brand h1 { font-size: var(--vigil-text-xl); }
       .brand p { font-size: var(--vigil-text-sm); }
-      form { display: grid; gap: 16px; }
+      form { display: grid; gap: 1rem; }
       details { font-size: var(--vigil-text-sm); }
-      summary { cursor: pointer; color: var(--vigil-text-muted); font-weight: 600; padding: 4px 0; }
-      details label.field { margin-top: 10px; }
-      button[type='submit'] { min-height: 42px; font-size: var(--vigil-text-md); }
+      summary { cursor: pointer; color: var(--vigil-text-muted); font-weight: 600; padding: 0.25rem 0; }
+      details label.field { margin-top: 0.625rem; }
+      button[type='submit'] { min-height: 2.625rem; font-size: var(--vigil-text-md); }
       footer { text-align: center; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
     `,
   ];

@@ -20,13 +20,13 @@ export class VigilTokenSettings extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      :host { display: block; max-width: 720px; }
-      form { display: grid; gap: 20px; }
-      .row { display: grid; grid-template-columns: 220px 1fr; gap: 16px; align-items: center; }
+      :host { display: block; max-width: 45rem; }
+      form { display: grid; gap: 1.25rem; }
+      .row { display: grid; grid-template-columns: 13.75rem 1fr; gap: 1rem; align-items: center; }
       .human { font-size: var(--vigil-text-md); font-weight: 600; color: var(--vigil-text); }
       .human.bad { color: var(--vigil-text-faint); font-weight: 400; }
-      .actions { display: flex; gap: 10px; align-items: center; }
-      .who { display: flex; gap: 8px; align-items: center; font-size: var(--vigil-text-sm); }
+      .actions { display: flex; gap: 0.625rem; align-items: center; }
+      .who { display: flex; gap: 0.5rem; align-items: center; font-size: var(--vigil-text-sm); }
       p.explain { font-size: var(--vigil-text-sm); color: var(--vigil-text-muted); line-height: 1.55; }
     `,
   ];
@@ -114,7 +114,7 @@ export class VigilTokenSettings extends LitElement {
               <label class="field" for="lifetime">Token Lifetime (seconds)</label>
               <div>
                 <div style="display:flex; gap:16px; align-items:center">
-                  <input id="lifetime" name="tokenLifetime" type="text" inputmode="numeric" style="max-width:200px"
+                  <input id="lifetime" name="tokenLifetime" type="text" inputmode="numeric" style="max-width:12.5rem"
                     .value=${this._text} aria-invalid=${this._problem ? 'true' : 'false'} aria-describedby="human problem"
                     @input=${(e: Event) => { this._text = (e.target as HTMLInputElement).value; this._problem = ''; this._saved = ''; }} />
                   <span id="human" class="human ${human ? '' : 'bad'}" data-testid="humanized" aria-live="polite">${human || '—'}</span>

@@ -34,14 +34,14 @@ export class VigilUsers extends LitElement {
   static override styles = [
     baseStyles,
     css`
-      :host { display: block; max-width: 1200px; }
-      .roles { display: flex; gap: 6px; flex-wrap: wrap; }
-      .role { font-size: 11px; font-weight: 700; padding: 2px 8px; border-radius: 4px; background: var(--vigil-info-soft); color: var(--vigil-text-muted); text-transform: uppercase; letter-spacing: 0.04em; }
+      :host { display: block; max-width: 75rem; }
+      .roles { display: flex; gap: 0.375rem; flex-wrap: wrap; }
+      .role { font-size: 0.6875rem; font-weight: 700; padding: 0.125rem 0.5rem; border-radius: 0.25rem; background: var(--vigil-info-soft); color: var(--vigil-text-muted); text-transform: uppercase; letter-spacing: 0.04em; }
       .role.admin { background: var(--vigil-accent-soft); color: var(--vigil-accent); }
-      form { display: grid; gap: 16px; }
-      fieldset { border: 1px solid var(--vigil-border); border-radius: var(--vigil-radius-sm); padding: 10px 14px 12px; display: grid; gap: 8px; margin: 0; }
-      legend { font-size: var(--vigil-text-sm); font-weight: 600; padding: 0 4px; }
-      .two { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+      form { display: grid; gap: 1rem; }
+      fieldset { border: 0.0625rem solid var(--vigil-border); border-radius: var(--vigil-radius-sm); padding: 0.625rem 0.875rem 0.75rem; display: grid; gap: 0.5rem; margin: 0; }
+      legend { font-size: var(--vigil-text-sm); font-weight: 600; padding: 0 0.25rem; }
+      .two { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
       tr.disabled td:not(.actions) { color: var(--vigil-text-faint); }
     `,
   ];

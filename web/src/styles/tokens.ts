@@ -36,23 +36,23 @@ const TOKENS = `
   --vigil-success: #15803d;
   --vigil-success-soft: #e5f6eb;
   --vigil-info-soft: #eef2f7;
-  --vigil-focus: 0 0 0 3px rgba(37, 99, 235, 0.35);
+  --vigil-focus: 0 0 0 0.1875rem rgba(37, 99, 235, 0.35);
 
   --vigil-nav-bg: #111827;
   --vigil-nav-text: #cbd5e1;
   --vigil-nav-active: #ffffff;
 
-  --vigil-space-1: 4px;
-  --vigil-space-2: 8px;
-  --vigil-space-3: 12px;
-  --vigil-space-4: 16px;
-  --vigil-space-5: 24px;
-  --vigil-space-6: 32px;
-  --vigil-radius: 8px;
-  --vigil-radius-sm: 5px;
-  --vigil-shadow: 0 1px 2px rgba(16, 24, 40, 0.06), 0 1px 3px rgba(16, 24, 40, 0.08);
-  --vigil-shadow-lg: 0 20px 50px rgba(15, 23, 42, 0.28);
-  --vigil-row-height: 52px;
+  --vigil-space-1: 0.25rem;
+  --vigil-space-2: 0.5rem;
+  --vigil-space-3: 0.75rem;
+  --vigil-space-4: 1rem;
+  --vigil-space-5: 1.5rem;
+  --vigil-space-6: 2rem;
+  --vigil-radius: 0.5rem;
+  --vigil-radius-sm: 0.3125rem;
+  --vigil-shadow: 0 0.0625rem 0.125rem rgba(16, 24, 40, 0.06), 0 0.0625rem 0.1875rem rgba(16, 24, 40, 0.08);
+  --vigil-shadow-lg: 0 1.25rem 3.125rem rgba(15, 23, 42, 0.28);
+  --vigil-row-height: 3.25rem;
 }
 :where(html) { background: var(--vigil-bg); color: var(--vigil-text); font-family: var(--vigil-font); }
 :where(body) { margin: 0; }
