@@ -40,6 +40,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Do not start the timer worker (VIGIL_ROLE=api). */
   noWorker?: boolean;
+  /** Share another app's Redis prefix (a second process of the same deployment). */
+  prefix?: string;
 }
 
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
@@ -59,7 +61,7 @@ export function testPrefix(): string {
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const redisUrl = inject('redisUrl');
-  const prefix = testPrefix();
+  const prefix = opts.prefix ?? testPrefix();
   const adminPassword = 'admin-password-1';
   const config: Config = loadConfig({
     VIGIL_PORT: '0', VIGIL_REDIS_PREFIX: prefix, REDIS_URL: redisUrl, VIGIL_ADMIN_PASSWORD: adminPassword,
@@ -107,7 +109,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     api, login, createUser,
     async close() {
       await app.close();
-      await deleteKeys(redisUrl, prefix);
+      if (!opts.prefix) await deleteKeys(redisUrl, prefix);
     },
   };
 }
