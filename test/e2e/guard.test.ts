@@ -64,4 +64,40 @@ describe('the session guard', () => {
     expect(await second.evaluate(async () => (await fetch('/api/v1/realms/default/me')).status)).toBe(200);
     await first.context().close();
   }, 120_000);
+
+  it('works from /vigil-guard.js on another app page: throttled activity, the prompt, Extend and Log out', async () => {
+    await app.createUser('fred', { password: 'fred-password-1', tokenLifetime: 30 });
+    const { token, session } = await app.login('fred', 'fred-password-1');
+    const page = await newPage(browser);
+    const appPage = `<!doctype html><html lang="en"><head><title>Acme</title></head><body style="font-family:sans-serif;padding:40px">
+      <h1>Acme inventory</h1><p>An app that keeps its own sign-in and embeds the Vigil guard.</p><button id="work">Do some work</button>
+      <script type="module" src="/vigil-guard.js"></script>
+      <vigil-session-guard realm="default" token="${token}" sign-in-url="/acme-signed-out"></vigil-session-guard></body></html>`;
+    await page.route('**/acme', (route) => route.fulfill({ contentType: 'text/html', body: appPage }));
+    await page.route('**/acme-signed-out*', (route) => route.fulfill({ contentType: 'text/html', body: '<h1>Signed out of Acme</h1>' }));
+    // count the activity messages the guard sends, whatever the Socket.IO transport
+    let activity = 0;
+    page.on('websocket', (ws) => ws.on('framesent', (f) => { if (String(f.payload).includes('"activity"')) activity++; }));
+    page.on('request', (r) => { if (r.method() === 'POST' && (r.postData() ?? '').includes('"activity"')) activity++; });
+    await page.goto(`${app.url}/acme`);
+    await page.waitForFunction(() => customElements.get('vigil-session-guard') !== undefined);
+    await expect.poll(() => page.evaluate(() => (document.querySelector('vigil-session-guard') as any)?._session?.id ?? null), { timeout: 15_000 }).toBe(session.id);
+    for (let i = 0; i < 10; i++) await page.click('#work');
+    await expect.poll(() => activity, { timeout: 10_000 }).toBe(1);
+    await page.waitForTimeout(1500);
+    expect(activity).toBe(1); // ten clicks inside the throttle window: one report
+    const after = await app.api('GET', `/sessions/${session.id}`, { token: app.adminToken });
+    expect(Date.parse(after.body.session.lastActivityAt)).toBeGreaterThan(Date.parse(session.lastActivityAt));
+
+    await prompt(page).waitFor({ timeout: 60_000 });
+    expect(await guard(page).getByTestId('lifetime').textContent()).toBe('30 seconds');
+    await screenshot(page, '21-guard-on-an-app-page');
+    await guard(page).getByRole('button', { name: 'Extend Session' }).click();
+    await prompt(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    await prompt(page).waitFor({ timeout: 60_000 });
+    await guard(page).getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/acme-signed-out\?ended=logout/, { timeout: 15_000 });
+    expect((await app.api('GET', '/me', { token })).status).toBe(401);
+    await page.context().close();
+  }, 150_000);
 });
