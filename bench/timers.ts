@@ -43,6 +43,7 @@ import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from '../server/sess
 import type { VigilEvent } from '../shared/protocol.js';
 import { startRedis, type BenchRedis } from './lib/redis.js';
 import { startChild, type BenchChild } from './lib/child.js';
+import { cpuDiff, cpuMark, type CpuMark } from './lib/procstat.js';
 import { BenchSubscriber } from './lib/realtime.js';
 import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary } from './lib/stats.js';
 
@@ -137,6 +138,14 @@ interface Sample {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
+
+/** Redis `INFO commandstats`: calls and total µs per command. */
+async function commandStats(r: Redis): Promise<Record<string, { calls: number; usec: number }>> {
+  const out: Record<string, { calls: number; usec: number }> = {};
+  for (const m of (await r.info('commandstats')).matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) out[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) };
+  return out;
+}
 
 class Recorder {
   readonly bySid = new Map<string, Expected>();
@@ -334,15 +343,18 @@ async function main(): Promise<void> {
       const ms = await createSessions(background, (i) => 3600 + (i % 1800), null, 1000, 2);
       log(`created ${background} background sessions in ${(ms / 1000).toFixed(1)} s (${Math.round(background / (ms / 1000))}/s)`);
     }
-    // T2's storm second lies after T1's last expiry (estimated: T1 starts right after the storm is created)
-    const stormCreateEstMs = 1500 + (o.storm / 8000) * 1000;
-    const t1EndEst = Date.now() + stormCreateEstMs + (o.lead + o.seconds + o.prompt) * 1000;
-    const stormTarget = Math.ceil((t1EndEst + 4000) / 1000) * 1000;
+    // T2's storm second lies GAP after T1's last expiry; T1 starts when the storm sessions exist
+    // (generous estimate, on a loaded machine ~2,000 creations/s), so the phases do not overlap
+    const GAP_MS = 4000;
+    const stormCreateEstMs = o.storm ? 2000 + (o.storm / 1500) * 1000 : 0;
+    const t1Span = (o.lead + o.seconds + o.prompt) * 1000;
+    const stormTarget = Math.ceil((Date.now() + stormCreateEstMs + t1Span + GAP_MS) / 1000) * 1000;
     if (o.storm) {
       const ms = await createSessions(o.storm, () => Math.ceil((stormTarget - Date.now()) / 1000), 'T2', 250, 1);
       log(`created ${o.storm} T2 storm sessions in ${(ms / 1000).toFixed(1)} s; their warnings are due from ${new Date(stormTarget).toISOString()}`);
     }
     // T1: paced creation, rate/2 sessions per second, each due `lead` s later (then +prompt)
+    if (o.storm) await sleepUntil(stormTarget - GAP_MS - t1Span);
     const t1Start = Date.now();
     let t1Created = 0;
     while (t1Created < t1Sessions) {
@@ -360,6 +372,13 @@ async function main(): Promise<void> {
     if (o.storm && t1LastDeadline > stormTarget - 1000) log(`NOTE: T1's last deadlines (${new Date(t1LastDeadline).toISOString()}) come near or after the T2 storm: phases overlap`);
     const liveAtT1 = await rds.zcard(keys.deadlines(REALM));
 
+    // per phase: wall time, load, CPU time of each process, Redis command stats
+    const pids = { server: server.pid, redis: redis.pid, baselineWorker: baselineWorker?.pid, client: process.pid };
+    const marks: Array<{ name: string; cpu: CpuMark; cmd: Record<string, { calls: number; usec: number }> }> = [];
+    const mark = async (name: string) => marks.push({ name, cpu: cpuMark(pids), cmd: await commandStats(rds) });
+    await sleepUntil(t1Start + o.lead * 1000 - 300);
+    await mark('vigil T1 start');
+
     const expectedOf = (sys: System, test: Test) => [...rec.bySid.values()].filter((x) => x.sys === sys && test === x.test).length * 2;
     const waitFor = async (sys: System, test: Test, until: number, what: string) => {
       const want = expectedOf(sys, test);
@@ -373,11 +392,15 @@ async function main(): Promise<void> {
       }
     };
     await waitFor('vigil', 'T1', Math.min(o.storm ? stormTarget - 500 : Infinity, t1LastDeadline + 15_000), 'Vigil T1');
+    await mark('vigil T1 end');
     const h1 = await scrape();
     log(`Vigil T1 done: ${rec.get('vigil', 'T1').length}/${expectedOf('vigil', 'T1')} events`);
     let h2 = h1;
     if (o.storm) {
+      await sleepUntil(stormTarget - 300);
+      await mark('vigil T2 start');
       await waitFor('vigil', 'T2', stormTarget + (o.prompt + 30) * 1000, 'Vigil T2');
+      await mark('vigil T2 end');
       h2 = await scrape();
       log(`Vigil T2 done: ${rec.get('vigil', 'T2').length}/${expectedOf('vigil', 'T2')} events`);
     }
@@ -409,17 +432,24 @@ async function main(): Promise<void> {
           await queue.add('deadline', j, { delay: Math.max(0, j.at - Date.now()), removeOnComplete: true, removeOnFail: true });
         }
       };
+      await mark('baseline add start');
       await Promise.all(Array.from({ length: 200 }, adder));
       const addMs = Date.now() - tAdd;
+      await mark('baseline T1 start');
       const firstAt = first + shift;
       log(`baseline: added ${jobs.length} delayed jobs (one per deadline) in ${(addMs / 1000).toFixed(1)} s (${Math.round(jobs.length / (addMs / 1000))}/s); first deadline ${firstAt - Date.now()} ms from now`);
       baselineInfo = { jobs: jobs.length, addMs, addsPerSecond: Math.round(jobs.length / (addMs / 1000)), addsDoneBeforeFirstDeadlineMs: firstAt - (tAdd + addMs), concurrency: o.baselineConcurrency };
       const t1Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T1').map((x) => x.expiresAt));
       await waitFor('baseline', 'T1', t1Last + 30_000, 'baseline T1');
+      await mark('baseline T1 end');
       log(`baseline T1 done: ${rec.get('baseline', 'T1').length}/${expectedOf('baseline', 'T1')} events`);
       if (o.storm) {
         const t2Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.expiresAt));
+        const t2First = Math.min(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.warnAt));
+        await sleepUntil(t2First - 300);
+        await mark('baseline T2 start');
         await waitFor('baseline', 'T2', t2Last + 60_000, 'baseline T2');
+        await mark('baseline T2 end');
         log(`baseline T2 done: ${rec.get('baseline', 'T2').length}/${expectedOf('baseline', 'T2')} events`);
       }
       const counts = await queue.getJobCounts('delayed', 'wait', 'active', 'failed');
@@ -489,6 +519,30 @@ async function main(): Promise<void> {
     out.push('Server-side vigil_timer_lateness_seconds (fire time − deadline, per phase, bucket upper bounds in ms):');
     out.push(table(['phase', 'labels', 'count', 'mean', 'p50', 'p99', 'max'], [...histRows('T1', serverT1), ...histRows('T2', serverT2)]));
     out.push('');
+    out.push('Cost per phase (CPU time from /proc, so it holds on a shared machine; Redis µs from INFO commandstats):');
+    const phaseRows: Array<Array<string | number>> = [];
+    const phasesOut: Array<Record<string, unknown>> = [];
+    for (let i = 0; i + 1 < marks.length; i++) {
+      const a = marks[i]!;
+      const b = marks[i + 1]!;
+      if (!a.name.endsWith('start') || b.name !== a.name.replace(/start$/, 'end') && !(a.name === 'baseline add start' && b.name === 'baseline T1 start')) continue;
+      const name = a.name.replace(/ start$/, '');
+      const d = cpuDiff(a.cpu, b.cpu);
+      const cmd: Record<string, { calls: number; usec: number }> = {};
+      for (const [k, v] of Object.entries(b.cmd)) {
+        const calls = v.calls - (a.cmd[k]?.calls ?? 0);
+        if (calls > 0) cmd[k] = { calls, usec: v.usec - (a.cmd[k]?.usec ?? 0) };
+      }
+      const [sys, test] = name.split(' ') as [System, string];
+      const deadlines = test === 'T1' || test === 'T2' ? rec.get(sys, test as Test).length : [...rec.bySid.values()].filter((x) => x.sys === 'baseline').length * 2;
+      const topCmds = Object.entries(cmd).sort((x, y) => y[1].usec - x[1].usec).slice(0, 3).map(([k, v]) => `${k} ${v.calls}×${(v.usec / v.calls).toFixed(0)}µs`).join(', ');
+      phasesOut.push({ phase: name, deadlines, ...d, redisCommands: cmd });
+      const per = (ms: number) => (deadlines ? ((ms * 1000) / deadlines).toFixed(0) : '-');
+      phaseRows.push([name, deadlines, (d.wallMs / 1000).toFixed(1), d.load1.toFixed(1), fmtMs(d.cpuMs.server ?? NaN), fmtMs(d.cpuMs.redis ?? NaN), fmtMs(d.cpuMs.baselineWorker ?? NaN), fmtMs(d.cpuMs.client ?? NaN), per((d.cpuMs.server ?? 0) + (d.cpuMs.redis ?? 0) + (d.cpuMs.baselineWorker ?? 0)), topCmds]);
+    }
+    out.push(table(['phase', 'deadlines', 'wall s', 'load1', 'server ms', 'redis ms', 'bworker ms', 'client ms', 'srv+redis+bw µs/deadline', 'top Redis commands (calls×µs/call; commands run inside scripts count too)'], phaseRows));
+    (globalThis as { __phases?: unknown }).__phases = phasesOut;
+    out.push('');
     out.push(`Subscriber: ${sub.stats.frames} frames, ${sub.stats.events} events, ${(sub.stats.bytes / 1e6).toFixed(1)} MB, resyncs ${sub.stats.resyncs}; duplicates ${rec.duplicates}, unknown ${rec.unknown}${subscriberClosed ? `; CLOSED ${JSON.stringify(subscriberClosed)}` : ''}.`);
     out.push(`Total ${((Date.now() - started) / 1000).toFixed(0)} s. Load average (1/5/15 min) at start ${loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
     process.stdout.write(out.join('\n') + '\n');
@@ -504,6 +558,7 @@ async function main(): Promise<void> {
       rows: rowsOut,
       ratioBaselineOverVigil: ratiosOut,
       serverHistogram: { T1: serverT1, T2: serverT2, all: h2 },
+      phases: (globalThis as { __phases?: unknown }).__phases,
       subscriber: sub.stats,
       duplicates: rec.duplicates,
       unknownEvents: rec.unknown,

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 
 export interface BenchRedis {
   url: string;
+  pid: number;
   port: number;
   stop(): Promise<void>;
 }
@@ -52,6 +53,7 @@ export async function startRedis(opts: { bin?: string; port?: number } = {}): Pr
   }
   return {
     url,
+    pid: child.pid!,
     port,
     async stop() {
       if (child.exitCode !== null) return;
