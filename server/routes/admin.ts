@@ -83,19 +83,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/stats', { preHandler: need('viewer') }, async (req): Promise<Stats> => {
     const realm = realmOf(req);
-    const ids = await engine.sessionIds(realm);
-    const byKind = Object.fromEntries(SESSION_KINDS.map((k) => [k, 0])) as Record<SessionKind, number>;
-    let warning = 0;
-    for (let i = 0; i < ids.length; i += 1000) {
-      const p = redis.pipeline();
-      for (const id of ids.slice(i, i + 1000)) p.hmget(keys.session(realm, id), 'k', 'st');
-      for (const [, r] of (await p.exec()) ?? []) {
-        const [k, st] = r as [SessionKind | null, string | null];
-        if (!k) continue;
-        byKind[k]++;
-        if (st === 'w') warning++;
-      }
-    }
+    const counts = await redis.hgetall(`${keys.realmBase(realm)}count`);
+    const byKind = Object.fromEntries(SESSION_KINDS.map((k) => [k, Math.max(0, Number(counts[k] ?? 0))])) as Record<SessionKind, number>;
+    const warning = Math.max(0, Number(counts.warning ?? 0));
     const minute = Math.floor(Date.now() / 60000);
     const p = redis.pipeline();
     for (let m = minute - 59; m <= minute; m++) p.hgetall(keys.counters(realm, m));

@@ -45,6 +45,7 @@ end
 redis.call('HSET', sessionKey(sid), unpack(flat))
 redis.call('HSET', KB .. 'tokens', th, sid)
 redis.call('SADD', KB .. 'u:' .. h.u, sid)
+count(kind, 1)
 schedule(sid, wa)
 emit('session.started', sid, now, '{}', h)
 return { now, unpack(newSlices) }

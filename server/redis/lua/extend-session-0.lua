@@ -17,6 +17,7 @@ local now = nowMs()
 local prompt = promptSeconds()
 if expireIfDue(sid, h, now, prompt) then return { -1 } end
 if h.st == 'w' and h.wr == 'max' then return { -3 } end
+if h.st == 'w' then count('warning', -1) end
 h.la = now
 h.lae = now
 h.st = 'a'

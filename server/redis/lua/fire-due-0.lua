@@ -30,6 +30,7 @@ for _, sid in ipairs(due) do
       h.wa = wa
       h.ea = ea
       redis.call('HSET', key, 'st', 'w', 'wr', reason, 'wa', wa, 'ea', ea)
+      count('warning', 1)
       schedule(sid, ea)
       emit('session.warning', sid, now,
         cjson.encode({ reason = reason, expiresAt = ea, idleTimeout = tonumber(h.it) }), h)

@@ -37,6 +37,7 @@ h.wa = wa
 h.ea = ea
 if expireIfDue(sid, h, now, prompt) then return { -1, now } end
 if h.st == 'w' and now < wa then
+  count('warning', -1)
   h.st = 'a'
   h.wr = ''
   fields[#fields + 1] = 'state'

@@ -84,8 +84,16 @@ local function emit(name, sid, at, dataJson, h)
   return id
 end
 
+-- Live counts per realm (by kind, and in warning), kept by the same scripts that change
+-- sessions, so that the wall display's counters cost O(1) however many sessions there are.
+local function count(field, by)
+  redis.call('HINCRBY', KB .. 'count', field, by)
+end
+
 -- Removes every trace of a session and announces why it ended.
 local function endSession(sid, h, name, dataJson, at)
+  count(h.k, -1)
+  if h.st == 'w' then count('warning', -1) end
   redis.call('DEL', sessionKey(sid))
   if h.th and h.th ~= '' then redis.call('HDEL', KB .. 'tokens', h.th) end
   redis.call('ZREM', KB .. 'deadlines', sid)
