@@ -119,7 +119,9 @@ export class OidcService {
       session_state: session.id,
       scope,
     };
-    if (opts.withIdToken) res.id_token = await this.idToken(realm, iss, client.clientId, user, session, access.token, access.exp, opts.nonce);
+    // at_hash is only required beside implicit responses; leaving it out here lets the ID token be
+    // signed without waiting for the access token
+    if (opts.withIdToken) res.id_token = await this.idToken(realm, iss, client.clientId, user, session, null, access.exp, opts.nonce);
     return res;
   }
 

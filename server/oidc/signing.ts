@@ -11,7 +11,7 @@
  * Access and ID tokens are ES256: as standard as RS256 for the adapters, and ~30× cheaper
  * to sign, which is what lets one node do thousands of refreshes a second.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
@@ -22,6 +22,9 @@ const CACHE_MS = 30_000;
 export interface RealmKeys {
   kid: string;
   privateKey: CryptoKey;
+  /** The same keys as node:crypto KeyObjects: signing synchronously skips a threadpool round trip per token. */
+  privateKeyObject: KeyObject;
+  publicKeyObjects: Map<string, KeyObject>;
   /** kid → public key, for verification. */
   publicKeys: Map<string, CryptoKey>;
   jwks: { keys: JWK[] };
@@ -89,17 +92,23 @@ export class SigningKeys {
       h = await this.redis.hgetall(key);
     }
     const publicKeys = new Map<string, CryptoKey>();
+    const publicKeyObjects = new Map<string, KeyObject>();
     const jwks: JWK[] = [];
     let privateKey: CryptoKey | null = null;
+    let privateKeyObject: KeyObject | null = null;
     for (const [field, value] of Object.entries(h)) {
       if (!field.startsWith('k:')) continue;
       const jwk = JSON.parse(value) as JWK & { kid: string };
       const { d: _d, ...pub } = jwk;
       publicKeys.set(jwk.kid, (await importJWK(pub, SIGNING_ALG)) as CryptoKey);
+      publicKeyObjects.set(jwk.kid, createPublicKey({ key: pub as import('node:crypto').JsonWebKey, format: 'jwk' }));
       jwks.push(pub);
-      if (jwk.kid === h.active) privateKey = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey;
+      if (jwk.kid === h.active) {
+        privateKey = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey;
+        privateKeyObject = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+      }
     }
-    if (!privateKey) throw new Error(`realm ${realm}: the active signing key ${h.active} is missing`);
-    return { kid: h.active!, privateKey, publicKeys, jwks: { keys: jwks }, hmac: Buffer.from(h.hmac!, 'base64url'), loadedAt: Date.now() };
+    if (!privateKey || !privateKeyObject) throw new Error(`realm ${realm}: the active signing key ${h.active} is missing`);
+    return { kid: h.active!, privateKey, privateKeyObject, publicKeyObjects, publicKeys, jwks: { keys: jwks }, hmac: Buffer.from(h.hmac!, 'base64url'), loadedAt: Date.now() };
   }
 }
