@@ -47,7 +47,20 @@ export const EVENT_NAMES = [
   'session.ended',
   'policy.updated',
 ] as const;
-export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}`;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}`;
+
+/** Events of the OpenID Connect provider (server/oidc), in the same envelope on the realm's stream. */
+export const OIDC_EVENT_NAMES = [
+  'login.started',
+  'login.succeeded',
+  'login.failed',
+  'login.expired',
+  'token.issued',
+  'token.refreshed',
+  'token.reuse_detected',
+  'token.revoked',
+  'code.expired',
+] as const;
 
 /** Events after which the session no longer exists. */
 export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];

@@ -1,4 +1,4 @@
-/** Admin REST API for a realm's OIDC clients: /api/v1/realms/{realm}/clients. */
+/** Admin REST API for a realm's OIDC clients (/api/v1/realms/{realm}/clients) and signing-key rotation (/keys/rotate). */
 import type { FastifyInstance } from 'fastify';
 import { identify, need, realmOf } from '../auth/guard.js';
 import { vigilError } from '../errors.js';
@@ -30,6 +30,14 @@ export async function clientRoutes(app: FastifyInstance): Promise<void> {
     const realm = realmOf(req);
     const { client, secret } = await clients.patch(realm, id(req.params), objectBody(req.body));
     return { client: secret ? { ...client, secret } : client };
+  });
+
+  // signing-key rotation: a new active key; the old ones stay in the JWKS so issued tokens still verify
+  app.post('/keys/rotate', { preHandler: need('admin') }, async (req) => {
+    const realm = realmOf(req);
+    const kid = await app.vigil.oidc!.signing.rotate(realm);
+    await engine.emit(realm, 'keys.rotated', { kid, by: { username: req.principal!.user?.username ?? null } });
+    return { kid };
   });
 
   app.delete('/clients/:clientId', { preHandler: need('admin') }, async (req, reply) => {

@@ -45,6 +45,24 @@ describe('discovery and keys', () => {
   });
 });
 
+describe('key rotation', () => {
+  it('signs new tokens with a new kid while tokens signed before still verify against the JWKS', async () => {
+    await t.api('POST', '/clients', { token: t.adminToken, body: { clientId: 'rot', publicClient: true, directAccessGrantsEnabled: true, redirectUris: [REDIRECT] } });
+    const get = async () => (await form(t, tokenPath(), { grant_type: 'password', client_id: 'rot', ...alice, scope: 'openid' })).body;
+    const before = await get();
+    const r = await t.api('POST', '/keys/rotate', { token: t.adminToken });
+    expect(r.status).toBe(200);
+    const after = await get();
+    const { decodeProtectedHeader } = await import('jose');
+    expect(decodeProtectedHeader(after.access_token).kid).toBe(r.body.kid);
+    expect(decodeProtectedHeader(before.access_token).kid).not.toBe(r.body.kid);
+    await verifyJwt(t, before.access_token);
+    await verifyJwt(t, after.access_token);
+    expect((await t.api('GET', '/me', { token: before.access_token })).status).toBe(200);
+    expect((await t.api('POST', '/keys/rotate', {})).status).toBe(401);
+  });
+});
+
 describe('authorization code with PKCE', () => {
   it('signs a user in through the login page and issues verifiable tokens for an sso session', async () => {
     const rp = await relyingParty(t, 'spa');
