@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { launch } from './browser.js';
+import { launch, screenshot } from './browser.js';
 import { decodeJwt, streamEvents } from '../integration/oidc-support.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,6 +70,14 @@ describe('keycloak-js against Vigil', () => {
     await p.getByLabel('Username').waitFor();
     expect(p.url()).toContain('/realms/default/protocol/openid-connect/auth');
     expect(p.url()).toContain('code_challenge_method=S256');
+    await screenshot(p, 'oidc-login');
+    // a wrong password is announced in role="alert" and the form stays usable
+    await p.getByLabel('Username').fill('kate');
+    await p.getByLabel('Password').fill('not-her-password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('alert').waitFor();
+    expect(await p.getByRole('alert').textContent()).toContain('Invalid username or password.');
+    await screenshot(p, 'oidc-login-error');
     await p.getByLabel('Username').fill('kate');
     await p.getByLabel('Password').fill('kate-password');
     await p.getByRole('button', { name: 'Sign in' }).click();

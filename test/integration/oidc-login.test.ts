@@ -194,6 +194,8 @@ describe('bad input gets RFC 6749 errors, never a stack trace', () => {
     expect(new URL(rt.headers.get('location')!).searchParams.get('error')).toBe('unsupported_response_type');
     const plain = await fetch(q({ response_type: 'code', code_challenge_method: 'plain' }), { redirect: 'manual' });
     expect(new URL(plain.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+    const silent = await fetch(q({ response_type: 'code', prompt: 'none', state: 'p' }), { redirect: 'manual' });
+    expect(new URL(silent.headers.get('location')!).searchParams.get('error')).toBe('login_required');
     const noClient = await fetch(`${base}?response_type=code`, { redirect: 'manual' });
     expect(noClient.status).toBe(400);
     expect(noClient.headers.get('location')).toBeNull();
