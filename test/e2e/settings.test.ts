@@ -104,3 +104,30 @@ describe('layout', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 });
+
+describe('roles', () => {
+  it('gives a viewer a read-only Access view and no admin pages', async () => {
+    await app.createUser('vera', { password: 'vera-password-1', roles: ['viewer'] });
+    const viewer = await newPage(browser);
+    await signIn(viewer, app.url, 'vera', 'vera-password-1');
+    await expect.poll(() => viewer.locator('vigil-access .row').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(await viewer.getByRole('button', { name: 'Terminate Other Sessions' }).count()).toBe(0);
+    expect(await viewer.locator('vigil-access button[data-action="terminate"]').count()).toBe(0);
+    const links = await viewer.getByRole('navigation', { name: 'Main' }).getByRole('link').evaluateAll((els) => els.map((e) => e.textContent!.trim()));
+    expect(links).not.toContain('Users');
+    expect(links).not.toContain('Realm settings');
+    await viewer.goto(`${app.url}/users`);
+    await viewer.getByText('Not available for your role').waitFor();
+    await viewer.context().close();
+  });
+
+  it('shows a user only their own sessions', async () => {
+    await app.createUser('uma', { password: 'uma-password-1' });
+    const user = await newPage(browser);
+    await signIn(user, app.url, 'uma', 'uma-password-1');
+    await expect.poll(() => user.locator('vigil-access .row').count(), { timeout: 10_000 }).toBe(1);
+    expect(await user.locator('vigil-access .row[data-user="uma"]').count()).toBe(1);
+    await screenshot(user, '22-access-as-user');
+    await user.context().close();
+  });
+});

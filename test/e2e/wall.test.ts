@@ -63,4 +63,27 @@ describe('the wall display', () => {
     await screenshot(page, '16-wall-bad-key');
     await page.context().close();
   });
+
+  it('reconnects by itself after the server drops it, catches up on what it missed, and stops when its key is revoked', async () => {
+    const created = await app.api('POST', '/display-keys', { token: app.adminToken, body: { name: 'resume wall' } });
+    const { id, key } = created.body.displayKey;
+    const page = await newPage(browser, 1920, 1080);
+    await page.goto(`${app.url}/wall#key=${key}`);
+    await page.locator('vigil-wall vigil-connection-badge[state="live"]').waitFor();
+    const before = await counter(page, 'active');
+    // drop every Socket.IO connection the way a shutting-down server does, and start a session meanwhile
+    // (what the server's preClose hook does on shutdown: disconnect(true) with no close code)
+    const hub = app.app.vigil.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; socket?: { disconnect(close: boolean): void } }> }> };
+    for (const c of hub.feeds.get('default')?.clients ?? []) if (c.transport === 'socket.io') c.socket?.disconnect(true);
+    await page.locator('vigil-wall vigil-connection-badge[state="reconnecting"]').waitFor({ timeout: 10_000 });
+    const u = await app.createUser('late');
+    await app.login(u.username, u.password);
+    await page.locator('vigil-wall vigil-connection-badge[state="live"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => counter(page, 'active'), { timeout: 10_000 }).toBe(before + 1);
+    await page.getByText('late', { exact: true }).waitFor();
+
+    expect((await app.api('DELETE', `/display-keys/${id}`, { token: app.adminToken })).status).toBe(204);
+    await page.getByText('This display is not connected').waitFor({ timeout: 15_000 });
+    await page.context().close();
+  });
 });

@@ -66,6 +66,9 @@ export class VigilConnection extends EventTarget {
   readonly #topics = new Map<Topic, TopicState>();
   #refs = 0;
   #disposed = false;
+  #closeCode: number | null = null;
+  #closeReason = '';
+  #serverRetries = 0;
 
   constructor(readonly options: ConnectionOptions) {
     super();
@@ -84,6 +87,8 @@ export class VigilConnection extends EventTarget {
     s.on('hello', (m: { serverTime: string; role: Role; sessionId: string | null }) => {
       const t = Date.parse(m.serverTime);
       if (Number.isFinite(t)) this.skewMs = t - Date.now();
+      this.#serverRetries = 0;
+      this.#closeCode = null;
       this.role = m.role;
       this.sessionId = m.sessionId;
       this.#setState('live');
@@ -112,11 +117,20 @@ export class VigilConnection extends EventTarget {
     s.on('error', (m: { code: string; message: string }) => {
       this.dispatchEvent(new CustomEvent('server-error', { detail: m }));
     });
+    // The server says why before it drops a connection whose credential ended (4401/4403).
+    s.on('close', (m: { code?: number; reason?: string }) => {
+      this.#closeCode = m?.code ?? null;
+      this.#closeReason = m?.reason ?? '';
+    });
     s.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect') {
-        this.#close({ reason: 'server', message: 'The server closed the connection.' });
-      } else if (reason === 'io client disconnect') {
+      if (reason === 'io client disconnect') {
         this.#setState('offline');
+      } else if (reason === 'io server disconnect' && (this.#closeCode === 4401 || this.#closeCode === 4403)) {
+        this.#close({ reason: 'server', message: this.#closeReason || 'The server ended this connection.' });
+      } else if (reason === 'io server disconnect') {
+        // e.g. a server shutting down: Socket.IO does not retry this case, so we do
+        this.#setState('reconnecting');
+        this.#retryLater();
       } else {
         this.#setState('reconnecting');
       }
@@ -193,6 +207,13 @@ export class VigilConnection extends EventTarget {
     this.closed = detail;
     this.#setState('offline');
     this.dispatchEvent(new CustomEvent<ClosedDetail>('closed', { detail }));
+  }
+
+  #retryLater(): void {
+    const delay = Math.min(10_000, 500 * 2 ** this.#serverRetries++) * (0.75 + Math.random() / 2);
+    setTimeout(() => {
+      if (!this.closed && !this.#disposed && !this.socket.connected) this.socket.connect();
+    }, delay);
   }
 
   #resubscribeAll(): void {
