@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/oidc.ts
  */
+import { deleteMatching } from '../server/redis/purge.js';
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -144,12 +145,7 @@ async function main(): Promise<void> {
     else {
       const { Redis } = await import('ioredis');
       const r = new Redis(redisUrl);
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await r.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteMatching(r, `${prefix}:*`);
       r.disconnect();
     }
   }

@@ -23,6 +23,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Bytes a real-time client may have queued before it stops getting events and is resynced. */
   clientBufferBytes: number;
+  /** Password-bearing OIDC requests (password grant, login form) per client address per minute. */
+  passwordAttemptsPerMinute: number;
   /** Prefix of every Redis key (and of BullMQ's), so that tests and tenants never collide. */
   redisPrefix: string;
 }
@@ -83,8 +85,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const clientBufferBytes = Number(bufText);
   if (!/^\d+$/.test(bufText) || clientBufferBytes < 1024) fail(`VIGIL_CLIENT_BUFFER_BYTES must be an integer of at least 1024, not "${bufText}".`);
 
+  const paText = env.VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE ?? '60';
+  const passwordAttemptsPerMinute = Number(paText);
+  if (!/^\d+$/.test(paText) || passwordAttemptsPerMinute < 1) fail(`VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE must be a positive integer, not "${paText}".`);
+
   const redisPrefix = env.VIGIL_REDIS_PREFIX ?? 'vigil';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(redisPrefix)) fail('VIGIL_REDIS_PREFIX must be 1 to 40 letters, digits, _ or -.');
 
-  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, redisPrefix };
+  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, redisPrefix };
 }

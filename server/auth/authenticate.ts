@@ -60,7 +60,7 @@ export interface AuthResult {
  * Resolves credentials of other kinds (e.g. OIDC access tokens) to a principal; returns
  * undefined when the token is not of its kind, null when it is but is not valid.
  */
-export type TokenResolver = (realm: string, token: string) => Promise<AuthResult | null | undefined>;
+export type TokenResolver = (realm: string, token: string, touch: false | string) => Promise<AuthResult | null | undefined>;
 
 export class Authenticator {
   private readonly resolvers: TokenResolver[] = [];
@@ -81,7 +81,7 @@ export class Authenticator {
     }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) {
       for (const r of this.resolvers) {
-        const result = await r(realm, token);
+        const result = await r(realm, token, touch);
         if (result !== undefined) return result;
       }
       return null;

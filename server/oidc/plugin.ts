@@ -18,14 +18,6 @@ import { authorizationEndpoint } from './authorize.js';
 import { clientRoutes } from './clients-api.js';
 import { messagePage } from './pages.js';
 
-/** Password-bearing requests per client address per minute (token password grant + login form). */
-function passwordRateFromEnv(): number {
-  const raw = process.env.VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE ?? '60';
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1) throw new Error(`VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE must be a positive integer, not "${raw}".`);
-  return n;
-}
-
 function isPasswordAttempt(req: FastifyRequest): boolean {
   const b = req.body as Record<string, unknown> | undefined;
   if (req.url.includes('/login-actions/')) return typeof b?.password === 'string';
@@ -36,7 +28,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
   const oidc = new OidcService(app.vigil);
   app.vigil.oidc = oidc;
   app.vigil.auth.addResolver(oidc.resolver);
-  const perMinute = passwordRateFromEnv();
+  const perMinute = app.vigil.config.passwordAttemptsPerMinute;
 
   await app.register(async (api) => {
     await api.register(clientRoutes);

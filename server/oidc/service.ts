@@ -186,12 +186,14 @@ export class OidcService {
   }
 
   /** Authenticator resolver: an OIDC access token authenticates REST and real-time calls as its session. */
-  resolver = async (realm: string, token: string): Promise<AuthResult | null | undefined> => {
+  /** `touch`: the request counts as activity on the token's session (a state-changing REST call). */
+  resolver = async (realm: string, token: string, touch: false | string): Promise<AuthResult | null | undefined> => {
     if (!/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
     const claims = await this.liveAccessToken(realm, token);
     if (!claims || !claims.sid || typeof claims.sub !== 'string') return null;
     const user = await this.s.users.byId(realm, claims.sub);
     if (!user || !user.enabled) return null;
+    if (touch && !(await this.s.engine.touch(realm, claims.sid, touch))) return null;
     const roles: Role[] = user.roles.length ? user.roles : ['user'];
     return {
       principal: {

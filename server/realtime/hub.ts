@@ -153,6 +153,7 @@ export class Hub {
       if (e.sessionId && FINAL_EVENTS.includes(e.name)) this.closeWhere(f, (c) => c.principal?.sessionId === e.sessionId, 'session ended');
       if (e.name === 'display_key.revoked') this.closeWhere(f, (c) => c.principal?.displayKeyId === e.data.id, 'display key revoked');
       if (e.name === 'user.disabled') this.closeWhere(f, (c) => c.principal?.user?.id === e.data.id, 'user disabled');
+      if (e.name === 'realm.deleted') this.closeWhere(f, () => true, 'realm deleted');
     }
   }
 

@@ -4,6 +4,7 @@
  * keys, clients and event stream — all under its `{realm}` key base — so deleting a realm
  * terminates its sessions (with their final events) and then removes every key under that base.
  */
+import { deleteMatching } from '../redis/purge.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
 import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
@@ -74,17 +75,22 @@ export async function realmRoutes(app: FastifyInstance): Promise<void> {
 
 }
 
-/** Terminates every session of the realm, then deletes every key under its base. */
+/** How long a deleted realm's event stream outlives it, so every process delivers its final events. */
+const DELETED_STREAM_TTL_SECONDS = 300;
+
+/**
+ * Terminates every session of the realm, announces the deletion on the realm's own stream (every
+ * process then closes that realm's connections, display walls included), and deletes every key
+ * under its base but the stream, which expires a few minutes later.
+ */
 export async function removeRealm(app: FastifyInstance, realm: string, by: string | null): Promise<number> {
   const { engine, redis, keys } = app.vigil;
   await redis.srem(keys.realms(), realm); // no new logins from here on
   const terminated = await engine.terminateMany(realm, await engine.sessionIds(realm), 'admin', by);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.realmBase(realm)}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
+  await engine.emit(realm, 'realm.deleted', { realm, by: by ? { username: by } : null });
+  const stream = keys.events(realm);
+  await deleteMatching(redis, `${keys.realmBase(realm)}*`, (k) => k === stream);
+  await redis.expire(stream, DELETED_STREAM_TTL_SECONDS);
   app.vigil.oidc?.signing.forget(realm);
   return terminated;
 }

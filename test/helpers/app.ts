@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
+import { deleteMatching } from '../../server/redis/purge.js';
 import { bootstrap } from '../../server/bootstrap.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import type { RealmPolicy } from '../../shared/policy.js';
@@ -46,12 +47,7 @@ export interface TestAppOptions {
 
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   const r = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteMatching(r, `${prefix}:*`);
   r.disconnect();
 }
 

@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Browser, REDIRECT, form, makeRealm, oc, openLogin, parseForm, passwordGrant, sleep, streamEvents, submit, tokenPath } from './oidc-support.js';
 
-process.env.VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE = '12';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ env: { VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE: '12' } });
 });
 afterAll(async () => t?.close());
 
