@@ -66,6 +66,7 @@ export class VigilAccess extends LitElement {
       .thead .arrow { opacity: 0.35; font-size: 0.625rem; }
       .thead [aria-sort='ascending'] .arrow, .thead [aria-sort='descending'] .arrow { opacity: 1; color: var(--vigil-accent); }
       lit-virtualizer { flex: 1; min-height: 0; width: 100%; }
+      lit-virtualizer:focus-visible { outline: none; box-shadow: inset var(--vigil-focus); }
       .plain { flex: 1; overflow: auto; }
       .row { height: var(--vigil-row-height); border-bottom: 0.0625rem solid var(--vigil-border); font-size: var(--vigil-text-sm); width: 100%; background: var(--vigil-surface); }
       .row:hover { background: var(--vigil-surface-hover); }
@@ -99,6 +100,22 @@ export class VigilAccess extends LitElement {
   /** The store the view renders; the live stream (or the benchmark) feeds it. */
   readonly store = new SessionStore();
 
+  declare _filter: SessionFilter;
+  declare _sort: SessionSort;
+  declare _loading: boolean;
+  declare _error: string;
+  declare _target: Session | null;
+  declare _confirmOthers: boolean;
+  declare _busy: boolean;
+  declare _dialogError: string;
+  declare _toast: string;
+  readonly #view = new SessionView(this.store);
+  #rows: Session[] = [];
+  #rowsKey = '';
+  #pending: VigilEvent[] | null = null;
+  #poll: ReturnType<typeof setInterval> | null = null;
+  #toastTimer: ReturnType<typeof setTimeout> | null = null;
+
   /** The caller (`GET /me`). */
   declare me: MeResponse | null;
   /** The realm. */
@@ -126,22 +143,6 @@ export class VigilAccess extends LitElement {
     _dialogError: { state: true },
     _toast: { state: true },
   };
-
-  declare _filter: SessionFilter;
-  declare _sort: SessionSort;
-  declare _loading: boolean;
-  declare _error: string;
-  declare _target: Session | null;
-  declare _confirmOthers: boolean;
-  declare _busy: boolean;
-  declare _dialogError: string;
-  declare _toast: string;
-  readonly #view = new SessionView(this.store);
-  #rows: Session[] = [];
-  #rowsKey = '';
-  #pending: VigilEvent[] | null = null;
-  #poll: ReturnType<typeof setInterval> | null = null;
-  #toastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
     super();
@@ -339,7 +340,7 @@ export class VigilAccess extends LitElement {
     if (this.plain) {
       return html`<div class="plain" role="rowgroup">${this.#rows.map((s) => this.#renderRow(s))}</div>`;
     }
-    return html`<lit-virtualizer role="rowgroup" scroller .items=${this.#rows} .keyFunction=${(s: Session) => s.id} .renderItem=${this.#renderRow}></lit-virtualizer>`;
+    return html`<lit-virtualizer role="rowgroup" tabindex="0" aria-label="Sessions; use the arrow and Page keys to scroll" scroller .items=${this.#rows} .keyFunction=${(s: Session) => s.id} .renderItem=${this.#renderRow}></lit-virtualizer>`;
   }
 
   override render() {

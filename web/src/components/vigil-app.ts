@@ -13,6 +13,7 @@ import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
 import { endMessage } from '../lib/session-end.js';
 import { ensureTokens } from '../styles/tokens.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import '../events.js';
 import './vigil-sign-in.js';
 import './vigil-access.js';
 import './vigil-token-settings.js';
@@ -189,7 +190,9 @@ export class VigilApp extends LitElement {
       return html`<div class="boot" role="status"><div class="empty"><div class="spinner" aria-hidden="true"></div><span>Loading Vigil…</span></div></div>`;
     }
     if (!this._me) {
-      return html`<vigil-sign-in .notice=${this._bootError || this.#notice} @vigil-signed-in=${this.#signedIn}></vigil-sign-in>`;
+      const ended = new URLSearchParams(location.search).get('ended');
+      const tone = this._bootError ? 'error' : ended && ended !== 'logout' ? 'warning' : 'info';
+      return html`<vigil-sign-in .notice=${this._bootError || this.#notice} notice-tone=${tone} @vigil-signed-in=${this.#signedIn}></vigil-sign-in>`;
     }
     const me = this._me;
     const path = this._path === '/' ? '/access' : this._path;

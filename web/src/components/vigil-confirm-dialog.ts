@@ -18,6 +18,8 @@ export class VigilConfirmDialog extends LitElement {
     `,
   ];
 
+  declare _checked: boolean;
+
   /** Whether the dialog is shown. */
   declare open: boolean;
   /** The title. */
@@ -40,8 +42,6 @@ export class VigilConfirmDialog extends LitElement {
     error: { type: String },
     _checked: { state: true },
   };
-
-  declare _checked: boolean;
 
   constructor() {
     super();

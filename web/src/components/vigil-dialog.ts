@@ -36,6 +36,8 @@ export class VigilDialog extends LitElement {
     `,
   ];
 
+  #returnFocus: HTMLElement | null = null;
+
   /** Whether the dialog is shown. */
   declare open: boolean;
   /** The title, also the dialog's accessible name. */
@@ -54,8 +56,6 @@ export class VigilDialog extends LitElement {
     wide: { type: Boolean },
     dismissible: { type: Boolean },
   };
-
-  #returnFocus: HTMLElement | null = null;
 
   constructor() {
     super();

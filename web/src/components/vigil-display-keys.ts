@@ -24,6 +24,16 @@ export class VigilDisplayKeys extends LitElement {
     `,
   ];
 
+  declare _keys: DisplayKey[] | null;
+  declare _error: string;
+  declare _creating: boolean;
+  declare _name: string;
+  declare _created: DisplayKey | null;
+  declare _revoking: DisplayKey | null;
+  declare _busy: boolean;
+  declare _formError: string;
+  declare _copied: string;
+
   /** The realm. */
   declare realm: string;
 
@@ -39,16 +49,6 @@ export class VigilDisplayKeys extends LitElement {
     _formError: { state: true },
     _copied: { state: true },
   };
-
-  declare _keys: DisplayKey[] | null;
-  declare _error: string;
-  declare _creating: boolean;
-  declare _name: string;
-  declare _created: DisplayKey | null;
-  declare _revoking: DisplayKey | null;
-  declare _busy: boolean;
-  declare _formError: string;
-  declare _copied: string;
 
   constructor() {
     super();

@@ -24,6 +24,10 @@ export class VigilDurationInput extends LitElement {
     `,
   ];
 
+  declare _text: string;
+  declare _unit: DurationUnit;
+  #id = `dur-${nextId++}`;
+
   /** The value in whole seconds. */
   declare value: number;
   /** Accessible name of the number field. */
@@ -41,10 +45,6 @@ export class VigilDurationInput extends LitElement {
     _text: { state: true },
     _unit: { state: true },
   };
-
-  declare _text: string;
-  declare _unit: DurationUnit;
-  #id = `dur-${nextId++}`;
 
   constructor() {
     super();

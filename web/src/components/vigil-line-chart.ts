@@ -30,6 +30,13 @@ export class VigilLineChart extends LitElement {
     .dot { fill: currentColor; }
   `;
 
+  declare _w: number;
+  declare _h: number;
+  #ro = new ResizeObserver(([e]) => {
+    this._w = Math.round(e.contentRect.width);
+    this._h = Math.round(e.contentRect.height);
+  });
+
   /** The series, oldest first. */
   declare points: ChartPoint[];
   /** The visible time window, ms. */
@@ -44,13 +51,6 @@ export class VigilLineChart extends LitElement {
     _w: { state: true },
     _h: { state: true },
   };
-
-  declare _w: number;
-  declare _h: number;
-  #ro = new ResizeObserver(([e]) => {
-    this._w = Math.round(e.contentRect.width);
-    this._h = Math.round(e.contentRect.height);
-  });
 
   constructor() {
     super();

@@ -60,6 +60,15 @@ export class VigilRealmSettings extends LitElement {
     `,
   ];
 
+  declare _base: RealmPolicy | null;
+  declare _draft: RealmPolicy | null;
+  /** Fields whose text is not yet a number. */
+  declare _invalid: Set<string>;
+  declare _loadError: string;
+  declare _saveError: { field: string; message: string } | null;
+  declare _saved: boolean;
+  declare _busy: boolean;
+
   /** The realm. */
   declare realm: string;
   /** Read-only (viewers). */
@@ -76,15 +85,6 @@ export class VigilRealmSettings extends LitElement {
     _saved: { state: true },
     _busy: { state: true },
   };
-
-  declare _base: RealmPolicy | null;
-  declare _draft: RealmPolicy | null;
-  /** Fields whose text is not yet a number. */
-  declare _invalid: Set<string>;
-  declare _loadError: string;
-  declare _saveError: { field: string; message: string } | null;
-  declare _saved: boolean;
-  declare _busy: boolean;
 
   constructor() {
     super();

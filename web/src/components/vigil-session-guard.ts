@@ -59,6 +59,16 @@ export class VigilSessionGuard extends LitElement {
 
   readonly #conn = new ConnectionController(this);
 
+  declare _session: Session | null;
+  declare _warning: Warning | null;
+  declare _busy: boolean;
+  declare _error: string;
+  #lastActivity = 0;
+  #ended = false;
+  readonly #base = new URL(import.meta.url).origin;
+  readonly #onInteraction = () => this.#reportActivity();
+  readonly #onClosed = () => void this.#checkStillSignedIn();
+
   /** Realm of the session; defaults to the one the dashboard remembers, else `default`. */
   declare realm: string;
   /** A session token (apps that keep their own sign-in); omit to use the Vigil cookie. */
@@ -84,16 +94,6 @@ export class VigilSessionGuard extends LitElement {
     _busy: { state: true },
     _error: { state: true },
   };
-
-  declare _session: Session | null;
-  declare _warning: Warning | null;
-  declare _busy: boolean;
-  declare _error: string;
-  #lastActivity = 0;
-  #ended = false;
-  readonly #base = new URL(import.meta.url).origin;
-  readonly #onInteraction = () => this.#reportActivity();
-  readonly #onClosed = () => void this.#checkStillSignedIn();
 
   constructor() {
     super();

@@ -30,23 +30,27 @@ export class VigilSignIn extends LitElement {
     `,
   ];
 
+  declare _realm: string;
+  declare _busy: boolean;
+  declare _error: string;
+
   /** Why the previous session ended, shown above the form. */
   declare notice: string;
+  /** The notice's tone: `info` (signed out) or `warning` (expired, terminated). */
+  declare noticeTone: 'info' | 'warning' | 'error';
 
   static override properties = {
     notice: { type: String },
+    noticeTone: { type: String, attribute: 'notice-tone' },
     _realm: { state: true },
     _busy: { state: true },
     _error: { state: true },
   };
 
-  declare _realm: string;
-  declare _busy: boolean;
-  declare _error: string;
-
   constructor() {
     super();
     this.notice = '';
+    this.noticeTone = 'info';
     this._realm = storedRealm();
     this._busy = false;
     this._error = '';
@@ -89,7 +93,7 @@ export class VigilSignIn extends LitElement {
             <p class="muted">Real-time session monitor</p>
           </div>
         </div>
-        ${this.notice ? html`<div class="banner info" role="status" data-testid="end-notice">${this.notice}</div>` : nothing}
+        ${this.notice ? html`<div class="banner ${this.noticeTone}" role="status" data-testid="end-notice">${this.notice}</div>` : nothing}
         <form @submit=${this.#submit} novalidate>
           <label class="field">Username
             <input name="username" autocomplete="username" autofocus required />

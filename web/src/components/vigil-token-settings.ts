@@ -31,6 +31,11 @@ export class VigilTokenSettings extends LitElement {
     `,
   ];
 
+  declare _text: string;
+  declare _problem: string;
+  declare _saved: string;
+  declare _busy: boolean;
+
   /** The caller (`GET /me`). */
   declare me: MeResponse | null;
   /** The realm. */
@@ -44,11 +49,6 @@ export class VigilTokenSettings extends LitElement {
     _saved: { state: true },
     _busy: { state: true },
   };
-
-  declare _text: string;
-  declare _problem: string;
-  declare _saved: string;
-  declare _busy: boolean;
 
   constructor() {
     super();

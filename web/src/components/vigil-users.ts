@@ -46,6 +46,13 @@ export class VigilUsers extends LitElement {
     `,
   ];
 
+  declare _users: UserRecord[] | null;
+  declare _error: string;
+  declare _draft: Draft | null;
+  declare _formError: string;
+  declare _busy: boolean;
+  declare _deleting: UserRecord | null;
+
   /** The realm. */
   declare realm: string;
   /** The caller, so that they cannot delete or disable themselves by accident. */
@@ -61,13 +68,6 @@ export class VigilUsers extends LitElement {
     _busy: { state: true },
     _deleting: { state: true },
   };
-
-  declare _users: UserRecord[] | null;
-  declare _error: string;
-  declare _draft: Draft | null;
-  declare _formError: string;
-  declare _busy: boolean;
-  declare _deleting: UserRecord | null;
 
   constructor() {
     super();
