@@ -7,7 +7,7 @@
  * cannot be terminated here.
  *
  * Admins and viewers get the realm's `sessions` stream; a `user` sees only their own
- * sessions, which the API lists (refreshed every 15 s) since the stream needs the viewer role.
+ * sessions, which the API lists (refreshed every 5 s) since the stream needs the viewer role.
  *
  * @fires vigil-navigate - Configure was chosen; detail `{path: '/settings'}`
  * @csspart table - the table container
@@ -223,7 +223,7 @@ export class VigilAccess extends LitElement {
       // The `sessions` stream needs the viewer role: list own sessions over REST instead.
       this.#conn.close();
       void this.#loadOwn();
-      this.#poll = setInterval(() => void this.#loadOwn(), 15_000);
+      this.#poll = setInterval(() => void this.#loadOwn(), 5_000);
     }
   }
 
