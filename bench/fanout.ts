@@ -12,7 +12,8 @@
  * What runs where: its own redis-server (random port, no persistence, hash-max-listpack-value
  * 512); the real Vigil server in a child process (bench/lib/server-main.ts, timer worker on,
  * default VIGIL_CLIENT_BUFFER_BYTES); the naive baseline server in another child process
- * (this file with --role naive); this process holds every subscriber and drives the load.
+ * (this file with --role naive); the load generator in a third child (--role loader); this
+ * process holds every subscriber.
  *
  * Events: `session.activity`, coalesced by the server to one per session per second, so the
  *   load touches rate × 1.25 sessions round-robin (each one every 1.25 s, never coalesced)
@@ -100,6 +101,37 @@ async function naiveServer(): Promise<void> {
   await new Promise((r) => process.once('SIGTERM', r));
   for (const c of clients) c.terminate();
   wss.close();
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- the load generator (child)
+
+async function loaderMain(): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = defineCommands(new Redis(process.env.LOADER_REDIS!));
+  const base = process.env.LOADER_BASE!;
+  const sids = JSON.parse(readFileSync(process.env.LOADER_SIDS!, 'utf8')) as string[];
+  const rate = Number(process.env.LOADER_RATE);
+  const seconds = Number(process.env.LOADER_SECONDS);
+  const t0 = Date.now();
+  let sent = 0;
+  let rr = 0;
+  const lags: number[] = [];
+  while (Date.now() - t0 < seconds * 1000) {
+    const due = Math.min(Math.floor(((Date.now() - t0) / 1000) * rate) - sent, rate / 5);
+    if (due > 0) {
+      const p = r.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
+      for (let k = 0; k < due; k++) p.touchSession(base, sids[rr++ % sids.length]!, 'bench');
+      sent += due;
+      await p.exec();
+    }
+    const t = Date.now();
+    await sleep(10);
+    lags.push(Date.now() - t - 10);
+  }
+  r.disconnect();
+  process.stdout.write(`LOADER_DONE ${JSON.stringify({ sent, seconds: (Date.now() - t0) / 1000, maxTickLagMs: Math.max(...lags) })}\n`);
+  await new Promise((res) => process.once('SIGTERM', res));
   process.exit(0);
 }
 
@@ -235,30 +267,29 @@ async function runVigil(stack: Stack): Promise<{ result: Result; template: Recor
 
   fleet.recording = true;
   cpu.start();
-  const t0 = Date.now();
+  // the load runs in its own process, so that receiving on 1,000 sockets here cannot starve it
+  const sidFile = path.join(RESULTS, `fanout-sids-${process.pid}.json`);
+  const outFile = path.join(RESULTS, `fanout-loader-${process.pid}.json`);
+  writeFileSync(sidFile, JSON.stringify(sessions.map((x) => x.sid)));
+  let loader: BenchChild | null = null;
   let sent = 0;
-  let rr = 0;
-  const loader = defineCommands(rds.duplicate());
-  await new Promise<void>((resolve, reject) => {
-    const tick = async () => {
-      const now = Date.now();
-      if (now - t0 >= o.seconds * 1000) return resolve();
-      const due = Math.min(Math.floor(((now - t0) / 1000) * o.rate) - sent, o.rate / 5);
-      if (due > 0) {
-        const p = loader.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
-        for (let k = 0; k < due; k++) p.touchSession(stack.base, sessions[rr++ % nSessions]!.sid, 'bench');
-        sent += due;
-        await p.exec();
-      }
-      setTimeout(() => void tick().catch(reject), 10);
-    };
-    void tick().catch(reject);
-  });
-  const loadSeconds = (Date.now() - t0) / 1000;
+  let loadSeconds = o.seconds;
+  try {
+    loader = await startChild({
+      entry: fileURLToPath(import.meta.url), args: ['--role', 'loader'], readyMarker: 'LOADER_DONE', logFile: path.join(RESULTS, 'fanout-loader.log'),
+      timeoutMs: (o.seconds + 60) * 1000,
+      env: { LOADER_REDIS: stack.redis.url, LOADER_BASE: stack.base, LOADER_SIDS: sidFile, LOADER_RATE: String(o.rate), LOADER_SECONDS: String(o.seconds), LOADER_OUT: outFile },
+    });
+    sent = Number(loader.ready.sent);
+    loadSeconds = Number(loader.ready.seconds);
+    if (Number(loader.ready.maxTickLagMs) > 200) log(`loader: a 10 ms tick ran ${loader.ready.maxTickLagMs} ms late (machine busy)`);
+  } finally {
+    await loader?.stop();
+    for (const f of [sidFile, outFile]) if (existsSync(f)) unlinkSync(f);
+  }
   await drain(fleet, o.drain);
   const cpuUse = cpu.stop();
   fleet.recording = false;
-  loader.disconnect();
 
   // ground truth: session.activity entries the stream gained
   let expected = 0;
@@ -350,8 +381,11 @@ async function main(): Promise<void> {
   log(`wrote ${path.relative(process.cwd(), path.join(RESULTS, 'fanout.json'))}`);
 }
 
-if (process.argv.includes('--role') && process.argv[process.argv.indexOf('--role') + 1] === 'naive') {
+const role = process.argv.includes('--role') ? process.argv[process.argv.indexOf('--role') + 1] : null;
+if (role === 'naive') {
   void naiveServer();
+} else if (role === 'loader') {
+  void loaderMain();
 } else {
   main().then(() => process.exit(0), (err) => {
     console.error(err);
