@@ -92,6 +92,17 @@ async function main(): Promise<void> {
         });
         console.error(`done: ${sc.name}`);
       }
+      // a picture of the view under load (not measured): test-output/screenshots/
+      const shotPage = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await shotPage.goto(`http://127.0.0.1:${port}/`);
+      await shotPage.waitForFunction(() => 'vigilBench' in window);
+      const pending = shotPage.evaluate((o) => window.vigilBench.run(o), { sessions: 10_000, plain: false, eventsPerSecond: 200, batchMs: 50, durationMs: 4000 });
+      await shotPage.waitForTimeout(3000);
+      const shots = path.join(here, '..', 'test-output', 'screenshots');
+      mkdirSync(shots, { recursive: true });
+      await shotPage.screenshot({ path: path.join(shots, '23-access-10k-under-load.png') });
+      await pending;
+      await shotPage.close();
     } finally {
       await browser.close();
       server.close();

@@ -352,7 +352,7 @@ export class VigilAccess extends LitElement {
     return html`
       <div class="head">
         <h1>Access</h1>
-        ${this.#isViewer ? html`<vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>` : nothing}
+        ${this.#isViewer && this.live ? html`<vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>` : nothing}
         <span class="spacer"></span>
         <div class="lifetime" aria-label="Token lifetime of the current session">
           <span class="muted">Token Lifetime</span>
