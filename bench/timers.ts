@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/timers.ts [--sessions 50000] [--rate 1000] [--seconds 15] [--storm 20000]
  *                           [--lead 30] [--prompt 5] [--baseline-concurrency 50] [--no-baseline]
+ *                           [--client-buffer-bytes N] [--max-minutes 15]
  *   (every flag also reads an env var: BENCH_SESSIONS, BENCH_RATE, BENCH_SECONDS, ...)
  *
  * What runs where: its own redis-server (random port, no persistence); the real Vigil server
@@ -227,6 +228,8 @@ async function main(): Promise<void> {
     baselineConcurrency: opt('baseline-concurrency', 50),
     baseline: !flag('no-baseline'),
     maxMinutes: opt('max-minutes', 15),
+    /** The server's VIGIL_CLIENT_BUFFER_BYTES; 0 = the server's default. */
+    clientBufferBytes: opt('client-buffer-bytes', 0),
   };
   const t1Sessions = Math.round((o.rate / 2) * o.seconds);
   const background = Math.max(0, o.sessions - t1Sessions - o.storm);
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
     const serverEntry = path.join(HERE, 'lib', 'server-main.ts');
     server = await startChild({
       entry: serverEntry, readyMarker: 'VIGIL_BENCH_READY', logFile: serverLog,
-      env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', VIGIL_CLIENT_BUFFER_BYTES: String(512 * 1024 * 1024) },
+      env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', ...(o.clientBufferBytes ? { VIGIL_CLIENT_BUFFER_BYTES: String(o.clientBufferBytes) } : {}) },
     });
     const port = Number(server.ready.port);
     const url = `http://127.0.0.1:${port}`;
@@ -506,7 +509,7 @@ async function main(): Promise<void> {
     const out: string[] = [];
     out.push('');
     out.push(`Timer lateness, client-side: event received on a subscribed /ws client − its deadline (ms).`);
-    out.push(`Live sessions: ${liveAtT1} during T1 (target ${liveTarget}), ${liveAfter} after T2. Vigil server: separate child process; baseline worker: separate child process (concurrency ${o.baselineConcurrency}); client/creator: this process. ${os.cpus().length} CPUs, Node ${process.version}.`);
+    out.push(`Live sessions: ${liveAtT1} during T1 (target ${liveTarget}), ${liveAfter} after T2. Vigil server: separate child process; baseline worker: ${o.baseline ? `separate child process (concurrency ${o.baselineConcurrency})` : 'not run'}; client buffer ${o.clientBufferBytes || 'server default'}; client/creator: this process. ${os.cpus().length} CPUs, Node ${process.version}.`);
     out.push('');
     out.push(table(['run', 'expected', 'missing', 'p50', 'p90', 'p99', 'max', 'fire p50', 'fire p99', 'dlv p50', 'dlv p99', 'T1 rate med/peak (/s) | T2 span', 'T2 >1.5s', 'T2 drain'], printRows));
     out.push('  fire = the event\'s own time (when the script or worker wrote it) − deadline; dlv = receipt − event time (stream → hub → socket → client).');
