@@ -48,21 +48,30 @@ describe('the session guard', () => {
     await page.context().close();
   }, 150_000);
 
-  it('Extend in one tab closes the prompt in every tab', async () => {
+  it('Extend in one tab closes the prompt in every tab (and an admin watching sees the row turn and come back)', async () => {
     await app.createUser('erin', { password: 'erin-password-1', tokenLifetime: 30 });
+    const admin = await newPage(browser);
+    await signIn(admin, app.url, app.adminUsername, app.adminPassword);
     const first = await newPage(browser);
     await signIn(first, app.url, 'erin', 'erin-password-1');
+    const erinRow = admin.locator('vigil-access .row[data-user="erin"]');
+    await erinRow.waitFor({ timeout: 10_000 });
+    expect(await erinRow.getAttribute('class')).not.toContain('warning');
     const second = await first.context().newPage();
     await second.goto(`${app.url}/access`);
     await second.locator('vigil-access').waitFor();
     await Promise.all([prompt(first).waitFor({ timeout: 60_000 }), prompt(second).waitFor({ timeout: 60_000 })]);
+    await admin.locator('vigil-access .row.warning[data-user="erin"]').waitFor({ timeout: 10_000 });
+    await screenshot(admin, '24-access-row-in-warning');
     await guard(first).getByRole('button', { name: 'Extend Session' }).click();
     await Promise.all([
       prompt(first).waitFor({ state: 'hidden', timeout: 10_000 }),
       prompt(second).waitFor({ state: 'hidden', timeout: 10_000 }),
     ]);
     expect(await second.evaluate(async () => (await fetch('/api/v1/realms/default/me')).status)).toBe(200);
+    await expect.poll(() => erinRow.getAttribute('class'), { timeout: 10_000 }).not.toContain('warning');
     await first.context().close();
+    await admin.context().close();
   }, 120_000);
 
   it('works from /vigil-guard.js on another app page: throttled activity, the prompt, Extend and Log out', async () => {
