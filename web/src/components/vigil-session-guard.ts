@@ -75,7 +75,7 @@ export class VigilSessionGuard extends LitElement {
   declare token: string;
   /** Where to go when the session ends (`?ended=<code>` is appended). */
   declare signInUrl: string;
-  /** Where Configure leads when nobody handles `vigil-configure`. */
+  /** Where Configure leads when nobody handles `vigil-configure` (default: Vigil's Token Settings). */
   declare configureUrl: string;
   /** Minimum seconds between two activity reports. */
   declare activityInterval: number;
@@ -100,7 +100,7 @@ export class VigilSessionGuard extends LitElement {
     this.realm = '';
     this.token = '';
     this.signInUrl = '/';
-    this.configureUrl = '/settings';
+    this.configureUrl = '';
     this.activityInterval = 10;
     this.hideConnection = false;
     this._session = null;
@@ -236,7 +236,7 @@ export class VigilSessionGuard extends LitElement {
   async #configure(): Promise<void> {
     if (this._warning?.reason === 'idle') await this.#extend();
     const ev = new CustomEvent('vigil-configure', { bubbles: true, composed: true, cancelable: true });
-    if (this.dispatchEvent(ev)) location.assign(this.configureUrl);
+    if (this.dispatchEvent(ev)) location.assign(this.configureUrl || `${this.#base}/settings`);
   }
 
   async #checkStillSignedIn(): Promise<void> {
