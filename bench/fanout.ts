@@ -6,7 +6,7 @@
  * the same number of clients, counted the same way.
  *
  *   npx tsx bench/fanout.ts [--clients 1000] [--rate 2000] [--seconds 20] [--baseline-seconds 10]
- *                           [--sample 25] [--drain 5] [--no-baseline] [--max-minutes 3]
+ *                           [--sample 25] [--drain 15] [--no-baseline] [--max-minutes 3]
  *   (every flag also reads an env var: BENCH_CLIENTS, BENCH_RATE, ...)
  *
  * What runs where: its own redis-server (random port, no persistence, hash-max-listpack-value
@@ -43,7 +43,7 @@ const o = {
   seconds: opt('seconds', 20),
   baselineSeconds: opt('baseline-seconds', 10),
   sample: opt('sample', 25),
-  drain: opt('drain', 5),
+  drain: opt('drain', 15),
   maxMinutes: opt('max-minutes', 3),
   baseline: !flag('no-baseline'),
 };
@@ -143,6 +143,7 @@ interface Sub {
   snapshots: number;
   resyncs: number;
   bytes: number;
+  frames: number;
   dupes: number;
   ids: Set<string> | null;
 }
@@ -163,7 +164,7 @@ class Fleet {
 
   private one(url: string, headers: Record<string, string>, subscribe: boolean, i: number): Promise<void> {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    const sub: Sub = { ws, activity: 0, snapshots: 0, resyncs: 0, bytes: 0, dupes: 0, ids: i % this.sample === 0 ? new Set() : null };
+    const sub: Sub = { ws, activity: 0, snapshots: 0, resyncs: 0, bytes: 0, frames: 0, dupes: 0, ids: i % this.sample === 0 ? new Set() : null };
     this.subs.push(sub);
     return new Promise((resolve, reject) => {
       ws.once('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
@@ -181,6 +182,7 @@ class Fleet {
           if (data.includes('"resync":true')) sub.resyncs++;
           return;
         }
+        sub.frames++;
         sub.activity += countNeedle(data);
         if (sub.ids && this.recording) {
           const msg = JSON.parse(data.toString()) as { type?: string; events?: Array<{ id: string; name: string; at: string }>; id?: string; name?: string; at?: string };
@@ -217,11 +219,15 @@ interface Result {
   dupes: number;
   latencyMs: Summary | null;
   mbPerSecToClients: number;
+  framesPerClientPerSec: number;
+  eventsPerFrame: number;
+  server: Record<string, number> | null;
   cpu: Record<string, number>;
 }
 
-function summarizeFleet(system: string, fleet: Fleet, expected: number, seconds: number, bytes: number, cpu: Record<string, number>): Result {
+function summarizeFleet(system: string, fleet: Fleet, expected: number, seconds: number, bytes: number, frames: number, cpu: Record<string, number>, server: Record<string, number> | null = null): Result {
   const c = fleet.counts();
+  const events = c.reduce((a, b) => a + b, 0);
   return {
     system, clients: c.length, seconds, ingested: expected, ingestedPerSec: expected / seconds,
     perClient: { min: Math.min(...c), max: Math.max(...c), mean: c.reduce((a, b) => a + b, 0) / c.length },
@@ -230,8 +236,22 @@ function summarizeFleet(system: string, fleet: Fleet, expected: number, seconds:
     dupes: fleet.subs.reduce((a, s) => a + s.dupes, 0),
     latencyMs: fleet.latencies.length ? summarize(fleet.latencies) : null,
     mbPerSecToClients: bytes / seconds / 1e6,
+    framesPerClientPerSec: frames / c.length / seconds,
+    eventsPerFrame: frames ? events / frames : 0,
+    server,
     cpu,
   };
+}
+
+/** Sums of the server's real-time counters (Prometheus text at /metrics). */
+async function scrapeCounters(url: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const text = await (await fetch(`${url}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = /^(vigil_events_delivered_total|vigil_slow_client_resyncs_total)(?:\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
 
 /** Waits until the clients' counts stop moving (or `max` s). */
@@ -263,6 +283,8 @@ async function runVigil(stack: Stack): Promise<{ result: Result; template: Recor
   const lastId = async () => ((await rds.xrevrange(streamKey, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0');
   const fromId = await lastId();
   const bytes0 = fleet.subs.reduce((a, s) => a + s.bytes, 0);
+  const frames0 = fleet.subs.reduce((a, s) => a + s.frames, 0);
+  const m0 = await scrapeCounters(stack.url);
   const cpu = new CpuWindow({ server: stack.server!.pid, redis: await redisPid(rds), clients: process.pid });
 
   fleet.recording = true;
@@ -307,9 +329,13 @@ async function runVigil(stack: Stack): Promise<{ result: Result; template: Recor
   // a real event, as clients saw it, for the baseline's template
   template = fleet.template;
   const bytes = fleet.subs.reduce((a, s) => a + s.bytes, 0) - bytes0;
+  const frames = fleet.subs.reduce((a, s) => a + s.frames, 0) - frames0;
+  const m1 = await scrapeCounters(stack.url);
+  const server = Object.fromEntries(Object.keys(m1).map((k) => [k, m1[k]! - (m0[k] ?? 0)]));
+  log(`Vigil server counters over the run: ${JSON.stringify(server)}`);
   log(`Vigil: touched ${sent} times in ${loadSeconds.toFixed(1)} s; stream gained ${expected} session.activity events`);
   fleet.close();
-  return { result: summarizeFleet('Vigil hub (batched, serialized once)', fleet, expected, loadSeconds, bytes, cpuUse), template };
+  return { result: summarizeFleet('Vigil hub (batched, serialized once)', fleet, expected, loadSeconds, bytes, frames, cpuUse, server), template };
 }
 
 // ---------------------------------------------------------------- baseline
@@ -337,8 +363,9 @@ async function runNaive(template: Record<string, unknown>): Promise<Result> {
     fleet.recording = false;
     const { generated, seconds } = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { generated: number; seconds: number }) : { generated: NaN, seconds: o.baselineSeconds };
     const bytes = fleet.subs.reduce((a, s) => a + s.bytes, 0);
+    const frames = fleet.subs.reduce((a, s) => a + s.frames, 0);
     fleet.close();
-    return summarizeFleet('naive per-event ws broadcast', fleet, generated, seconds, bytes, cpuUse);
+    return summarizeFleet('naive per-event ws broadcast', fleet, generated, seconds, bytes, frames, cpuUse);
   } finally {
     await child?.stop();
     for (const f of [outFile, `${outFile}.go`]) if (existsSync(f)) unlinkSync(f);
@@ -369,11 +396,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nT5 fan-out — ${os.cpus().length} cores; ${o.clients} subscribers, target rate ${o.rate} events/s; Vigil ${o.seconds} s, baseline ${o.baselineSeconds} s; latency from every ${o.sample}th client`);
   console.log(table(
-    ['system', 'ingested /s', 'events', 'per client min', 'max', 'clients complete', 'resyncs', 'dupes', 'p50 ms', 'p99 ms', 'max ms', 'MB/s out', 'CPU srv/redis/cli'],
+    ['system', 'ingested /s', 'events', 'per client min', 'max', 'clients complete', 'resyncs', 'dupes', 'p50 ms', 'p99 ms', 'max ms', 'MB/s out', 'frames/client/s', 'events/frame', 'CPU srv/redis/cli'],
     results.map((r) => [
       r.system, Math.round(r.ingestedPerSec), r.ingested, r.perClient.min, r.perClient.max, `${r.complete}/${r.clients}`, r.resyncs, r.dupes,
       r.latencyMs ? fmtMs(r.latencyMs.p50) : '-', r.latencyMs ? fmtMs(r.latencyMs.p99) : '-', r.latencyMs ? fmtMs(r.latencyMs.max) : '-',
-      r.mbPerSecToClients.toFixed(1), `${r.cpu.server ?? '-'}/${r.cpu.redis ?? '-'}/${r.cpu.clients ?? '-'}`,
+      r.mbPerSecToClients.toFixed(1), r.framesPerClientPerSec.toFixed(0), r.eventsPerFrame.toFixed(1), `${r.cpu.server ?? '-'}/${r.cpu.redis ?? '-'}/${r.cpu.clients ?? '-'}`,
     ]),
   ));
   console.log('Target (T5): every client gets every event; p99 delivery ≤ 150 ms at 2,000 events/s to 1,000 subscribers.');
