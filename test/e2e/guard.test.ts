@@ -28,7 +28,7 @@ const prompt = (page: Page) => page.getByRole('dialog', { name: 'Logout' });
 const guard = (page: Page) => page.locator('vigil-session-guard');
 
 describe('the session guard', () => {
-  it('warns with the lifetime and the termination time; Extend keeps the session; ignoring it signs out', async () => {
+  it('warns with the lifetime and the termination time; Extend keeps the session; Configure opens Token Settings; ignoring it signs out', async () => {
     await app.createUser('dora', { password: 'dora-password-1', tokenLifetime: 30 });
     const page = await newPage(browser);
     await signIn(page, app.url, 'dora', 'dora-password-1');
@@ -39,6 +39,12 @@ describe('the session guard', () => {
     await guard(page).getByRole('button', { name: 'Extend Session' }).click();
     await prompt(page).waitFor({ state: 'hidden', timeout: 10_000 });
     expect(await page.evaluate(async () => (await fetch('/api/v1/realms/default/me')).status)).toBe(200);
+    // Configure extends (the user is present) and opens Token Settings
+    await prompt(page).waitFor({ timeout: 60_000 });
+    await guard(page).getByRole('button', { name: 'Configure' }).click();
+    await page.getByRole('heading', { name: 'Token Settings' }).waitFor({ timeout: 10_000 });
+    await prompt(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    expect(new URL(page.url()).pathname).toBe('/settings');
     // now ignore the next prompt: the server ends the session and the page goes to sign-in
     await prompt(page).waitFor({ timeout: 60_000 });
     await page.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor({ timeout: 30_000 });
@@ -46,7 +52,7 @@ describe('the session guard', () => {
     expect(new URL(page.url()).searchParams.get('ended')).toBe('expired');
     await screenshot(page, '13-sign-in-after-expiry');
     await page.context().close();
-  }, 150_000);
+  }, 240_000);
 
   it('Extend in one tab closes the prompt in every tab (and an admin watching sees the row turn and come back)', async () => {
     await app.createUser('erin', { password: 'erin-password-1', tokenLifetime: 30 });
