@@ -31,6 +31,15 @@ class WsClient implements RealtimeClient {
   }
 }
 
+/**
+ * @fastify/websocket's `preClose` option. The plugin's default closes every socket without a
+ * status code (clients see 1005); a shutdown must say 1001 (going away) so that clients know
+ * to reconnect rather than treat it as an error.
+ */
+export async function closeGoingAway(this: FastifyInstance): Promise<void> {
+  for (const socket of this.websocketServer.clients) socket.close(CLOSE.GOING_AWAY, 'server shutting down');
+}
+
 export async function wsTransport(app: FastifyInstance): Promise<void> {
   const { hub, protocol, auth, config, realms } = app.vigil;
   const clients = new Set<WsClient>();
@@ -47,9 +56,6 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
   }, PING_EVERY_MS);
   pinger.unref();
   app.addHook('onClose', async () => clearInterval(pinger));
-  app.addHook('preClose', async () => {
-    for (const c of clients) c.close(CLOSE.GOING_AWAY, 'server shutting down');
-  });
 
   app.get('/ws', {
     websocket: true,

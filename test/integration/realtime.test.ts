@@ -275,3 +275,17 @@ describe('limits', () => {
     hub.detach(client);
   });
 });
+
+describe('shutdown', () => {
+  it('closes raw WebSockets with 1001 (going away) and disconnects Socket.IO clients from the server side', async () => {
+    const other = await startTestApp();
+    const ws = new WsClient(`${other.wsUrl}/ws`, { token: other.adminToken });
+    await ws.waitFor((m) => m.type === 'hello');
+    const sio = new SioClient(other.url, { token: other.adminToken });
+    await sio.connected();
+    const sioGone = new Promise<string>((resolve) => sio.socket.once('disconnect', resolve));
+    await other.close();
+    expect(await ws.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    expect(await sioGone).toBe('io server disconnect');
+  });
+});
