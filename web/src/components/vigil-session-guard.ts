@@ -71,7 +71,7 @@ export class VigilSessionGuard extends LitElement {
 
   /** Realm of the session; defaults to the one the dashboard remembers, else `default`. */
   declare realm: string;
-  /** A session token (apps that keep their own sign-in); omit to use the Vigil cookie. */
+  /** A session token (apps that keep their own sign-in) or an OIDC access token (apps that sign in through Vigil's OpenID Connect provider); omit to use the Vigil cookie. */
   declare token: string;
   /** Where to go when the session ends (`?ended=<code>` is appended). */
   declare signInUrl: string;
@@ -267,15 +267,20 @@ export class VigilSessionGuard extends LitElement {
     const skew = this.#conn.connection?.skewMs ?? 0;
     const at = w ? clockTime(w.expiresAt) : '';
     const max = w?.reason === 'max';
+    // Token Lifetime (TrueNAS) governs console sessions; sso and offline sessions idle out by the
+    // realm's policy, and their warning comes before the idle limit, not after it.
+    const isConsole = (this._session?.kind ?? 'console') === 'console';
     return html`
       <vigil-dialog .open=${!!w} heading="Logout" tone="warning" .dismissible=${false}>
         ${w
           ? html`
               ${max
                 ? html`<p class="lede">This session has reached its maximum duration and <strong>cannot be extended</strong>. Save your work and sign in again.</p>`
-                : html`<p class="lede">Your session has been inactive for longer than its token lifetime. Extend the session to stay signed in.</p>`}
+                : isConsole
+                  ? html`<p class="lede">Your session has been inactive for longer than its token lifetime. Extend the session to stay signed in.</p>`
+                  : html`<p class="lede">Your session is about to end because it has been idle. Extend the session to stay signed in.</p>`}
               <dl class="facts">
-                <dt>${max ? 'Maximum duration' : 'Token lifetime exceeded'}</dt>
+                <dt>${max ? 'Maximum duration' : isConsole ? 'Token lifetime exceeded' : 'Idle limit'}</dt>
                 <dd data-testid="lifetime">${max ? 'Hard session limit' : humanizeSeconds(w.idleTimeout)}</dd>
                 <dt>Session will be terminated at</dt>
                 <dd data-testid="terminate-at">${at}</dd>
@@ -292,7 +297,9 @@ export class VigilSessionGuard extends LitElement {
               ${this._error ? html`<div class="banner error" role="alert">${this._error}</div>` : nothing}
             `
           : nothing}
-        <button slot="footer" class="ghost" @click=${() => void this.#configure()} ?disabled=${this._busy}>Configure</button>
+        ${isConsole
+          ? html`<button slot="footer" class="ghost" @click=${() => void this.#configure()} ?disabled=${this._busy}>Configure</button>`
+          : nothing}
         <button slot="footer" @click=${() => void this.#logout()} ?disabled=${this._busy}>Log out</button>
         ${max
           ? nothing
