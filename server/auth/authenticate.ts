@@ -3,6 +3,7 @@
  * routes and both real-time transports so that every entry point checks the same way.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionEngine, ResolvedSession } from '../sessions/engine.js';
 import type { DisplayKeyStore } from './display-keys.js';
 import type { Principal } from '../realtime/client.js';
@@ -11,6 +12,18 @@ import type { Role } from '../../shared/protocol.js';
 import { DISPLAY_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '../sessions/tokens.js';
 
 export const SESSION_COOKIE = 'vigil_session';
+
+const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: req.protocol === 'https' });
+
+/** Sets the session cookie (HttpOnly, SameSite=Strict, Secure on HTTPS). */
+export function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string): void {
+  reply.setCookie(SESSION_COOKIE, token, cookieOptions(req));
+}
+
+/** Clears the session cookie, with the attributes it was set with. */
+export function clearSessionCookie(req: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
+}
 
 export interface Credential {
   token: string;
@@ -30,7 +43,13 @@ export function cookieToken(headers: IncomingHttpHeaders): string | null {
   if (!raw) return null;
   for (const part of raw.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='));
+    if (k !== SESSION_COOKIE) continue;
+    const value = v.join('=');
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value; // not percent-encoding we wrote: it resolves to no session, like any stale cookie
+    }
   }
   return null;
 }

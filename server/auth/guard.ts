@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
 import { hasRole, type Principal } from '../realtime/client.js';
 import type { Role } from '../../shared/protocol.js';
-import { bearerToken, cookieToken, originAllowed } from './authenticate.js';
+import { bearerToken, clearSessionCookie, cookieToken, originAllowed } from './authenticate.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -14,11 +14,18 @@ export function realmOf(req: FastifyRequest): string {
   return (req.params as { realm: string }).realm;
 }
 
+const ENDED = 'The token is unknown, expired or revoked';
+const kStaleCookie = Symbol('vigil.staleCookie');
+type MaybeStale = FastifyRequest & { [kStaleCookie]?: true };
+
 /**
  * Resolves the caller's credential (if any). A state-changing request made with a session
  * token counts as activity; a cookie-authenticated write from a foreign origin is refused.
+ * An unknown bearer token is refused at once. A cookie whose session has ended (expired,
+ * terminated: the browser still holds it) is cleared and the request goes on unauthenticated,
+ * so that signing in again works; a route that needs a credential still answers 401.
  */
-export async function identify(req: FastifyRequest): Promise<void> {
+export async function identify(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   req.principal = null;
   req.resolvedSession = null;
   req.viaCookie = false;
@@ -33,14 +40,22 @@ export async function identify(req: FastifyRequest): Promise<void> {
     throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
   }
   const result = await req.server.vigil.auth.authenticate(realm, token, write ? 'rest' : false);
-  if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked');
+  if (!result && cookie) {
+    (req as MaybeStale)[kStaleCookie] = true;
+    clearSessionCookie(req, reply);
+    return;
+  }
+  if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', ENDED);
   req.principal = result.principal;
   req.resolvedSession = result.resolved;
   req.viaCookie = Boolean(cookie);
 }
 
 function principal(req: FastifyRequest): Principal {
-  if (!req.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token> or the vigil_session cookie');
+  if (!req.principal) {
+    if ((req as MaybeStale)[kStaleCookie]) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', ENDED);
+    throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token> or the vigil_session cookie');
+  }
   return req.principal;
 }
 

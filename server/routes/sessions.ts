@@ -1,17 +1,13 @@
 /** Sign-in, the caller's own session, and the Access view's session list and terminations. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
 import { identify, need, needSession, realmOf, sessionPrincipal } from '../auth/guard.js';
-import { originAllowed, SESSION_COOKIE } from '../auth/authenticate.js';
+import { clearSessionCookie, originAllowed, setSessionCookie } from '../auth/authenticate.js';
 import { verifyPassword } from '../auth/passwords.js';
 import { hasRole } from '../realtime/client.js';
 import { SESSION_KINDS, type MeResponse } from '../../shared/protocol.js';
 import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN, tokenLifetimeProblem } from '../../shared/policy.js';
 import { intInRange, objectBody, oneOf, optionalString, requiredString } from './validate.js';
-
-function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string): void {
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https' });
-}
 
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const { engine, users, limiter, metrics } = app.vigil;
@@ -45,7 +41,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.post('/logout', { preHandler: needSession }, async (req, reply) => {
     const p = sessionPrincipal(req);
     await engine.end(p.realm, p.sessionId, 'session.ended', { reason: 'logout' });
-    if (req.viaCookie) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (req.viaCookie) clearSessionCookie(req, reply);
     return reply.code(204).send();
   });
 

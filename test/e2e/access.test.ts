@@ -90,6 +90,9 @@ describe('the dashboard', () => {
     await victim.getByRole('heading', { name: 'Sign in to Vigil' }).waitFor({ timeout: 15_000 });
     expect(await victim.getByTestId('end-notice').textContent()).toContain('terminated by an administrator');
     await screenshot(victim, '05-sign-in-after-termination');
+    // the browser still holds the ended session's cookie: signing in again must work
+    await signIn(victim, app.url, 'bob', 'bob-password-1');
+    await rowOf(admin, 'bob').waitFor({ timeout: 10_000 });
     await victim.context().close();
   });
 

@@ -79,6 +79,31 @@ describe('cookies', () => {
     const same = await t.api('POST', '/sessions/current/activity', { headers: { cookie, origin: t.url } });
     expect(same.status).toBe(204);
   });
+
+  it('a cookie whose session has ended does not stop signing in again, and is cleared', async () => {
+    const { token } = await t.login('alice', 'alice-password');
+    await t.api('POST', '/logout', { token }); // the browser still holds the cookie, as after an expiry
+    const cookie = `vigil_session=${token}`;
+    const me = await t.api('GET', '/me', { headers: { cookie } });
+    expect(me.status).toBe(401);
+    expect(me.body).toMatchObject({ code: 'VIGIL_ERR_UNAUTHENTICATED', message: 'The token is unknown, expired or revoked' });
+    expect(me.headers.get('set-cookie')).toMatch(/^vigil_session=; Max-Age=0; .*HttpOnly; SameSite=Strict/);
+    const again = await t.api('POST', '/login', { headers: { cookie, origin: t.url }, body: { username: 'alice', password: 'alice-password' } });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('set-cookie')).toContain(`vigil_session=${again.body.token}`);
+  });
+
+  it('answers a malformed cookie with 401, not a server error', async () => {
+    const r = await t.api('GET', '/me', { headers: { cookie: 'vigil_session=%E0%A4%A' } });
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('VIGIL_ERR_UNAUTHENTICATED');
+  });
+
+  it('still refuses an unknown bearer token outright', async () => {
+    const r = await t.api('POST', '/login', { token: 'vs_unknown', body: { username: 'alice', password: 'alice-password' } });
+    expect(r.status).toBe(401);
+    expect(r.body.message).toBe('The token is unknown, expired or revoked');
+  });
 });
 
 describe('me and token lifetime', () => {
