@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Services } from './services.js';
 import { Keys } from './redis/keys.js';
-import { connectRedis } from './redis/connect.js';
+import { connectRedis, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
@@ -48,6 +48,8 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   const keys = new Keys(config.redisPrefix);
   const redis = connectRedis(redisUrl, { enableAutoPipelining: true });
   const bullConnection = connectRedis(redisUrl, { maxRetriesPerRequest: null });
+  watchRedis(redis, 'commands', app.log);
+  watchRedis(bullConnection, 'timers', app.log);
   const metrics = new Metrics();
   const engine = new SessionEngine(redis, keys, async () => {});
   const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log);

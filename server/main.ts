@@ -7,6 +7,7 @@ import { loadConfig, ConfigError } from './config.js';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
+import { probeRedis, redactRedisUrl } from './redis/connect.js';
 
 async function main(): Promise<void> {
   let config;
@@ -20,7 +21,14 @@ async function main(): Promise<void> {
     throw err;
   }
   let embedded: EmbeddedRedis | null = null;
-  if (!config.redisUrl) {
+  if (config.redisUrl) {
+    try {
+      await probeRedis(config.redisUrl);
+    } catch (err) {
+      process.stderr.write(`vigil: Redis at ${redactRedisUrl(config.redisUrl)} does not answer (${(err as Error).message}): start it, correct REDIS_URL, or unset REDIS_URL to run an embedded one.\n`);
+      process.exit(69);
+    }
+  } else {
     try {
       embedded = await startEmbeddedRedis(config.dataDir, (m) => process.stdout.write(`vigil: ${m}\n`));
     } catch (err) {
