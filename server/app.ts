@@ -26,7 +26,7 @@ import { Hub } from './realtime/hub.js';
 import { ProtocolHandler } from './realtime/protocol.js';
 import { Metrics } from './metrics.js';
 import { errorBody, isVigilError, vigilError } from './errors.js';
-import { closeGoingAway, wsTransport, WS_OPTIONS } from './realtime/ws.js';
+import { closeGoingAway, onSocketError, wsTransport, WS_OPTIONS } from './realtime/ws.js';
 import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
@@ -94,7 +94,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
 
   await app.register(cookie);
-  await app.register(websocket, { options: WS_OPTIONS, preClose: closeGoingAway });
+  await app.register(websocket, { options: WS_OPTIONS, preClose: closeGoingAway, errorHandler: onSocketError });
 
   await app.register(async (api) => {
     await api.register(sessionRoutes);

@@ -3,7 +3,7 @@
  * the upgrade request (Bearer, or the cookie from an allowed origin) or from a first
  * `{"type":"auth"}` message within 10 s. A thin adapter over the hub and protocol handler.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AUTH_TIMEOUT_MS, BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
@@ -38,6 +38,18 @@ class WsClient implements RealtimeClient {
  */
 export async function closeGoingAway(this: FastifyInstance): Promise<void> {
   for (const socket of this.websocketServer.clients) socket.close(CLOSE.GOING_AWAY, 'server shutting down');
+  this.websocketServer.close(); // as the default does; ws calls back only once every client is gone
+}
+
+/**
+ * @fastify/websocket's `errorHandler` option. A client that breaks the protocol (a frame over
+ * the limit, a malformed frame: `ws` has already closed it with 1009 or 1002) is the client's
+ * doing, not a server error: one info line, no stack. Anything else stays an error.
+ */
+export function onSocketError(this: FastifyInstance, error: Error & { code?: unknown }, socket: WebSocket, request: FastifyRequest): void {
+  if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) request.log.info({ code: error.code }, `websocket client broke the protocol: ${error.message}`);
+  else request.log.error({ err: error }, 'websocket error');
+  socket.terminate();
 }
 
 export async function wsTransport(app: FastifyInstance): Promise<void> {
