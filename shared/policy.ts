@@ -119,7 +119,7 @@ export function mergePolicy(current: RealmPolicy, patch: unknown): { policy: Rea
   }
   const next: RealmPolicy = { ...current, userActionLifespanOverrides: { ...current.userActionLifespanOverrides } };
   for (const [field, value] of Object.entries(patch as Record<string, unknown>)) {
-    if (field in POLICY_BOUNDS) {
+    if (Object.hasOwn(POLICY_BOUNDS, field)) {
       const b = POLICY_BOUNDS[field as keyof typeof POLICY_BOUNDS];
       if (!isInt(value) || value < b.min || value > b.max) {
         return { problem: { field, message: `${field} must be an integer from ${b.min} to ${b.max}` } };

@@ -32,6 +32,13 @@ describe('realm policy validation', () => {
     expect(mergePolicy(DEFAULT_POLICY, [])).toHaveProperty('problem.field', 'body');
     expect(mergePolicy(DEFAULT_POLICY, { userActionLifespanOverrides: { 'fly-away': 5 } })).toHaveProperty('problem.field', 'userActionLifespanOverrides.fly-away');
   });
+
+  it('refuses names every object inherits, such as toString and __proto__', () => {
+    for (const field of ['toString', 'constructor', 'hasOwnProperty', '__proto__']) {
+      const patch = JSON.parse(`{"${field}": 1}`);
+      expect(mergePolicy(DEFAULT_POLICY, patch)).toHaveProperty('problem.message', `${field} is not a policy field`);
+    }
+  });
 });
 
 describe('token lifetime', () => {
