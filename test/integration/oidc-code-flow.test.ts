@@ -1,7 +1,7 @@
 /** The OIDC provider against openid-client: discovery, code + PKCE, refresh, userinfo, introspection, revocation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { Browser, REDIRECT, codeLogin, createClient, decodeJwt, form, oc, openLogin, relyingParty, streamEvents, tokenPath, verifyJwt } from './oidc-support.js';
+import { Browser, REDIRECT, codeLogin, createClient, decodeJwt, form, loginForCode, oc, openLogin, relyingParty, streamEvents, tokenPath, verifyJwt } from './oidc-support.js';
 
 let t: TestApp;
 const alice = { username: 'alice', password: 'alice-password' };
@@ -145,6 +145,43 @@ describe('authorization code with PKCE', () => {
     expect(r.body.error).toBe('invalid_grant');
     expect((await t.api('GET', '/me', { token: tokens.access_token })).status).toBe(401);
     expect((await streamEvents(t)).some((e) => e.name === 'token.reuse_detected' && e.sessionId === sid)).toBe(true);
+  });
+
+  it('refuses an already redeemed code posted by another client, and leaves the session it started alone', async () => {
+    await createClient(t, { clientId: 'spa-stranger', publicClient: true });
+    const { secret } = await createClient(t, { clientId: 'resource-server', publicClient: false });
+    const rp = await relyingParty(t, 'spa');
+    const { tokens, callback } = await codeLogin(t, rp, alice);
+    const sid = String(decodeJwt(tokens.access_token).sid);
+    // the code leaked (a Referer header, the history); anyone may name a public client
+    const stolen = await form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'spa-stranger', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT });
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.error).toBe('invalid_grant');
+    expect((await t.api('GET', `/sessions/${sid}`, { token: t.adminToken })).status).toBe(200);
+    const intro = await form(t, '/realms/default/protocol/openid-connect/token/introspect', { client_id: 'resource-server', client_secret: secret!, token: tokens.access_token });
+    expect(intro.body.active).toBe(true);
+    const refreshed = await oc.refreshTokenGrant(rp, tokens.refresh_token!);
+    expect(decodeJwt(refreshed.access_token).sid).toBe(sid);
+    expect((await streamEvents(t)).some((e) => e.name === 'token.reuse_detected' && e.sessionId === sid)).toBe(false);
+  });
+
+  it('asks for redirect_uri at the token endpoint only if the authorization request carried it (RFC 6749 §4.1.3)', async () => {
+    const exchange = (a: { code: string; verifier: string }, extra: Record<string, string> = {}) =>
+      form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'spa', code: a.code, code_verifier: a.verifier, ...extra });
+    // left out at both steps: the client's only registered URI was used, and the code is good
+    const omitted = await loginForCode(t, { client_id: 'spa' }, alice);
+    expect(omitted.callback.origin + omitted.callback.pathname).toBe(REDIRECT);
+    const ok = await exchange(omitted);
+    expect(ok.status).toBe(200);
+    await verifyJwt(t, ok.body.access_token);
+    // given at authorization: it must come again, and be the same
+    const notRepeated = await exchange(await loginForCode(t, { client_id: 'spa', redirect_uri: REDIRECT }, alice));
+    expect(notRepeated.body.error).toBe('invalid_grant');
+    const different = await exchange(await loginForCode(t, { client_id: 'spa', redirect_uri: REDIRECT }, alice), { redirect_uri: `${REDIRECT}/other` });
+    expect(different.body.error).toBe('invalid_grant');
+    // left out at authorization: one that is given anyway must still be the right one
+    const wrong = await exchange(await loginForCode(t, { client_id: 'spa' }, alice), { redirect_uri: 'https://evil.example/cb' });
+    expect(wrong.body.error).toBe('invalid_grant');
   });
 
   it('rejects a wrong PKCE verifier', async () => {

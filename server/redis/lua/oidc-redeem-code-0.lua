@@ -1,11 +1,15 @@
 --[[
-  Redeems an authorization code once. A code is single use: a second redemption is reuse, and
-  ends the session the code started (revoking every token issued from it), with
+  Redeems an authorization code once. A code presented by a client other than its own is
+  refused first and changes nothing: anyone may name a public client, so an already redeemed
+  code (leaked through a Referer header or history) must not let a stranger end its session.
+  Presented by its own client, a code is single use: a second redemption is reuse, and ends
+  the session the code started (revoking every token issued from it), with
   token.reuse_detected. A code past its Client login timeout announces code.expired.
 
   Code hash  <base>oidc:code:<sha256(code)>
-    c client id, ru redirect uri, cc PKCE challenge, n nonce, sc scope, s session id,
-    x expiry ms, used "1" once redeemed
+    c client id, ru redirect uri, rg "1" if the authorization request carried ru ("0": the
+    client's only registered URI was used, the token request need not repeat it; absent: "1"),
+    cc PKCE challenge, n nonce, sc scope, s session id, x expiry ms, used "1" once redeemed
 
   ARGV[1] key base   ARGV[2] code hash   ARGV[3] client id presenting it
 
@@ -16,6 +20,7 @@
 local key = KB .. 'oidc:code:' .. ARGV[2]
 local c = hgetall(key)
 if not c then return { 0 } end
+if c.c ~= ARGV[3] then return { -3 } end
 local now = nowMs()
 if c.used == '1' then
   redis.call('DEL', key)
@@ -29,7 +34,6 @@ if c.used == '1' then
   end
   return { -2 }
 end
-if c.c ~= ARGV[3] then return { -3 } end
 if now > tonumber(c.x) then
   redis.call('DEL', key)
   emit('code.expired', c.s, now, cjson.encode({ clientId = c.c }), nil)
