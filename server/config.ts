@@ -25,6 +25,8 @@ export interface Config {
   clientBufferBytes: number;
   /** Password-bearing OIDC requests (password grant, login form) per client address per minute. */
   passwordAttemptsPerMinute: number;
+  /** OIDC authorization requests per client address (per realm) per minute. */
+  authorizationRequestsPerMinute: number;
   /** Prefix of every Redis key (and of BullMQ's), so that tests and tenants never collide. */
   redisPrefix: string;
 }
@@ -89,8 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const passwordAttemptsPerMinute = Number(paText);
   if (!/^\d+$/.test(paText) || passwordAttemptsPerMinute < 1) fail(`VIGIL_PASSWORD_ATTEMPTS_PER_MINUTE must be a positive integer, not "${paText}".`);
 
+  const arText = env.VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE ?? '120';
+  const authorizationRequestsPerMinute = Number(arText);
+  if (!/^\d+$/.test(arText) || authorizationRequestsPerMinute < 1) fail(`VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE must be a positive integer, not "${arText}".`);
+
   const redisPrefix = env.VIGIL_REDIS_PREFIX ?? 'vigil';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(redisPrefix)) fail('VIGIL_REDIS_PREFIX must be 1 to 40 letters, digits, _ or -.');
 
-  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, redisPrefix };
+  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
 }

@@ -7,6 +7,10 @@
  * post must carry the login id, the CSRF token of the page it came from, and the cookie; so a
  * page from another site can neither forge nor replay it. When either timeout has passed the
  * user is told so and the login starts again from the first page (Keycloak's behaviour).
+ *
+ * The endpoint is unauthenticated, and each request it accepts stores a login record and appends
+ * login.started to the realm's stream; so what a request may make it store is bounded, and the
+ * requests from one address are limited (VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +18,7 @@ import { oauthError, isOAuthError, type OAuthError } from './errors.js';
 import { optional, params, realmParam } from './http.js';
 import { grantScope, issuerOf, type SessionFacts } from './service.js';
 import type { OidcClient } from './clients.js';
-import { loginPage, messagePage, updatePasswordPage } from './pages.js';
+import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
 import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
 import type { StoredUser } from '../users/store.js';
@@ -23,9 +27,41 @@ const BROWSER_COOKIE = 'vigil_auth';
 export const LOGIN_TIMED_OUT = 'Your login attempt timed out. Login will start from the beginning.';
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
+export const AUTHORIZATION_PATH = '/realms/:realm/protocol/openid-connect/auth';
+
+/**
+ * The most an authorization request may carry, in characters (oversize is invalid_request):
+ * bounds the login record it makes. Real clients send far less (openid-client and keycloak-js:
+ * a 36–43 character state and nonce); the state bound is Connect2id's for query responses.
+ */
+const MAX = {
+  state: 1024,
+  nonce: 256,
+  /** an S256 challenge is exactly 43 characters */
+  codeChallenge: 43,
+  scope: 512,
+  /** every parameter name and value together */
+  request: 8192,
+} as const;
+
+/** Characters in every parameter name and value of a request. */
+function requestSize(p: Record<string, unknown>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(p)) {
+    n += k.length;
+    for (const x of Array.isArray(v) ? v : [v]) n += String(x ?? '').length;
+  }
+  return n;
+}
+
 interface AuthRequest {
   clientId: string;
   redirectUri: string;
+  /**
+   * The request carried redirect_uri (false: the client's only registered URI was used), so the
+   * token request must repeat it (RFC 6749 §4.1.3). Absent in records made before it existed.
+   */
+  redirectUriGiven?: boolean;
   responseType: 'code' | 'token' | 'id_token token';
   responseMode: 'query' | 'fragment';
   scope: string;
@@ -50,14 +86,6 @@ interface LoginRecord {
   step: 'password' | 'update_password';
   u?: string;
 }
-
-const pageHeaders = (reply: FastifyReply) =>
-  reply
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    .header('referrer-policy', 'no-referrer')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
 
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -139,13 +167,15 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     if (!clientId) return { client: null, page: 'Missing parameter: client_id' };
     const client = await oidc.clients.get(realm, clientId);
     if (!client) return { client: null, page: 'Client not found.' };
+    const redirectUriGiven = redirectUri !== undefined;
     if (!redirectUri && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
     if (!redirectUri || !client.redirectUris.includes(redirectUri)) return { client, page: 'Invalid parameter: redirect_uri' };
     let state: string | undefined;
     let mode: 'query' | 'fragment' = 'query';
     const fail = (error: OAuthError) => ({ client, redirect: { uri: redirectUri!, mode, state }, error });
     try {
-      state = optional(p, 'state', 2000);
+      state = optional(p, 'state', MAX.state);
+      if (requestSize(p) > MAX.request) throw oauthError('invalid_request', `The request is too large (at most ${MAX.request} characters)`);
       const rt = optional(p, 'response_type', 100);
       const rm = optional(p, 'response_mode', 50);
       if (rt === 'token' || rt === 'id_token token' || rt === 'token id_token') mode = 'fragment';
@@ -165,10 +195,10 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
       } else {
         throw oauthError('unsupported_response_type', `Unsupported response_type ${rt}`);
       }
-      const { scope, offline, openid } = grantScope(p.scope, { offlineAllowed: responseType === 'code' });
-      const nonce = optional(p, 'nonce', 500);
+      const { scope, offline, openid } = grantScope(optional(p, 'scope', MAX.scope), { offlineAllowed: responseType === 'code' });
+      const nonce = optional(p, 'nonce', MAX.nonce);
       if (responseType === 'id_token token' && !nonce) throw oauthError('invalid_request', 'Missing parameter: nonce');
-      const challenge = optional(p, 'code_challenge', 200);
+      const challenge = optional(p, 'code_challenge', MAX.codeChallenge);
       const method = optional(p, 'code_challenge_method', 20);
       if (responseType === 'code') {
         if (method !== undefined && method !== 'S256') throw oauthError('invalid_request', 'Invalid parameter: code challenge method is not supported (use S256)');
@@ -178,7 +208,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
       if (optional(p, 'prompt', 100)?.split(' ').includes('none')) throw Object.assign(oauthError('invalid_request', 'login_required'), { error: 'login_required' });
       return {
         client,
-        ar: { clientId, redirectUri, responseType, responseMode: mode, scope, offline, openid, state, nonce, challenge, loginHint: optional(p, 'login_hint', 64) },
+        ar: { clientId, redirectUri, redirectUriGiven, responseType, responseMode: mode, scope, offline, openid, state, nonce, challenge, loginHint: optional(p, 'login_hint', 64) },
       };
     } catch (e) {
       if (isOAuthError(e)) return fail(e);
@@ -198,8 +228,26 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     }
     return newLogin(req, reply, realm, parsed.ar!);
   };
-  app.get('/realms/:realm/protocol/openid-connect/auth', authorize);
-  app.post('/realms/:realm/protocol/openid-connect/auth', authorize);
+  // one route for every method, so that GET, HEAD and POST share one count per address
+  app.route({
+    method: ['GET', 'HEAD', 'POST'],
+    url: AUTHORIZATION_PATH,
+    config: {
+      rateLimit: {
+        groupId: 'authorize',
+        // a person signing in makes a handful; a script making login records without end is
+        // stopped before it fills Redis or pushes real events out of the length-trimmed stream
+        max: app.vigil.config.authorizationRequestsPerMinute,
+        // every request counts, not only those that carry a password
+        allowList: [],
+        errorResponseBuilder: (_req, ctx) => {
+          const seconds = Math.ceil(ctx.ttl / 1000);
+          return Object.assign(oauthError('invalid_request', `Too many sign-in requests from this address. Wait ${seconds} seconds and try again.`, 429), { retryAfter: seconds });
+        },
+      },
+    },
+    handler: authorize,
+  });
 
   /** The user is authenticated: start the session and send the browser back with a code or tokens. */
   async function complete(req: FastifyRequest, reply: FastifyReply, realm: string, rec: LoginRecord, user: StoredUser) {
@@ -214,7 +262,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     await engine.emit(realm, 'login.succeeded', { username: user.username, clientId: ar.clientId, kind: started.session.kind, grant: ar.responseType === 'code' ? 'authorization_code' : 'implicit' }, sid);
     const iss = issuerOf(req, realm);
     if (ar.responseType === 'code') {
-      const code = await oidc.newCode(realm, { clientId: ar.clientId, redirectUri: ar.redirectUri, challenge: ar.challenge ?? '', nonce: ar.nonce ?? '', scope: ar.scope, sid }, policy.clientLoginTimeout);
+      const code = await oidc.newCode(realm, { clientId: ar.clientId, redirectUri: ar.redirectUri, redirectUriGiven: ar.redirectUriGiven !== false, challenge: ar.challenge ?? '', nonce: ar.nonce ?? '', scope: ar.scope, sid }, policy.clientLoginTimeout);
       return reply.header('cache-control', 'no-store').redirect(redirectWith(ar.redirectUri, ar.responseMode, { state: ar.state, session_state: sid, iss, code }), 302);
     }
     const client = await oidc.clients.get(realm, ar.clientId);

@@ -3,6 +3,16 @@
  * labelled inputs, visible focus, errors in role="alert". No script: they work with any
  * browser and any screen reader, and leave nothing for a CSP to allow but the inline style.
  */
+import type { FastifyReply } from 'fastify';
+
+/** Headers of every login page: never cached, never framed, no referrer, nothing but the inline style. */
+export const pageHeaders = (reply: FastifyReply): FastifyReply =>
+  reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
 
 const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -4,8 +4,9 @@
  *
  * The protocol routes live in one encapsulated context with their own error handler, so that
  * every failure there is an RFC 6749 §5.2 body (never the REST API's shape, never a stack), their
- * own form-body parser, CORS for the clients' web origins, and a per-address limit on requests
- * that carry a password.
+ * own form-body parser, CORS for the clients' web origins, and per-address limits (one
+ * @fastify/rate-limit in Redis) on requests that carry a password and on authorization requests
+ * (each makes a login record; see authorize.ts).
  */
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
@@ -14,9 +15,9 @@ import { OidcService } from './service.js';
 import { isOAuthError, oauthError } from './errors.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { protocolEndpoints } from './endpoints.js';
-import { authorizationEndpoint } from './authorize.js';
+import { AUTHORIZATION_PATH, authorizationEndpoint } from './authorize.js';
 import { clientRoutes } from './clients-api.js';
-import { messagePage } from './pages.js';
+import { messagePage, pageHeaders } from './pages.js';
 
 function isPasswordAttempt(req: FastifyRequest): boolean {
   const b = req.body as Record<string, unknown> | undefined;
@@ -53,6 +54,10 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
       if (isOAuthError(err)) {
         for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
         if (err.statusCode === 429) reply.header('retry-after', String((err as unknown as { retryAfter?: number }).retryAfter ?? 60));
+        // the authorization endpoint is a browser's page, not a client's API
+        if (req.routeOptions.url === AUTHORIZATION_PATH) {
+          return pageHeaders(reply).code(err.statusCode).send(messagePage((req.params as { realm: string }).realm, 'We are sorry…', err.description, { alert: true }));
+        }
         return reply.code(err.statusCode).header('cache-control', 'no-store').send(err.body());
       }
       if (err.statusCode === 413) return reply.code(413).send({ error: 'invalid_request', error_description: 'The request body is too large' });

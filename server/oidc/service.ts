@@ -149,12 +149,15 @@ export class OidcService {
     return (await this.s.redis.exists(this.s.keys.oidcClientSession(realm, sid, clientId))) === 1;
   }
 
-  /** Stores an authorization code valid for Client login timeout; returns the code. */
-  async newCode(realm: string, fields: { clientId: string; redirectUri: string; challenge: string; nonce: string; scope: string; sid: string }, lifetimeSeconds: number): Promise<string> {
+  /**
+   * Stores an authorization code valid for Client login timeout; returns the code.
+   * `redirectUriGiven`: the authorization request carried redirect_uri, so the token request must repeat it.
+   */
+  async newCode(realm: string, fields: { clientId: string; redirectUri: string; redirectUriGiven: boolean; challenge: string; nonce: string; scope: string; sid: string }, lifetimeSeconds: number): Promise<string> {
     const code = newToken('');
     const key = this.s.keys.oidcCode(realm, hashToken(code));
     await this.s.redis.multi()
-      .hset(key, { c: fields.clientId, ru: fields.redirectUri, cc: fields.challenge, n: fields.nonce, sc: fields.scope, s: fields.sid, x: String(Date.now() + lifetimeSeconds * 1000) })
+      .hset(key, { c: fields.clientId, ru: fields.redirectUri, rg: fields.redirectUriGiven ? '1' : '0', cc: fields.challenge, n: fields.nonce, sc: fields.scope, s: fields.sid, x: String(Date.now() + lifetimeSeconds * 1000) })
       // kept past its expiry so that a late or repeated redemption is recognised as such
       .pexpire(key, lifetimeSeconds * 1000 + 600_000)
       .exec();

@@ -50,7 +50,10 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const status = Number(reply[0]);
     if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
     const c = flatToHash(reply[1]) as Record<string, string>;
-    if (!redirectUri || redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
+    // RFC 6749 §4.1.3: required, and identical, if the authorization request included it; a code
+    // made before rg existed counts as included. One given here must match in any case.
+    const mustRepeat = c.rg !== '0';
+    if ((mustRepeat || redirectUri !== undefined) && redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
     if (c.cc) {
       if (!verifier) throw oauthError('invalid_grant', 'PKCE code verifier not specified');
       if (!PKCE_VERIFIER.test(verifier) || !sameString(s256(verifier), c.cc)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');

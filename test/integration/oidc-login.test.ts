@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { Browser, REDIRECT, form, makeRealm, oc, openLogin, parseForm, passwordGrant, sleep, streamEvents, submit, tokenPath } from './oidc-support.js';
+import { Browser, REDIRECT, form, loginRecords, makeRealm, oc, openLogin, parseForm, passwordGrant, sleep, streamEvents, submit, tokenPath } from './oidc-support.js';
 
 
 let t: TestApp;
@@ -135,6 +135,32 @@ describe('password rate limits', () => {
   });
 });
 
+describe('authorization request limits', () => {
+  it('answers 429 to an address past 120 authorization requests a minute, and stores no more logins for it', async () => {
+    const r = await makeRealm(t, {}, [spa]);
+    const url = await authUrl(r.realm);
+    let accepted = 0;
+    let limited: { status: number; retryAfter: string | null; page: string } | null = null;
+    for (let i = 0; i < 400 && !limited; i++) {
+      const res = await fetch(url, { redirect: 'manual' });
+      const page = await res.text();
+      if (res.status === 429) limited = { status: res.status, retryAfter: res.headers.get('retry-after'), page };
+      else {
+        expect(res.status).toBe(200);
+        accepted++;
+      }
+    }
+    // a person signing in never gets near it
+    expect(accepted).toBeGreaterThanOrEqual(120);
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.retryAfter)).toBeGreaterThan(0);
+    expect(limited?.page).toMatch(/role="alert"[^>]*>Too many sign-in requests/);
+    // every accepted request made one login record and one login.started; the refused one none
+    expect(await loginRecords(t, r.realm)).toBe(accepted);
+    expect((await streamEvents(t, r.realm)).filter((e) => e.name === 'login.started')).toHaveLength(accepted);
+  });
+});
+
 describe('bad input gets RFC 6749 errors, never a stack trace', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ['no grant_type', { client_id: 'spa' }, 'invalid_request'],
@@ -199,4 +225,41 @@ describe('bad input gets RFC 6749 errors, never a stack trace', () => {
     expect(noClient.status).toBe(400);
     expect(noClient.headers.get('location')).toBeNull();
   });
+
+  const authQuery = (o: Record<string, string>) =>
+    `${t.url}/realms/default/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'spa', redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', ...o })}`;
+
+  it('the authorization endpoint: a state longer than 1024 characters is invalid_request, redirected only to a registered URI, and stores nothing', async () => {
+    const before = await loginRecords(t);
+    const res = await fetch(authQuery({ state: 's'.repeat(1500) }), { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const loc = new URL(res.headers.get('location')!);
+    expect(loc.origin + loc.pathname).toBe(REDIRECT);
+    expect(loc.searchParams.get('error')).toBe('invalid_request');
+    // an oversize state is not echoed back
+    expect(loc.searchParams.get('state')).toBeNull();
+    const unregistered = await fetch(authQuery({ state: 's'.repeat(1500), redirect_uri: 'https://evil.example/cb' }), { redirect: 'manual' });
+    expect(unregistered.status).toBe(400);
+    expect(unregistered.headers.get('location')).toBeNull();
+    expect(await unregistered.text()).toContain('role="alert"');
+    expect(await loginRecords(t)).toBe(before);
+  });
+
+  const oversize: Array<[string, Record<string, string>]> = [
+    ['a nonce longer than 256 characters', { nonce: 'n'.repeat(300) }],
+    ['a scope longer than 512 characters', { scope: Array(100).fill('openid').join(' ') }],
+    ['a request of more than 8192 characters in all', { padding: 'p'.repeat(9000) }],
+  ];
+  for (const [what, extra] of oversize) {
+    it(`the authorization endpoint: ${what} is invalid_request at the registered URI, and stores nothing`, async () => {
+      const before = await loginRecords(t);
+      const res = await fetch(authQuery({ state: 'st', ...extra }), { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      const loc = new URL(res.headers.get('location')!);
+      expect(loc.origin + loc.pathname).toBe(REDIRECT);
+      expect(loc.searchParams.get('error')).toBe('invalid_request');
+      expect(loc.searchParams.get('state')).toBe('st');
+      expect(await loginRecords(t)).toBe(before);
+    });
+  }
 });

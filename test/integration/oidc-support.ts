@@ -85,6 +85,20 @@ export async function authorize(t: TestApp, rp: oc.Configuration, user: { userna
   return { callback: new URL(r.location), verifier, state, nonce, browser: b };
 }
 
+/**
+ * Signs a user in through the login page from an authorization request with exactly the given
+ * parameters (plus PKCE S256), without openid-client filling anything in; returns the code.
+ */
+export async function loginForCode(t: TestApp, query: Record<string, string>, user: { username: string; password: string }, realm = 'default'): Promise<{ code: string; verifier: string; callback: URL }> {
+  const verifier = oc.randomPKCECodeVerifier();
+  const url = `${t.url}/realms/${realm}/protocol/openid-connect/auth?${new URLSearchParams({ response_type: 'code', scope: 'openid', code_challenge: await oc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...query })}`;
+  const b = new Browser(t.url);
+  const r = await submit(b, await openLogin(b, url), user);
+  if (!r.location) throw new Error(`login did not redirect: ${r.status} ${r.page?.slice(0, 500)}`);
+  const callback = new URL(r.location);
+  return { code: callback.searchParams.get('code')!, verifier, callback };
+}
+
 /** Full code flow: login page, then the code exchange by openid-client. */
 export async function codeLogin(t: TestApp, rp: oc.Configuration, user: { username: string; password: string }, extra: Record<string, string> = {}) {
   const a = await authorize(t, rp, user, extra);
@@ -133,6 +147,19 @@ export async function streamEvents(t: TestApp, realm = 'default'): Promise<Array
     for (let i = 0; i < f.length; i += 2) m[f[i]!] = f[i + 1]!;
     return { name: m.n!, sessionId: m.s || null, data: JSON.parse(m.d || '{}') };
   });
+}
+
+/** How many login records (one per accepted authorization request) the realm holds in Redis. */
+export async function loginRecords(t: TestApp, realm = 'default'): Promise<number> {
+  const { redis, keys } = t.app.vigil;
+  let n = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.oidcLogin(realm, '*'), 'COUNT', 1000);
+    cursor = next;
+    n += found.length;
+  } while (cursor !== '0');
+  return n;
 }
 
 export interface TestRealm {

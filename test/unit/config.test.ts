@@ -6,6 +6,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', redisUrl: null, adminUser: 'admin', adminPassword: null, role: 'all', logLevel: 'info', allowedOrigins: [] });
     expect(c.dataDir.endsWith('/var')).toBe(true);
+    expect(c).toMatchObject({ passwordAttemptsPerMinute: 60, authorizationRequestsPerMinute: 120 });
   });
 
   it.each([
@@ -17,6 +18,7 @@ describe('configuration', () => {
     [{ VIGIL_ALLOWED_ORIGINS: 'not a url' }, 'VIGIL_ALLOWED_ORIGINS'],
     [{ VIGIL_ADMIN_PASSWORD: 'short' }, 'VIGIL_ADMIN_PASSWORD'],
     [{ VIGIL_ADMIN_USER: 'has space' }, 'VIGIL_ADMIN_USER'],
+    [{ VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE: '0' }, 'VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE'],
   ])('stops with one sentence naming the variable: %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name} `));
