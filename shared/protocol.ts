@@ -98,16 +98,25 @@ export type ClientMessage =
 
 export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'activity', 'extend'] as const;
 
-/** WebSocket close codes used by Vigil. */
+/**
+ * WebSocket close codes used by Vigil (Socket.IO clients get the same code in a `close` event
+ * before the server disconnects them). 4401 and 4403 are final; after any other, reconnect.
+ */
 export const CLOSE = {
   GOING_AWAY: 1001,
   POLICY: 1008,
   TOO_BIG: 1009,
+  /** The server could not set the connection up (e.g. Redis trouble); try again later. */
+  INTERNAL_ERROR: 1011,
+  /** The connection's authorisation changed (the user's roles): reconnect with the same credential. */
+  RECONNECT: 4000,
   UNAUTHENTICATED: 4401,
   FORBIDDEN: 4403,
 } as const;
 
 export const MAX_FRAME_BYTES = 64 * 1024;
+/** A client message's `ref` is echoed in the answer: a string of at most this many characters, or a number. */
+export const MAX_REF_LENGTH = 128;
 export const AUTH_TIMEOUT_MS = 10_000;
 export const BAD_MESSAGES_PER_MINUTE = 20;
 

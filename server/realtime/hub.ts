@@ -4,8 +4,9 @@
  * Redis cost is one read per process, not per client; each batch is serialized once per
  * audience and the same frame goes to every client of that audience.
  *
- * A client that stops reading never grows memory without bound: once congested it stops
- * receiving events and, when it has drained, gets a fresh snapshot (`resync: true`).
+ * A client that stops reading never grows memory without bound: once congested it is sent
+ * nothing more for its topics — no events, and no snapshot or replay for a subscribe either —
+ * and, when it has drained, gets one fresh snapshot per topic.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
@@ -33,6 +34,8 @@ interface Subscription {
   /** The last event id this subscriber has been given (or that its snapshot covers). */
   after: string;
   pending: VigilEvent[];
+  /** While stale: the snapshot owed once the client drains (`resync`, and the subscribe's `ref`). */
+  owed: { resync: boolean; ref: unknown };
 }
 
 class RealmFeed {
@@ -41,6 +44,8 @@ class RealmFeed {
   readonly self = new Map<string, Set<Subscription>>();
   readonly clients = new Set<RealtimeClient>();
   running = false;
+  /** Settles once the feed knows where the stream stands; rejects if it could not start. */
+  started: Promise<RealmFeed> | null = null;
   constructor(readonly realm: string, readonly conn: Redis) {}
   get idle(): boolean {
     return this.sessions.size === 0 && this.self.size === 0 && this.clients.size === 0;
@@ -78,20 +83,39 @@ export class Hub {
     return n;
   }
 
-  private async feed(realm: string): Promise<RealmFeed> {
+  /** The realm's running feed, started on first use; clients attaching meanwhile share the start. */
+  private feed(realm: string): Promise<RealmFeed> {
     let f = this.feeds.get(realm);
     if (!f) {
       f = new RealmFeed(realm, this.redis.duplicate());
       this.feeds.set(realm, f);
-      f.lastId = await this.engine.cursor(realm);
-      this.run(f);
+      f.started = this.start(f);
     }
+    return f.started!;
+  }
+
+  private async start(f: RealmFeed): Promise<RealmFeed> {
+    try {
+      f.lastId = await this.engine.cursor(f.realm);
+    } catch (err) {
+      // a feed that never started must not stay registered: the next client starts it afresh
+      if (this.feeds.get(f.realm) === f) this.stopFeed(f);
+      throw err;
+    }
+    void this.run(f);
     return f;
   }
 
-  /** Registers an authenticated client so that it is closed when its credential ends. */
+  /**
+   * Registers an authenticated client so that it is closed when its credential ends. Rejects
+   * when the realm's feed cannot start (Redis trouble); the transport then closes the client.
+   */
   async attach(client: RealtimeClient): Promise<void> {
-    (await this.feed(client.principal!.realm)).clients.add(client);
+    const realm = client.principal!.realm;
+    let f = await this.feed(realm);
+    // the feed may have stopped while this client waited for it (its last client left)
+    if (this.feeds.get(realm) !== f) f = await this.feed(realm);
+    f.clients.add(client);
   }
 
   detach(client: RealtimeClient): void {
@@ -153,15 +177,19 @@ export class Hub {
       if (e.sessionId && FINAL_EVENTS.includes(e.name)) this.closeWhere(f, (c) => c.principal?.sessionId === e.sessionId, 'session ended');
       if (e.name === 'display_key.revoked') this.closeWhere(f, (c) => c.principal?.displayKeyId === e.data.id, 'display key revoked');
       if (e.name === 'user.disabled') this.closeWhere(f, (c) => c.principal?.user?.id === e.data.id, 'user disabled');
+      // a connection keeps the roles it was authorised with: make it reconnect to be authorised afresh
+      if (e.name === 'user.updated' && Array.isArray(e.data.fields) && e.data.fields.includes('roles')) {
+        this.closeWhere(f, (c) => c.principal?.user?.id === e.data.id, 'roles changed: reconnect', CLOSE.RECONNECT);
+      }
       if (e.name === 'realm.deleted') this.closeWhere(f, () => true, 'realm deleted');
     }
   }
 
-  private closeWhere(f: RealmFeed, match: (c: RealtimeClient) => boolean, reason: string): void {
+  private closeWhere(f: RealmFeed, match: (c: RealtimeClient) => boolean, reason: string, code: number = CLOSE.UNAUTHENTICATED): void {
     for (const c of [...f.clients]) {
       if (match(c)) {
         this.detach(c);
-        c.close(CLOSE.UNAUTHENTICATED, reason);
+        c.close(code, reason);
       }
     }
   }
@@ -170,20 +198,26 @@ export class Hub {
     if (sub.state === 'stale') return;
     if (sub.state === 'catching-up') {
       sub.pending.push(...events);
-      if (sub.pending.length > MAX_PENDING) this.markStale(sub);
+      if (sub.pending.length > MAX_PENDING) this.markStale(sub, true, undefined);
       return;
     }
     const fresh = compareStreamIds(events[0]!.id, sub.after) > 0 ? events : events.filter((e) => compareStreamIds(e.id, sub.after) > 0);
     if (!fresh.length) return;
-    if (sub.client.congested()) return this.markStale(sub);
+    if (sub.client.congested()) return this.markStale(sub, true, undefined);
     sub.client.send(fresh === events ? frame : new Frame({ type: 'events', topic: sub.topic, events: fresh }));
     sub.after = fresh[fresh.length - 1]!.id;
     this.metrics.eventsDelivered.inc({ topic: sub.topic });
   }
 
-  private markStale(sub: Subscription): void {
+  /**
+   * Stops sending to a subscriber whose client is congested; it is owed one snapshot when the
+   * client drains. A later subscribe to the topic replaces the subscription, so however many
+   * arrive meanwhile, at most one snapshot per topic is ever owed.
+   */
+  private markStale(sub: Subscription, resync: boolean, ref: unknown): void {
     sub.state = 'stale';
     sub.pending = [];
+    sub.owed = { resync, ref };
     this.stale.add(sub);
   }
 
@@ -192,7 +226,7 @@ export class Hub {
       if (sub.client.congested()) continue;
       this.stale.delete(sub);
       this.metrics.resyncs.inc();
-      void this.startSnapshot(sub, true, undefined).catch((err) => this.log.error({ err }, 'resync failed'));
+      void this.startSnapshot(sub, sub.owed.resync, sub.owed.ref).catch((err) => this.log.error({ err }, 'resync failed'));
     }
   }
 
@@ -203,18 +237,23 @@ export class Hub {
    */
   async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown): Promise<void> {
     const p = client.principal!;
+    const f = this.feeds.get(p.realm);
+    if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
     this.unsubscribe(client, topic);
-    const sub: Subscription = { client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [] };
+    const sub: Subscription = {
+      client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [], owed: { resync: false, ref: undefined },
+    };
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
     mine.set(topic, sub);
-    const f = await this.feed(p.realm);
     if (topic === 'sessions') f.sessions.add(sub);
     else {
       let set = f.self.get(sub.sessionId!);
       if (!set) f.self.set(sub.sessionId!, (set = new Set()));
       set.add(sub);
     }
+    // a client that is not reading gets its answer once it has drained, not queued now
+    if (client.congested()) return this.markStale(sub, since !== undefined, ref);
     if (since !== undefined && (await this.engine.cursorAvailable(p.realm, since))) await this.replay(sub, since, ref);
     else await this.startSnapshot(sub, since !== undefined, ref);
   }
@@ -230,6 +269,7 @@ export class Hub {
     const ids = sub.topic === 'sessions' ? await this.engine.sessionIds(sub.realm) : [sub.sessionId!];
     const hashes = await this.engine.hashes(sub.realm, ids);
     if (!this.isCurrent(sub)) return;
+    if (sub.client.congested()) return this.markStale(sub, resync, ref);
     const current = sub.client.principal?.sessionId ?? null;
     const sessions = hashes.map((h) => formatSession(sub.realm, h, current));
     sub.client.send(new Frame({ type: 'snapshot', topic: sub.topic, cursor, sessions, resync, ...(ref !== undefined ? { ref } : {}) }));
@@ -246,10 +286,13 @@ export class Hub {
       from = page[page.length - 1]![0];
       let events = page.map(([id, fields]) => formatEvent(sub.realm, id, fields));
       if (sub.topic === 'self') events = events.filter((e) => e.sessionId === sub.sessionId);
+      // a long replay stops where the client stops keeping up; it gets a snapshot once drained
+      if (sub.client.congested()) return this.markStale(sub, true, ref);
       if (events.length) sub.client.send(new Frame({ type: 'events', topic: sub.topic, events }));
       if (page.length < REPLAY_PAGE) break;
     }
     sub.after = compareStreamIds(from, since) > 0 ? from : since;
+    if (sub.client.congested()) return this.markStale(sub, true, ref);
     this.goLive(sub);
     sub.client.send(new Frame({ type: 'synced', topic: sub.topic, cursor: sub.after, ...(ref !== undefined ? { ref } : {}) }));
   }

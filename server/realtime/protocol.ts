@@ -6,7 +6,7 @@ import { vigilError, isVigilError, errorBody, type VigilError } from '../errors.
 import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole, type RealtimeClient } from './client.js';
-import { CLIENT_MESSAGE_TYPES, type Topic } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, type Topic } from '../../shared/protocol.js';
 import { STREAM_ID } from '../sessions/format.js';
 
 export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: ReturnType<typeof errorBody> };
@@ -30,6 +30,8 @@ export class ProtocolHandler {
   private async dispatch(client: RealtimeClient, msg: Record<string, unknown>): Promise<Answer> {
     const p = client.principal!;
     const type = msg.type;
+    const problem = refProblem(msg.ref);
+    if (problem) throw vigilError('VIGIL_ERR_BAD_MESSAGE', problem);
     if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
       throw vigilError('VIGIL_ERR_BAD_MESSAGE', `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`);
     }
@@ -68,6 +70,21 @@ export class ProtocolHandler {
     if (msg.topic !== 'sessions' && msg.topic !== 'self') throw vigilError('VIGIL_ERR_VALIDATION', 'topic must be "sessions" or "self"');
     return msg.topic;
   }
+}
+
+/**
+ * Why a message's `ref` cannot be echoed, or null when it can: absent, a string of at most
+ * MAX_REF_LENGTH characters, or a finite number. Echoing whatever came would let one client
+ * make the server queue large copies of its own messages.
+ */
+export function refProblem(ref: unknown): string | null {
+  if (ref === undefined || (typeof ref === 'string' && ref.length <= MAX_REF_LENGTH) || (typeof ref === 'number' && Number.isFinite(ref))) return null;
+  return `ref must be a string of at most ${MAX_REF_LENGTH} characters or a number`;
+}
+
+/** The `ref` to echo in an answer: the message's own, or none when it is not one that may be echoed. */
+export function echoRef(ref: unknown): unknown {
+  return refProblem(ref) ? undefined : ref;
 }
 
 /** Per-connection budget for bad messages: more than `limit` a minute closes the connection. */

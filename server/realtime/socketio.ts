@@ -8,12 +8,13 @@
  * transport fails with a 404).
  */
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'socket.io';
 import { BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
-import { BadMessageBudget } from './protocol.js';
+import { BadMessageBudget, echoRef } from './protocol.js';
 import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
 import { errorBody, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
@@ -21,17 +22,31 @@ import { REALM_NAME } from '../realms/store.js';
 const PATH = '/socket.io/';
 const MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
 
+/** What congestion is read from: engine.io's packet queue, and its WebSocket transport's socket. */
+interface EngineConn {
+  writeBuffer?: Array<{ data?: unknown }>;
+  transport?: { socket?: { bufferedAmount?: number } };
+}
+
 class SioClient implements RealtimeClient {
   readonly id = newClientId();
   readonly transport = 'socket.io' as const;
-  constructor(readonly socket: Socket, public principal: Principal | null, private readonly highWaterPackets: number) {}
+  constructor(readonly socket: Socket, public principal: Principal | null, private readonly highWaterBytes: number, private readonly highWaterPackets: number) {}
   send(frame: Frame): void {
     const msg = frame.message;
     this.socket.emit(msg.type, msg);
   }
+  /**
+   * engine.io queues packets while its transport is busy writing; the WebSocket transport's
+   * socket meanwhile holds the bytes of the batch in flight. Both count, in bytes.
+   */
   congested(): boolean {
-    const conn = this.socket.conn as unknown as { writeBuffer?: unknown[] };
-    return (conn.writeBuffer?.length ?? 0) > this.highWaterPackets;
+    const conn = this.socket.conn as unknown as EngineConn;
+    const queue = conn.writeBuffer ?? [];
+    if (queue.length > this.highWaterPackets) return true;
+    let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+    for (const packet of queue) bytes += typeof packet.data === 'string' ? packet.data.length : packet.data instanceof Buffer ? packet.data.length : 0;
+    return bytes > this.highWaterBytes;
   }
   close(code: number, reason: string): void {
     this.socket.emit('close', { code, reason });
@@ -45,7 +60,7 @@ function connectError(err: VigilError): Error {
   return e;
 }
 
-export async function socketIoTransport(app: FastifyInstance): Promise<void> {
+async function socketIo(app: FastifyInstance): Promise<void> {
   const { hub, protocol, auth, config, realms } = app.vigil;
   const io = new Server({ path: PATH, serveClient: false, maxHttpBufferSize: MAX_FRAME_BYTES, pingInterval: 25_000, pingTimeout: 20_000 });
 
@@ -70,14 +85,27 @@ export async function socketIoTransport(app: FastifyInstance): Promise<void> {
   });
 
   io.on('connection', (socket) => {
-    // engine.io queues packets, not bytes: budget about 1 KiB a packet
-    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal, Math.max(16, config.clientBufferBytes >> 10));
+    // bytes as for /ws, and a packet count too (a polling client's queue holds packets until it polls)
+    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal, config.clientBufferBytes, Math.max(16, config.clientBufferBytes >> 10));
     const budget = new BadMessageBudget(BAD_MESSAGES_PER_MINUTE);
     const p = client.principal!;
-    void hub.attach(client).then(() =>
-      socket.emit('hello', { type: 'hello', protocol: PROTOCOL_VERSION, serverTime: new Date().toISOString(), role: p.role, realm: p.realm, sessionId: p.sessionId }),
-    );
     socket.on('disconnect', () => hub.detach(client));
+    // messages wait for hello: the protocol is only spoken to an attached client
+    const attached: Promise<boolean> = hub.attach(client).then(
+      () => {
+        if (socket.disconnected) {
+          hub.detach(client); // it left while being attached
+          return false;
+        }
+        socket.emit('hello', { type: 'hello', protocol: PROTOCOL_VERSION, serverTime: new Date().toISOString(), role: p.role, realm: p.realm, sessionId: p.sessionId });
+        return true;
+      },
+      (err: unknown) => {
+        app.log.error({ err, realm: p.realm }, 'socket.io client could not be set up; disconnecting it');
+        client.close(CLOSE.INTERNAL_ERROR, 'server error; try again later');
+        return false;
+      },
+    );
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: unknown) => void) : null;
@@ -91,13 +119,14 @@ export async function socketIoTransport(app: FastifyInstance): Promise<void> {
       }
       const payload = args[0];
       const body = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
-      void protocol
-        .handle(client, { ...body, type: event })
-        .then((answer) => {
+      void attached
+        .then(async (ok) => {
+          if (!ok) return;
+          const answer = await protocol.handle(client, { ...body, type: event });
           if (answer.ok) return reply(answer);
           if (answer.error.code === 'VIGIL_ERR_BAD_MESSAGE' && budget.spend()) client.close(CLOSE.POLICY, 'too many bad messages');
           if (ack) reply(answer.error);
-          else socket.emit('error', { type: 'error', code: answer.error.code, message: answer.error.message, ref: body.ref });
+          else socket.emit('error', { type: 'error', code: answer.error.code, message: answer.error.message, ref: echoRef(body.ref) });
         })
         .catch((err) => app.log.error({ err }, 'socket.io message failed'));
     });
@@ -123,6 +152,9 @@ export async function socketIoTransport(app: FastifyInstance): Promise<void> {
   });
   app.decorate('io', io);
 }
+
+/** Not encapsulated, so that `app.io` is the instance's, as declared below. */
+export const socketIoTransport = fp(socketIo, { name: 'vigil-socketio' });
 
 declare module 'fastify' {
   interface FastifyInstance {

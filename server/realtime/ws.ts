@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AUTH_TIMEOUT_MS, BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
-import { BadMessageBudget } from './protocol.js';
+import { BadMessageBudget, echoRef, refProblem } from './protocol.js';
 import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
 import { errorBody, vigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
@@ -102,7 +102,13 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
     };
     const welcome = async (principal: Principal) => {
       client.principal = principal;
-      await hub.attach(client);
+      try {
+        await hub.attach(client);
+      } catch (err) {
+        app.log.error({ err, realm: principal.realm }, 'websocket client could not be set up; closing it');
+        return client.close(CLOSE.INTERNAL_ERROR, 'server error; try again later');
+      }
+      if (socket.readyState !== socket.OPEN) return hub.detach(client); // it left while being attached
       send({ type: 'hello', protocol: PROTOCOL_VERSION, serverTime: new Date().toISOString(), role: principal.role, realm: principal.realm, sessionId: principal.sessionId });
     };
 
@@ -114,7 +120,8 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
     });
     socket.on('error', () => socket.terminate());
 
-    if (req.principal) void welcome(req.principal);
+    // messages wait for hello: the protocol is only spoken to an attached client
+    if (req.principal) queue = welcome(req.principal);
     else {
       authTimer = setTimeout(() => {
         if (!client.principal) client.close(CLOSE.UNAUTHENTICATED, 'no auth message within 10 s');
@@ -133,11 +140,14 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
         }
         if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return bad('a message must be a JSON object with a "type"');
         const m = msg as Record<string, unknown>;
+        const ref = echoRef(m.ref);
         if (!client.principal) {
-          if (m.type !== 'auth' || typeof m.token !== 'string') return bad('authenticate first: {"type":"auth","token":"…"}', m.ref);
+          const problem = refProblem(m.ref);
+          if (problem) return bad(problem);
+          if (m.type !== 'auth' || typeof m.token !== 'string') return bad('authenticate first: {"type":"auth","token":"…"}', ref);
           const result = await auth.authenticate(realm, m.token);
           if (!result) {
-            sendError(errorBody(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked')), m.ref);
+            sendError(errorBody(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked')), ref);
             return client.close(CLOSE.UNAUTHENTICATED, 'unauthenticated');
           }
           if (authTimer) clearTimeout(authTimer);
@@ -145,13 +155,13 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
         }
         const answer = await protocol.handle(client, m);
         if (!answer.ok) {
-          if (answer.error.code === 'VIGIL_ERR_BAD_MESSAGE') return bad(answer.error.message, m.ref);
-          return sendError(answer.error, m.ref);
+          if (answer.error.code === 'VIGIL_ERR_BAD_MESSAGE') return bad(answer.error.message, ref);
+          return sendError(answer.error, ref);
         }
         // subscribe answers with its snapshot / synced; other messages are acknowledged when they carry a ref
-        if (m.type !== 'subscribe' && (m.ref !== undefined || m.type === 'extend')) {
+        if (m.type !== 'subscribe' && (ref !== undefined || m.type === 'extend')) {
           const { ok: _ok, ...rest } = answer;
-          send({ type: 'ack', ok: true, ...(m.ref !== undefined ? { ref: m.ref } : {}), ...rest });
+          send({ type: 'ack', ok: true, ...(ref !== undefined ? { ref } : {}), ...rest });
         }
       }).catch((err) => {
         app.log.error({ err }, 'websocket message failed');

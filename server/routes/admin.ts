@@ -41,6 +41,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const { before, after } = await users.patch(realm, username, body);
     if (before.enabled && !after.enabled) await endUserSessions(realm, after.id, req.principal!.user!.username);
     else if (before.tokenLifetime !== after.tokenLifetime) await applyTokenLifetime(app, realm, after.id, after.tokenLifetime);
+    // REST reads the roles afresh on every request; real-time connections are told on the stream every process reads
+    if ([...before.roles].sort().join() !== [...after.roles].sort().join()) {
+      await engine.emit(realm, 'user.updated', { id: after.id, username: after.username, fields: ['roles'], by: { username: req.principal!.user!.username } });
+    }
     return { user: publicUser(after) };
   });
 

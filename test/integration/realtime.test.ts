@@ -10,6 +10,7 @@ beforeAll(async () => {
   t = await startTestApp();
   for (const u of ['alice', 'bob', 'carol']) await t.createUser(u);
   await t.createUser('vera', { roles: ['viewer'] });
+  await t.createUser('victor', { roles: ['viewer'] });
 });
 afterAll(async () => t?.close());
 
@@ -106,6 +107,74 @@ describe('topics and roles', () => {
     await wall.waitFor((m) => m.type === 'snapshot');
     await t.api('DELETE', `/display-keys/${k.id}`, { token: t.adminToken });
     expect((await wall.closed).code).toBe(4401);
+  });
+
+  it('demoting a user closes his open connections with 4000 (reconnect); reconnected, he has his new role', async () => {
+    const { token } = await t.login('victor', 'victor-password');
+    const ws = new WsClient(`${t.wsUrl}/ws`, { token });
+    await ws.opened;
+    ws.send({ type: 'subscribe', topic: 'sessions' });
+    await ws.waitFor((m) => m.type === 'snapshot');
+    const sio = new SioClient(t.url, { token });
+    await sio.connected();
+    expect(await sio.request('subscribe', { topic: 'sessions' })).toEqual({ ok: true });
+    const sioGone = new Promise<string>((resolve) => sio.socket.once('disconnect', resolve));
+    const bystander = new WsClient(`${t.wsUrl}/ws`, { token: t.adminToken });
+    await bystander.opened;
+    bystander.send({ type: 'subscribe', topic: 'sessions' });
+    await bystander.waitFor((m) => m.type === 'snapshot');
+
+    expect((await t.api('PATCH', '/users/victor', { token: t.adminToken, body: { roles: ['user'] } })).status).toBe(200);
+    expect((await ws.closed).code).toBe(4000);
+    expect(await sioGone).toBe('io server disconnect');
+    expect(sio.messages).toContainEqual({ code: 4000, reason: expect.any(String) });
+    const e = await bystander.waitForEvent('user.updated');
+    expect(e.data).toMatchObject({ username: 'victor', fields: ['roles'] });
+    expect(bystander.ws.readyState).toBe(WebSocket.OPEN);
+    bystander.close();
+
+    const again = new WsClient(`${t.wsUrl}/ws`, { token });
+    expect(await again.waitFor((m) => m.type === 'hello')).toMatchObject({ role: 'user' });
+    again.send({ type: 'subscribe', topic: 'sessions', ref: 'denied' });
+    expect(await again.waitFor((m) => m.ref === 'denied')).toMatchObject({ type: 'error', code: 'VIGIL_ERR_FORBIDDEN' });
+    again.close();
+    const sioAgain = new SioClient(t.url, { token });
+    expect(await sioAgain.waitFor((m) => m.type === 'hello')).toMatchObject({ role: 'user' });
+    expect(await sioAgain.request('subscribe', { topic: 'sessions' })).toMatchObject({ code: 'VIGIL_ERR_FORBIDDEN' });
+    sioAgain.close();
+  });
+});
+
+describe('connecting while Redis fails', () => {
+  it('a client whose realm cannot be followed is closed with 1011, and the realm is followed once Redis answers again', async () => {
+    const realm = 'unreadable';
+    const created = await t.api('POST', '/api/v1/realms', { token: t.adminToken, body: { realm, admin: { username: 'root', password: 'root-password' } } });
+    expect(created.status).toBe(201);
+    const signIn = () => t.api('POST', `/api/v1/realms/${realm}/login`, { body: { username: 'root', password: 'root-password' } }).then((r) => r.body);
+    const { token } = await signIn();
+    // the realm's event stream answers every read with an error (WRONGTYPE)
+    const { redis, keys } = t.app.vigil;
+    const stream = keys.events(realm);
+    await redis.rename(stream, `${stream}:aside`);
+    await redis.set(stream, 'not a stream');
+
+    const ws = new WsClient(`${t.wsUrl}/ws?realm=${realm}`, { token });
+    expect((await ws.closed).code).toBe(1011);
+    expect(ws.messages.some((m) => m.type === 'hello')).toBe(false);
+    const sio = new SioClient(t.url, { token, realm });
+    const sioGone = new Promise<string>((resolve) => sio.socket.once('disconnect', resolve));
+    expect(await sioGone).toBe('io server disconnect');
+    expect(sio.messages).toContainEqual({ code: 1011, reason: expect.any(String) });
+
+    await redis.del(stream);
+    await redis.rename(`${stream}:aside`, stream);
+    const c = new WsClient(`${t.wsUrl}/ws?realm=${realm}`, { token });
+    await c.waitFor((m) => m.type === 'hello');
+    c.send({ type: 'subscribe', topic: 'sessions' });
+    await c.waitFor((m) => m.type === 'snapshot');
+    const later = await signIn();
+    await c.waitForEvent('session.started', later.session.id);
+    c.close();
   });
 });
 
