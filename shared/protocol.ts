@@ -8,6 +8,11 @@ export const PROTOCOL_VERSION = 1;
 export type Role = 'admin' | 'viewer' | 'user';
 export const ROLES: readonly Role[] = ['admin', 'viewer', 'user'];
 
+/** The role a set of roles amounts to (`hello.role`): admin includes viewer. */
+export function strongestRole(roles: readonly Role[]): Role {
+  return roles.includes('admin') ? 'admin' : roles.includes('viewer') ? 'viewer' : 'user';
+}
+
 export type SessionKind = 'console' | 'sso' | 'offline';
 export const SESSION_KINDS: readonly SessionKind[] = ['console', 'sso', 'offline'];
 export type SessionState = 'active' | 'warning';

@@ -7,8 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionEngine, ResolvedSession } from '../sessions/engine.js';
 import type { DisplayKeyStore } from './display-keys.js';
 import type { Principal } from '../realtime/client.js';
-import { strongestRole } from '../realtime/client.js';
-import type { Role } from '../../shared/protocol.js';
+import { strongestRole, type Role } from '../../shared/protocol.js';
 import { DISPLAY_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '../sessions/tokens.js';
 
 export const SESSION_COOKIE = 'vigil_session';

@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import type { AuthResult } from '../auth/authenticate.js';
-import { strongestRole } from '../realtime/client.js';
+import { strongestRole } from '../../shared/protocol.js';
 import type { Role } from '../../shared/protocol.js';
 import type { RealmPolicy } from '../../shared/policy.js';
 import { ClientStore, type OidcClient } from './clients.js';

@@ -35,10 +35,6 @@ export interface RealtimeClient {
 let nextId = 1;
 export const newClientId = (): number => nextId++;
 
-export function strongestRole(roles: Role[]): Role {
-  return roles.includes('admin') ? 'admin' : roles.includes('viewer') ? 'viewer' : 'user';
-}
-
 export function hasRole(p: Principal, needed: Role): boolean {
   if (needed === 'user') return true;
   if (needed === 'viewer') return p.roles.includes('viewer') || p.roles.includes('admin');

@@ -121,6 +121,22 @@ describe('roles', () => {
     await viewer.context().close();
   });
 
+  it('follows a role change without a reload: a demoted admin loses the admin pages', async () => {
+    await app.createUser('adam', { password: 'adam-password-1', roles: ['admin'] });
+    const demoted = await newPage(browser);
+    await signIn(demoted, app.url, 'adam', 'adam-password-1');
+    const nav = demoted.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Users' }).click();
+    await demoted.locator('vigil-users').waitFor();
+    const r = await app.api('PATCH', '/users/adam', { token: app.adminToken, body: { roles: ['user'] } });
+    expect(r.status).toBe(200);
+    await demoted.getByText('Not available for your role').waitFor({ timeout: 15_000 });
+    const links = await nav.getByRole('link').evaluateAll((els) => els.map((e) => e.textContent!.trim()));
+    expect(links).not.toContain('Users');
+    expect(links).toContain('Access');
+    await demoted.context().close();
+  });
+
   it('shows a user only their own sessions', async () => {
     await app.createUser('uma', { password: 'uma-password-1' });
     const user = await newPage(browser);

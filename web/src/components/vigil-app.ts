@@ -7,7 +7,7 @@
  * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin).
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { MeResponse, Role } from '../../../shared/protocol.js';
+import { strongestRole, type MeResponse, type Role } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
 import { endMessage } from '../lib/session-end.js';
@@ -83,6 +83,8 @@ export class VigilApp extends LitElement {
   declare _bootError: string;
   #realm = storedRealm();
   #notice = endMessage(new URLSearchParams(location.search).get('ended')) ?? '';
+  /** The last `hello.role` the shell compared with its own idea of the role. */
+  #helloRole: Role | null = null;
   readonly #onPop = () => (this._path = location.pathname);
 
   constructor() {
@@ -103,6 +105,26 @@ export class VigilApp extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('popstate', this.#onPop);
+  }
+
+  /**
+   * The server closes a connection with 4000 when the user's roles change; the reconnected
+   * connection's hello carries the new role. Reload /me once per new role, so the pages offered
+   * follow it without a reload.
+   */
+  override updated(): void {
+    const role = this.#conn.connection?.role ?? null;
+    if (!role || role === this.#helloRole || !this._me) return;
+    this.#helloRole = role;
+    if (role !== strongestRole(this._me.user.roles)) void this.#refreshMe();
+  }
+
+  async #refreshMe(): Promise<void> {
+    try {
+      this._me = await new VigilApi({ realm: this.#realm }).get<MeResponse>('/me');
+    } catch {
+      /* signed out meanwhile: the connection's close says so */
+    }
   }
 
   async #loadMe(): Promise<void> {
@@ -196,7 +218,7 @@ export class VigilApp extends LitElement {
     }
     const me = this._me;
     const path = this._path === '/' ? '/access' : this._path;
-    const topRole = (['admin', 'viewer', 'user'] as Role[]).find((r) => me.user.roles.includes(r)) ?? 'user';
+    const shownRole = strongestRole(me.user.roles);
     return html`
       <div class="shell">
         <header class="topbar">
@@ -204,7 +226,7 @@ export class VigilApp extends LitElement {
           <span class="realm" title="Realm">realm: ${this.#realm}</span>
           <span class="spacer"></span>
           <vigil-connection-badge .state=${this.#conn.state}></vigil-connection-badge>
-          <span class="user"><strong>${me.user.username}</strong><span class="role">${topRole}</span></span>
+          <span class="user"><strong>${me.user.username}</strong><span class="role">${shownRole}</span></span>
           <button class="small" @click=${() => void this.#signOut()}>Sign out</button>
         </header>
         <nav aria-label="Main">
