@@ -54,8 +54,8 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
       if (isOAuthError(err)) {
         for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
         if (err.statusCode === 429) reply.header('retry-after', String((err as unknown as { retryAfter?: number }).retryAfter ?? 60));
-        // the authorization endpoint is a browser's page, not a client's API
-        if (req.routeOptions.url === AUTHORIZATION_PATH) {
+        // the authorization endpoint and the login form are a browser's pages, not a client's API
+        if (req.routeOptions.url === AUTHORIZATION_PATH || req.routeOptions.url?.startsWith('/realms/:realm/login-actions/')) {
           return pageHeaders(reply).code(err.statusCode).send(messagePage((req.params as { realm: string }).realm, 'We are sorry…', err.description, { alert: true }));
         }
         return reply.code(err.statusCode).header('cache-control', 'no-store').send(err.body());

@@ -133,6 +133,23 @@ describe('password rate limits', () => {
     const other = await form(t, tokenPath(r.realm), { grant_type: 'refresh_token', client_id: 'spa', refresh_token: 'x' });
     expect(other.status).toBe(400);
   });
+
+  it('tells a person at the login form that the address is limited, on a page rather than in JSON', async () => {
+    const r = await makeRealm(t, {}, [spa]);
+    const b = new Browser(t.url);
+    let page = await openLogin(b, await authUrl(r.realm));
+    let res: Awaited<ReturnType<typeof submit>> | null = null;
+    for (let i = 0; i < 14; i++) {
+      // different usernames, so that the per-user limit does not answer first
+      res = await submit(b, page, { username: `nobody${i}`, password: 'some-password' });
+      if (res.status === 429) break;
+      expect(res.status).toBe(200); // the form again, saying the credentials are wrong
+      page = parseForm(res.page!);
+    }
+    expect(res?.status).toBe(429);
+    expect(res?.page).toMatch(/^<!doctype html>/i);
+    expect(res?.page).toMatch(/role="alert"[^>]*>Too many password attempts from this address/);
+  });
 });
 
 describe('authorization request limits', () => {
