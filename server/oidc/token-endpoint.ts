@@ -3,7 +3,7 @@
  * per Revoke Refresh Token / Max Reuse), password (direct access grants) and
  * client_credentials (confidential clients).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { oauthError } from './errors.js';
 import { authenticateClient, optional, params, realmParam, required, sessionFacts } from './http.js';
@@ -16,12 +16,6 @@ import type { StoredUser } from '../users/store.js';
 
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
-}
-
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -46,18 +40,18 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const code = required(p, 'code', 512);
     const redirectUri = optional(p, 'redirect_uri', 2000);
     const verifier = optional(p, 'code_verifier', 200);
-    const reply = (await redis.oidcRedeemCode(app.vigil.keys.realmBase(realm), hashToken(code), client.clientId)) as unknown[];
+    if (verifier !== undefined && !PKCE_VERIFIER.test(verifier)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');
+    // the script compares the verifier with the code's challenge before it changes anything
+    const reply = (await redis.oidcRedeemCode(app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '')) as unknown[];
     const status = Number(reply[0]);
+    if (status === -4) throw oauthError('invalid_grant', verifier ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified');
     if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
     const c = flatToHash(reply[1]) as Record<string, string>;
     // RFC 6749 §4.1.3: required, and identical, if the authorization request included it; a code
     // made before rg existed counts as included. One given here must match in any case.
     const mustRepeat = c.rg !== '0';
     if ((mustRepeat || redirectUri !== undefined) && redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
-    if (c.cc) {
-      if (!verifier) throw oauthError('invalid_grant', 'PKCE code verifier not specified');
-      if (!PKCE_VERIFIER.test(verifier) || !sameString(s256(verifier), c.cc)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');
-    } else if (verifier) {
+    if (!c.cc && verifier) {
       throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
     }
     const f = await sessionFacts(app, realm, c.s!);

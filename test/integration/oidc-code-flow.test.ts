@@ -194,7 +194,26 @@ describe('authorization code with PKCE', () => {
     const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
     const r = await form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, code_verifier: oc.randomPKCECodeVerifier() });
     expect(r.status).toBe(400);
-    expect(r.body.error).toBe('invalid_grant');
+    expect(r.body).toMatchObject({ error: 'invalid_grant', error_description: 'PKCE verification failed: Code mismatch' });
+    // a caller without the verifier (a thief of the code) has not used it up: its client still redeems it
+    const mine = await form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(mine.status).toBe(200);
+    expect(mine.body.access_token).toBeTruthy();
+  });
+
+  it('does not let someone without the verifier end a session by presenting its redeemed code again', async () => {
+    const rp = await relyingParty(t, 'spa');
+    const { tokens, callback } = await codeLogin(t, rp, alice);
+    const sid = String(decodeJwt(tokens.access_token).sid);
+    const code = callback.searchParams.get('code')!;
+    for (const verifier of [undefined, oc.randomPKCECodeVerifier()]) {
+      const r = await form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, ...(verifier ? { code_verifier: verifier } : {}) });
+      expect(r.body.error).toBe('invalid_grant');
+    }
+    expect((await t.api('GET', `/sessions/${sid}`, { token: t.adminToken })).status).toBe(200);
+    const refreshed = await form(t, tokenPath(), { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    expect(refreshed.status).toBe(200);
+    expect((await streamEvents(t)).some((e) => e.name === 'token.reuse_detected' && e.sessionId === sid)).toBe(false);
   });
 });
 

@@ -11,16 +11,23 @@
     client's only registered URI was used, the token request need not repeat it; absent: "1"),
     cc PKCE challenge, n nonce, sc scope, s session id, x expiry ms, used "1" once redeemed
 
+  PKCE is checked here too, before anything changes: a caller without the code's verifier (a
+  thief of a code not yet redeemed, or someone who found a redeemed one in a browser's history)
+  neither redeems it, nor uses it up, nor triggers the reuse revocation of its session.
+
   ARGV[1] key base   ARGV[2] code hash   ARGV[3] client id presenting it
+  ARGV[4] S256 of the presented code_verifier, or "" when none was presented
 
   Returns { 1, flat code hash } redeemed; { 0 } unknown; { -1 } expired;
-          { -2 } reused (session ended); { -3 } issued to another client
+          { -2 } reused (session ended); { -3 } issued to another client;
+          { -4 } the code has a PKCE challenge and the verifier does not match it
 ]]
 --- @include "common"
 local key = KB .. 'oidc:code:' .. ARGV[2]
 local c = hgetall(key)
 if not c then return { 0 } end
 if c.c ~= ARGV[3] then return { -3 } end
+if c.cc and c.cc ~= '' and c.cc ~= ARGV[4] then return { -4 } end
 local now = nowMs()
 if c.used == '1' then
   redis.call('DEL', key)
