@@ -80,6 +80,34 @@ describe('the session guard', () => {
     await admin.context().close();
   }, 120_000);
 
+  it('shows a lost connection in the prompt, extends over HTTP meanwhile, and is live again after it reconnects', async () => {
+    await app.createUser('ella', { password: 'ella-password-1', tokenLifetime: 30 });
+    const page = await newPage(browser);
+    await signIn(page, app.url, 'ella', 'ella-password-1');
+    const me = await page.evaluate(async () => (await (await fetch('/api/v1/realms/default/me')).json()).session.id as string);
+    await prompt(page).waitFor({ timeout: 60_000 });
+    // the network path to the real-time server breaks: no WebSocket, no long-polling, and the
+    // server side of the connection is gone (as when a proxy drops it)
+    let blocked = true;
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => (blocked ? ws.close() : ws.connectToServer()));
+    await page.route('**/socket.io/**', (route) => (blocked ? route.abort() : route.continue()));
+    const hub = app.app.vigil.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; principal?: { sessionId?: string }; socket?: { disconnect(close: boolean): void } }> }> };
+    for (const c of hub.feeds.get('default')?.clients ?? []) if (c.principal?.sessionId === me) c.socket?.disconnect(true);
+    await guard(page).getByRole('alert').filter({ hasText: 'The connection to the server is lost' }).waitFor({ timeout: 15_000 });
+    await screenshot(page, '26-logout-prompt-offline');
+    await guard(page).getByRole('button', { name: 'Extend Session' }).click();
+    await prompt(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    const extended = await app.api('GET', `/sessions/${me}`, { token: app.adminToken });
+    expect(extended.body.session.state).toBe('active');
+    // the path comes back: the guard reconnects by itself and gets the next warning
+    blocked = false;
+    await prompt(page).waitFor({ timeout: 90_000 });
+    expect(await guard(page).getByRole('alert').filter({ hasText: 'The connection to the server is lost' }).count()).toBe(0);
+    await guard(page).getByRole('button', { name: 'Extend Session' }).click();
+    await prompt(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.context().close();
+  }, 240_000);
+
   it('works from /vigil-guard.js on another app page: throttled activity, the prompt, Extend and Log out', async () => {
     await app.createUser('fred', { password: 'fred-password-1', tokenLifetime: 30 });
     const { token, session } = await app.login('fred', 'fred-password-1');
