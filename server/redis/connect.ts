@@ -9,10 +9,13 @@ export function redisOptions(url: string): { url?: string; options: RedisOptions
   return { url, options: {} };
 }
 
-export function connectRedis(url: string, extra: RedisOptions = {}): ScriptedRedis {
+function open(url: string, extra: RedisOptions): Redis {
   const { url: u, options } = redisOptions(url);
-  const client = u ? new Redis(u, { ...options, ...extra }) : new Redis({ ...options, ...extra });
-  return defineCommands(client);
+  return u ? new Redis(u, { ...options, ...extra }) : new Redis({ ...options, ...extra });
+}
+
+export function connectRedis(url: string, extra: RedisOptions = {}): ScriptedRedis {
+  return defineCommands(open(url, extra));
 }
 
 /** The URL as it may be printed: a password in it is replaced by `***`. */
@@ -33,9 +36,7 @@ export function redactRedisUrl(url: string): string {
  * ioredis retrying and then failing deep inside the app's first command.
  */
 export async function probeRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const { url: u, options } = redisOptions(url);
-  const probe: RedisOptions = { ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false };
-  const client = u ? new Redis(u, probe) : new Redis(probe);
+  const client = open(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // with retries off, connect() rejects with a bare "Connection is closed."; the cause (e.g.
   // ECONNREFUSED, ENOTFOUND) is in the error event
   let cause: Error | null = null;
