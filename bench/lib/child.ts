@@ -10,7 +10,12 @@ export interface BenchChild {
   pid: number;
   /** The JSON after the ready marker, if any. */
   ready: Record<string, unknown>;
+  /** Epoch ms when the process was spawned, and when its ready line was read here. */
+  spawnedAt: number;
+  readyAt: number;
   stop(): Promise<void>;
+  /** SIGKILL, as in a crash (no clean-up in the child); resolves when it has exited. */
+  kill(): Promise<number | null>;
   /** Resolves when the process exits. */
   exited: Promise<number | null>;
 }
@@ -25,6 +30,8 @@ export async function startChild(opts: {
   cwd?: string;
 }): Promise<BenchChild> {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const spawnedAt = Date.now();
+  let readyAt = 0;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? process.cwd(),
     env: { ...process.env, ...opts.env },
@@ -39,6 +46,7 @@ export async function startChild(opts: {
       log.write(line + '\n');
       const i = line.indexOf(opts.readyMarker);
       if (i >= 0) {
+        readyAt = Date.now();
         clearTimeout(t);
         const rest = line.slice(i + opts.readyMarker.length).trim();
         resolve(rest ? (JSON.parse(rest) as Record<string, unknown>) : {});
@@ -52,6 +60,8 @@ export async function startChild(opts: {
   return {
     pid: child.pid!,
     ready,
+    spawnedAt,
+    readyAt,
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -60,6 +70,10 @@ export async function startChild(opts: {
       await exited;
       clearTimeout(t);
       log.end();
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited;
     },
   };
 }

@@ -54,6 +54,11 @@ export interface Stack {
   base: string;
   benchUser: { id: string; username: string };
   createSessions(n: number, idleTimeout: number, inFlight?: number): Promise<Array<{ sid: string; token: string }>>;
+  /**
+   * Another Vigil server child on the same redis-server and key prefix, with the same
+   * environment and log file as `server` (a restart, or a second node); stop() stops it too.
+   */
+  startServer(): Promise<{ child: BenchChild; url: string; wsUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +67,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
   const redis = await startRedis();
   const closers: Array<() => unknown> = [];
   let server: BenchChild | null = null;
+  const moreServers: BenchChild[] = [];
   try {
     if (opts.listpack512 !== false) {
       const c = new Redis(redis.url);
@@ -71,10 +77,11 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     const prefix = `bench${randomBytes(4).toString('hex')}`;
     const adminPassword = `bench-admin-${randomBytes(6).toString('hex')}`;
     const logFile = path.join(RESULTS, `${opts.name}-server.log`);
-    server = await startChild({
+    const serverOpts = {
       entry: path.join(HERE, 'lib', 'server-main.ts'), readyMarker: 'VIGIL_BENCH_READY', logFile,
       env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', ...opts.serverEnv },
-    });
+    };
+    server = await startChild(serverOpts);
     const url = `http://127.0.0.1:${Number(server.ready.port)}`;
     log(`redis-server ${redis.url}; Vigil server child pid ${server.pid} on ${url}, prefix ${prefix} (log: ${path.relative(process.cwd(), logFile)})`);
     const rds = defineCommands(new Redis(redis.url));
@@ -118,9 +125,16 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     return {
       redis, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, base, benchUser: { id: benchUser.id, username: benchUser.username },
       createSessions,
+      async startServer() {
+        const child = await startChild(serverOpts);
+        moreServers.push(child);
+        const u = `http://127.0.0.1:${Number(child.ready.port)}`;
+        return { child, url: u, wsUrl: u.replace('http', 'ws') };
+      },
       async stop() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
         await server?.stop().catch(() => {});
+        await Promise.allSettled(moreServers.map((s) => s.stop()));
         await redis.stop();
       },
     };

@@ -18,6 +18,7 @@ export class BenchSubscriber {
   readonly ws: WebSocket;
   readonly stats: SubscriberStats = { frames: 0, events: 0, snapshots: 0, resyncs: 0, bytes: 0 };
   private snapshotWaiters: Array<() => void> = [];
+  private syncWaiters: Array<(how: 'synced' | 'snapshot') => void> = [];
   closed: Promise<{ code: number; reason: string }>;
 
   constructor(wsUrl: string, token: string, private readonly onEvents: (events: VigilEvent[], receivedAt: number) => void) {
@@ -28,6 +29,11 @@ export class BenchSubscriber {
       this.stats.frames++;
       this.stats.bytes += data.length;
       const msg = JSON.parse(data.toString()) as { type: string; events?: VigilEvent[]; resync?: boolean };
+      if ((msg.type === 'synced' || msg.type === 'snapshot') && this.syncWaiters.length) {
+        const w = this.syncWaiters;
+        this.syncWaiters = [];
+        w.forEach((f) => f(msg.type as 'synced' | 'snapshot'));
+      }
       if (msg.type === 'events' && msg.events) {
         this.stats.events += msg.events.length;
         this.onEvents(msg.events, receivedAt);
@@ -56,6 +62,18 @@ export class BenchSubscriber {
     const got = new Promise<void>((resolve) => this.snapshotWaiters.push(resolve));
     this.ws.send(JSON.stringify({ type: 'subscribe', topic }));
     await got;
+  }
+
+  /**
+   * Subscribes from a cursor: the server replays every event after `since` (through the same
+   * callback), then says `synced`. Resolves 'synced', or 'snapshot' when the cursor was no
+   * longer in the stream and a resync snapshot came instead.
+   */
+  async resume(topic: 'sessions' | 'self', since: string): Promise<'synced' | 'snapshot'> {
+    await this.opened();
+    const got = new Promise<'synced' | 'snapshot'>((resolve) => this.syncWaiters.push(resolve));
+    this.ws.send(JSON.stringify({ type: 'subscribe', topic, since }));
+    return got;
   }
 
   close(): void {
