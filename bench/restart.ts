@@ -32,7 +32,6 @@
  * in the scripts): each phase is read right after it, and --sessions above ~30,000 would
  * lose the oldest `session.started` entries (not counted here) first.
  */
-import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +41,7 @@ import type { VigilEvent } from '../shared/protocol.js';
 import { adminLogin, flag, HERE, log, opt, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { BenchSubscriber } from './lib/realtime.js';
-import { fmtMs, summarize, table, type Summary } from './lib/stats.js';
+import { fmtMs, runHeader, summarize, table, type Summary } from './lib/stats.js';
 
 const o = {
   sessions: opt('sessions', 10_000),
@@ -141,6 +140,13 @@ interface KindResult {
   drainMs: number;
 }
 
+/** First and last deadlines of a set of sessions. */
+function span(deadlines: Deadline[]) {
+  const warn = deadlines.map((d) => d.warnAt);
+  const exp = deadlines.map((d) => d.expiresAt);
+  return { firstWarnAt: Math.min(...warn), lastWarnAt: Math.max(...warn), firstExpiresAt: Math.min(...exp), lastExpiresAt: Math.max(...exp) };
+}
+
 function kindResult(deadlines: Deadline[], fired: Map<string, Fired>, kind: 'warnings' | 'expiries', spawnAt: number, readyAt: number): KindResult {
   const vsReady: number[] = [];
   const vsSpawn: number[] = [];
@@ -218,10 +224,7 @@ async function runVigil(stack: Stack, adminToken: string): Promise<{ result: Pha
     });
   }
   const sids = new Set(deadlines.map((d) => d.sid));
-  const lastWarnAt = Math.max(...deadlines.map((d) => d.warnAt));
-  const firstWarnAt = Math.min(...deadlines.map((d) => d.warnAt));
-  const firstExpiresAt = Math.min(...deadlines.map((d) => d.expiresAt));
-  const lastExpiresAt = Math.max(...deadlines.map((d) => d.expiresAt));
+  const { firstWarnAt, lastWarnAt, firstExpiresAt, lastExpiresAt } = span(deadlines);
   const cursorKill = await streamCursor(stack.rds, stream);
   const lenAtKill = Number(await stack.rds.xlen(stream));
   const restartAt = lastWarnAt + o.grace * 1000;
@@ -322,10 +325,7 @@ async function runBaseline(stack: Stack, vigil: PhaseResult, vigilDeadlines: Dea
     await worker.kill();
     const killAt = Date.now();
     log(`baseline: added ${deadlines.length * 2} delayed jobs (one per deadline) in ${(createMs / 1000).toFixed(1)} s; worker SIGKILLed`);
-    const lastWarnAt = Math.max(...deadlines.map((d) => d.warnAt));
-    const firstWarnAt = Math.min(...deadlines.map((d) => d.warnAt));
-    const firstExpiresAt = Math.min(...deadlines.map((d) => d.expiresAt));
-    const lastExpiresAt = Math.max(...deadlines.map((d) => d.expiresAt));
+    const { firstWarnAt, lastWarnAt, firstExpiresAt, lastExpiresAt } = span(deadlines);
     const cursorKill = await streamCursor(stack.rds, stream);
     const lenAtKill = Number(await stack.rds.xlen(stream));
     const restartAt = lastWarnAt + o.grace * 1000;
@@ -434,17 +434,7 @@ async function main(): Promise<void> {
 
     const file = path.join(RESULTS, 'restart.json');
     writeFileSync(file, JSON.stringify({
-      bench: 'restart',
-      at: new Date().toISOString(),
-      commit: (() => {
-        try {
-          return execSync('git rev-parse --short HEAD', { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-        } catch {
-          return null;
-        }
-      })(),
-      command: `npx tsx bench/restart.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart, loadavgAtEnd: os.loadavg(), node: process.version },
+      ...runHeader('restart', loadavgAtStart),
       options: o,
       targetMs: TARGET_MS,
       process: { server: 'child process (bench/lib/server-main.ts), SIGKILLed and started again', baselineWorker: 'child process (bench/timers.ts --role baseline-worker), SIGKILLed and started again', client: 'this process' },

@@ -27,7 +27,6 @@
  * Lateness = receipt time on the client − the deadline the event carries (session.warnAt for
  * session.warning, session.expiresAt for session.expired). All on one clock (one machine).
  */
-import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,7 +46,7 @@ import { startRedis, type BenchRedis } from './lib/redis.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { cpuDiff, cpuMark, type CpuMark } from './lib/procstat.js';
 import { BenchSubscriber } from './lib/realtime.js';
-import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary } from './lib/stats.js';
+import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary, runHeader } from './lib/stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results');
@@ -552,17 +551,7 @@ async function main(): Promise<void> {
     process.stdout.write(out.join('\n') + '\n');
 
     const result = {
-      bench: 'timers',
-      at: new Date().toISOString(),
-      commit: (() => {
-        try {
-          return execSync('git rev-parse --short HEAD', { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-        } catch {
-          return null;
-        }
-      })(),
-      command: `npx tsx bench/timers.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart, loadavgAtEnd: os.loadavg(), node: process.version },
+      ...runHeader('timers', loadavgAtStart),
       options: o,
       sessions: { background, t1: t1Sessions, storm: o.storm, liveTarget, liveAtT1, liveAfter },
       process: { server: 'child process (bench/lib/server-main.ts)', baselineWorker: 'child process (bench/timers.ts --role baseline-worker)', client: 'this process' },

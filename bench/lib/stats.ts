@@ -1,4 +1,8 @@
-/** Percentiles, fixed-width tables and Prometheus histogram parsing for benchmark reports. */
+/** Percentiles, fixed-width tables, Prometheus histogram parsing and result-file heads for benchmark reports. */
+import { execSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Summary {
   n: number;
@@ -94,4 +98,24 @@ export function histogramPercentile(h: PromHistogram, p: number): number {
   const target = Math.ceil((p / 100) * h.count);
   for (const b of h.buckets) if (b.count >= target) return b.le;
   return Infinity;
+}
+
+/**
+ * The head of a result file: which bench, when, at which commit, with which command line, on
+ * what machine (load averages at start and at the end, since the machine is shared).
+ */
+export function runHeader(bench: string, loadavgAtStart: number[]): Record<string, unknown> {
+  let commit: string | null = null;
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: path.dirname(fileURLToPath(import.meta.url)), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    bench,
+    at: new Date().toISOString(),
+    commit,
+    command: `npx tsx bench/${bench}.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart, loadavgAtEnd: os.loadavg(), node: process.version },
+  };
 }
