@@ -63,15 +63,25 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
     limiter: new LoginLimiter(redis, keys),
     auth: new Authenticator(engine, displayKeys),
     protocol: new ProtocolHandler(hub, engine),
+    publicUrl: () => config.publicUrl ?? listeningUrl(app, config),
     nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
   };
+}
+
+/** `http://{host}:{port}` of the listening server (the configured port until it listens). */
+function listeningUrl(app: FastifyInstance, config: Config): string {
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
-    trustProxy: false,
+    // a hop count is valid at run time (proxy-addr's trust function) though the type omits it
+    trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: 64 * 1024,
     // one line per request drowns the log at thousands of requests a second; debug shows them
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),

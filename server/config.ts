@@ -29,6 +29,14 @@ export interface Config {
   authorizationRequestsPerMinute: number;
   /** Prefix of every Redis key (and of BullMQ's), so that tests and tenants never collide. */
   redisPrefix: string;
+  /**
+   * The URL users reach Vigil at (origin and optional path, no trailing slash): the OIDC
+   * issuer, links, the default allowed origin, Secure cookies when https. Null: the listening
+   * address (`http://{host}:{port}`), known once the server listens.
+   */
+  publicUrl: string | null;
+  /** Fastify's trustProxy: only then are X-Forwarded-* believed (client address, protocol). */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -98,5 +106,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redisPrefix = env.VIGIL_REDIS_PREFIX ?? 'vigil';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(redisPrefix)) fail('VIGIL_REDIS_PREFIX must be 1 to 40 letters, digits, _ or -.');
 
-  return { port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
+  let publicUrl: string | null = env.VIGIL_PUBLIC_URL?.trim() || null;
+  if (publicUrl) {
+    let u: URL | null = null;
+    try {
+      u = new URL(publicUrl);
+    } catch {
+      u = null;
+    }
+    if (!u || !['http:', 'https:'].includes(u.protocol) || u.search || u.hash || u.username || u.password) {
+      fail(`VIGIL_PUBLIC_URL must be an http:// or https:// URL without query, fragment or credentials, like https://vigil.example.com, not "${publicUrl}".`);
+    }
+    publicUrl = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  }
+
+  const trustProxy = parseTrustProxy(env.VIGIL_TRUST_PROXY);
+
+  return { publicUrl, trustProxy, port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
+}
+
+const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
+const IPV6_CIDR = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
+
+/** VIGIL_TRUST_PROXY: off (default), `true`, a hop count, or a comma-separated list of addresses / CIDRs. */
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v === 'false' || v === 'off' || v === '0') return false;
+  if (v === 'true' || v === 'on') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of list) {
+    if (!IPV4_CIDR.test(a) && !(a.includes(':') && IPV6_CIDR.test(a)) && !['loopback', 'linklocal', 'uniquelocal'].includes(a)) {
+      fail(`VIGIL_TRUST_PROXY must be true, a hop count, or a comma-separated list of proxy addresses or CIDRs (or loopback, linklocal, uniquelocal), and "${a}" is none of these.`);
+    }
+  }
+  return list;
 }

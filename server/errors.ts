@@ -16,6 +16,7 @@ export const errors = {
   VIGIL_ERR_CURRENT_SESSION: createError('VIGIL_ERR_CURRENT_SESSION', 'This session is current and cannot be terminated', 409),
   VIGIL_ERR_NOT_EXTENDABLE: createError('VIGIL_ERR_NOT_EXTENDABLE', 'The session has reached its maximum lifetime and cannot be extended', 409),
   VIGIL_ERR_CONFLICT: createError('VIGIL_ERR_CONFLICT', '%s', 409),
+  VIGIL_ERR_SESSION_LIMIT: createError('VIGIL_ERR_SESSION_LIMIT', '%s', 409),
   VIGIL_ERR_RATE_LIMITED: createError('VIGIL_ERR_RATE_LIMITED', 'Too many attempts; try again in %d seconds', 429),
   VIGIL_ERR_UNAVAILABLE: createError('VIGIL_ERR_UNAVAILABLE', '%s', 503),
   VIGIL_ERR_INTERNAL: createError('VIGIL_ERR_INTERNAL', 'internal error', 500),

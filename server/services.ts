@@ -17,7 +17,7 @@ import type { TimerWheel } from './timers/wheel.js';
 import type { Hub } from './realtime/hub.js';
 import type { ProtocolHandler } from './realtime/protocol.js';
 import type { Metrics } from './metrics.js';
-import type { Principal } from './realtime/client.js';
+import type { Principal } from './auth/principal.js';
 import type { ResolvedSession } from './sessions/engine.js';
 import type { OidcService } from './oidc/service.js';
 
@@ -37,6 +37,12 @@ export interface Services {
   hub: Hub;
   protocol: ProtocolHandler;
   metrics: Metrics;
+  /**
+   * The URL users reach Vigil at, without a trailing slash: VIGIL_PUBLIC_URL, else the
+   * listening address. Never the request's Host header (an issuer or link taken from it can be
+   * pointed anywhere by whoever sends the request).
+   */
+  publicUrl(): string;
   /** The process's id among the nodes sharing this Redis. */
   nodeId: string;
   /** The OpenID Connect provider; set when server/oidc/plugin.ts registers. */

@@ -6,13 +6,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionEngine, ResolvedSession } from '../sessions/engine.js';
 import type { DisplayKeyStore } from './display-keys.js';
-import type { Principal } from '../realtime/client.js';
+import type { Principal } from './principal.js';
 import { strongestRole, type Role } from '../../shared/protocol.js';
 import { DISPLAY_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '../sessions/tokens.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 
-const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: req.protocol === 'https' });
+/** Behind HTTPS — the public URL is https, or a trusted proxy says so — cookies are Secure. */
+export function secureCookies(req: FastifyRequest): boolean {
+  return req.server.vigil.publicUrl().startsWith('https:') || req.protocol === 'https';
+}
+
+const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: secureCookies(req) });
 
 /** Sets the session cookie (HttpOnly, SameSite=Strict, Secure on HTTPS). */
 export function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string): void {
@@ -53,20 +58,34 @@ export function cookieToken(headers: IncomingHttpHeaders): string | null {
   return null;
 }
 
+export interface OriginPolicy {
+  /** VIGIL_ALLOWED_ORIGINS */
+  allowed: string[];
+  /** The origin of VIGIL_PUBLIC_URL, or null when it is not set. */
+  publicOrigin: string | null;
+}
+
 /**
- * Same-origin check: an Origin header is allowed when it is the server's own (its host equals
- * the request's Host) or listed in VIGIL_ALLOWED_ORIGINS. No Origin header: not a browser
+ * Same-origin check: an Origin header is allowed when it is listed in VIGIL_ALLOWED_ORIGINS or
+ * is the public URL's. With no public URL configured, the server's own origin as the browser
+ * addressed it (the Origin's host equals the request's Host) is allowed too, so that a
+ * dashboard opened at localhost or 127.0.0.1 both work. No Origin header: not a browser
  * cross-site request, allowed.
  */
-export function originAllowed(headers: IncomingHttpHeaders, allowed: string[]): boolean {
+export function originAllowed(headers: IncomingHttpHeaders, policy: OriginPolicy): boolean {
   const origin = headers.origin;
   if (!origin) return true;
-  if (allowed.includes(origin)) return true;
+  if (policy.allowed.includes(origin) || origin === policy.publicOrigin) return true;
+  if (policy.publicOrigin) return false;
   try {
     return new URL(origin).host === headers.host;
   } catch {
     return false;
   }
+}
+
+export function originPolicy(config: { allowedOrigins: string[]; publicUrl: string | null }): OriginPolicy {
+  return { allowed: config.allowedOrigins, publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null };
 }
 
 export interface AuthResult {

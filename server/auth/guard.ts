@@ -4,9 +4,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
-import { hasRole, type Principal } from '../realtime/client.js';
+import { hasRole, type Principal } from './principal.js';
 import type { Role } from '../../shared/protocol.js';
-import { bearerToken, clearSessionCookie, cookieToken, originAllowed } from './authenticate.js';
+import { bearerToken, clearSessionCookie, cookieToken, originAllowed, originPolicy } from './authenticate.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -36,7 +36,7 @@ export async function identify(req: FastifyRequest, reply: FastifyReply): Promis
   const token = bearer ?? cookie;
   if (!token) return;
   const write = WRITE_METHODS.has(req.method);
-  if (cookie && write && !originAllowed(req.headers, req.server.vigil.config.allowedOrigins)) {
+  if (cookie && write && !originAllowed(req.headers, originPolicy(req.server.vigil.config))) {
     throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
   }
   const result = await req.server.vigil.auth.authenticate(realm, token, write ? 'rest' : false);

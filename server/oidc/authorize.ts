@@ -20,6 +20,7 @@ import { grantScope, issuerOf, type SessionFacts } from './service.js';
 import type { OidcClient } from './clients.js';
 import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
+import { secureCookies } from '../auth/authenticate.js';
 import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
 import type { StoredUser } from '../users/store.js';
 
@@ -112,7 +113,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     let id = req.cookies[BROWSER_COOKIE];
     if (!id || !/^[\w-]{20,64}$/.test(id)) {
       id = randomBytes(24).toString('base64url');
-      reply.setCookie(BROWSER_COOKIE, id, { path: `/realms/${realm}/`, httpOnly: true, sameSite: 'lax', secure: req.protocol === 'https' });
+      reply.setCookie(BROWSER_COOKIE, id, { path: `/realms/${realm}/`, httpOnly: true, sameSite: 'lax', secure: secureCookies(req) });
     }
     return id;
   }

@@ -58,8 +58,9 @@ export function grantScope(raw: unknown, opts: { offlineAllowed?: boolean } = {}
   return { scope: [...granted].join(' '), offline, openid: asked.includes('openid') };
 }
 
+/** The realm's issuer: from the public URL, never from the request's Host header. */
 export function issuerOf(req: FastifyRequest, realm: string): string {
-  return `${req.protocol}://${req.host}/realms/${realm}`;
+  return `${req.server.vigil.publicUrl()}/realms/${realm}`;
 }
 
 export class OidcService {

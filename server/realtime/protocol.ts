@@ -5,7 +5,8 @@
 import { vigilError, isVigilError, errorBody, type VigilError } from '../errors.js';
 import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
-import { hasRole, type RealtimeClient } from './client.js';
+import { hasRole } from '../auth/principal.js';
+import type { RealtimeClient } from './client.js';
 import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, type Topic } from '../../shared/protocol.js';
 import { STREAM_ID } from '../sessions/format.js';
 

@@ -13,9 +13,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'socket.io';
 import { BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
-import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
+import { Frame, newClientId, type RealtimeClient } from './client.js';
+import type { Principal } from '../auth/principal.js';
 import { BadMessageBudget, echoRef } from './protocol.js';
-import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
+import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
 import { errorBody, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
 
@@ -72,7 +73,7 @@ async function socketIo(app: FastifyInstance): Promise<void> {
       if (!REALM_NAME.test(realm) || !(await realms.exists(realm))) return next(connectError(vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`)));
       const explicit = typeof a.token === 'string' ? a.token : bearerToken(hs.headers);
       const cookie = cookieToken(hs.headers);
-      if (!explicit && cookie && !originAllowed(hs.headers, config.allowedOrigins)) {
+      if (!explicit && cookie && !originAllowed(hs.headers, originPolicy(config))) {
         return next(connectError(vigilError('VIGIL_ERR_BAD_ORIGIN', hs.headers.origin)));
       }
       const token = explicit ?? cookie;

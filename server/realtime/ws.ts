@@ -6,9 +6,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AUTH_TIMEOUT_MS, BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
-import { Frame, newClientId, type Principal, type RealtimeClient } from './client.js';
+import { Frame, newClientId, type RealtimeClient } from './client.js';
+import type { Principal } from '../auth/principal.js';
 import { BadMessageBudget, echoRef, refProblem } from './protocol.js';
-import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
+import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
 import { errorBody, vigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
 
@@ -76,7 +77,7 @@ export async function wsTransport(app: FastifyInstance): Promise<void> {
       if (!REALM_NAME.test(realm) || !(await realms.exists(realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
       const bearer = bearerToken(req.headers);
       const cookie = cookieToken(req.headers);
-      if (!bearer && cookie && !originAllowed(req.headers, config.allowedOrigins)) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+      if (!bearer && cookie && !originAllowed(req.headers, originPolicy(config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
       const token = bearer ?? cookie;
       if (token) {
         const result = await auth.authenticate(realm, token);

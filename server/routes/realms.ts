@@ -7,8 +7,8 @@
 import { deleteMatching } from '../redis/purge.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
-import { bearerToken, cookieToken, originAllowed } from '../auth/authenticate.js';
-import { hasRole } from '../realtime/client.js';
+import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
+import { hasRole } from '../auth/principal.js';
 import { REALM_NAME } from '../realms/store.js';
 import { objectBody, requiredString } from './validate.js';
 
@@ -24,7 +24,7 @@ export async function realmRoutes(app: FastifyInstance): Promise<void> {
     const token = bearer ?? cookie;
     if (!token) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
     const write = WRITE.has(req.method);
-    if (cookie && write && !originAllowed(req.headers, config.allowedOrigins)) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+    if (cookie && write && !originAllowed(req.headers, originPolicy(config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
     const result = await auth.authenticate(ROOT_REALM, token, write ? 'rest' : false);
     if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked');
     if (!hasRole(result.principal, 'admin') || result.principal.displayKeyId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');

@@ -2,9 +2,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
 import { identify, need, needSession, realmOf, sessionPrincipal } from '../auth/guard.js';
-import { clearSessionCookie, originAllowed, setSessionCookie } from '../auth/authenticate.js';
+import { clearSessionCookie, originAllowed, originPolicy, setSessionCookie } from '../auth/authenticate.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { hasRole } from '../realtime/client.js';
+import { hasRole } from '../auth/principal.js';
 import { SESSION_KINDS, type MeResponse } from '../../shared/protocol.js';
 import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN, tokenLifetimeProblem } from '../../shared/policy.js';
 import { intInRange, objectBody, oneOf, optionalString, requiredString } from './validate.js';
@@ -15,7 +15,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/login', async (req, reply) => {
     const realm = realmOf(req);
-    if (!originAllowed(req.headers, app.vigil.config.allowedOrigins)) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+    if (!originAllowed(req.headers, originPolicy(app.vigil.config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
     const body = objectBody(req.body);
     const username = requiredString(body, 'username', 64);
     const password = requiredString(body, 'password', 256);

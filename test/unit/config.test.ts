@@ -19,9 +19,22 @@ describe('configuration', () => {
     [{ VIGIL_ADMIN_PASSWORD: 'short' }, 'VIGIL_ADMIN_PASSWORD'],
     [{ VIGIL_ADMIN_USER: 'has space' }, 'VIGIL_ADMIN_USER'],
     [{ VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE: '0' }, 'VIGIL_AUTHORIZATION_REQUESTS_PER_MINUTE'],
+    [{ VIGIL_PUBLIC_URL: 'vigil.example.com' }, 'VIGIL_PUBLIC_URL'],
+    [{ VIGIL_PUBLIC_URL: 'https://vigil.example.com/?x=1' }, 'VIGIL_PUBLIC_URL'],
+    [{ VIGIL_TRUST_PROXY: 'my proxy' }, 'VIGIL_TRUST_PROXY'],
   ])('stops with one sentence naming the variable: %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name} `));
+  });
+
+  it('reads the public URL without a trailing slash, and the proxies to trust', () => {
+    expect(loadConfig({}).publicUrl).toBeNull();
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ VIGIL_PUBLIC_URL: 'https://vigil.example.com/' }).publicUrl).toBe('https://vigil.example.com');
+    expect(loadConfig({ VIGIL_PUBLIC_URL: 'https://example.com/vigil/' }).publicUrl).toBe('https://example.com/vigil');
+    expect(loadConfig({ VIGIL_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ VIGIL_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ VIGIL_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
   });
 
   it('normalises allowed origins', () => {
