@@ -114,7 +114,7 @@ export class Authenticator {
     if (token.startsWith(DISPLAY_KEY_PREFIX)) {
       const id = await this.displayKeys.resolve(realm, token);
       if (!id) return null;
-      return { principal: { realm, roles: ['viewer'], role: 'viewer', user: null, sessionId: null, displayKeyId: id }, resolved: null };
+      return { principal: { realm, roles: ['viewer'], role: 'viewer', user: null, sessionId: null, displayKeyId: id, sessionOnly: false, expiresAt: null, tokenId: null }, resolved: null };
     }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) {
       for (const r of this.resolvers) {
@@ -134,6 +134,9 @@ export class Authenticator {
         user: { id: resolved.user.id, username: resolved.user.username!, tokenLifetime: Number(resolved.user.tokenLifetime) },
         sessionId: String(resolved.session.id),
         displayKeyId: null,
+        sessionOnly: false,
+        expiresAt: null,
+        tokenId: null,
       },
       resolved,
     };

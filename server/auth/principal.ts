@@ -9,6 +9,15 @@ export interface Principal {
   user: { id: string; username: string; tokenLifetime: number } | null;
   sessionId: string | null;
   displayKeyId: string | null;
+  /**
+   * True for an OIDC access token whose client holds no API roles: it acts only as its own
+   * session (me, activity, extend, logout, the `self` topic), whatever roles its user has.
+   */
+  sessionOnly: boolean;
+  /** When the credential itself ends (an access token's `exp`), ms since the epoch; null: it ends with its session or key. */
+  expiresAt: number | null;
+  /** The access token's `jti` (what revocation names), else null. */
+  tokenId: string | null;
 }
 
 export function hasRole(p: Principal, needed: Role): boolean {

@@ -203,6 +203,8 @@ export class OidcService {
       principal: {
         realm, roles, role: strongestRole(roles), user: { id: user.id, username: user.username, tokenLifetime: user.tokenLifetime },
         sessionId: claims.sid, displayKeyId: null,
+        // the audience rule (RFC 9700 §2.3) is applied where the client's apiRoles are known
+        sessionOnly: false, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null, tokenId: claims.jti ?? null,
       },
       resolved: null,
     };

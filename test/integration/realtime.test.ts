@@ -318,7 +318,7 @@ describe('limits', () => {
     let congested = false;
     const client = {
       id: -1, transport: 'ws' as const,
-      principal: { realm: 'default', roles: ['viewer' as const], role: 'viewer' as const, user: null, sessionId: null, displayKeyId: 'test' },
+      principal: { realm: 'default', roles: ['viewer' as const], role: 'viewer' as const, user: null, sessionId: null, displayKeyId: 'test', sessionOnly: false, expiresAt: null, tokenId: null },
       send: (f: any) => frames.push(f.message), congested: () => congested, close: () => {},
     };
     await hub.attach(client);
