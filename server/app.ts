@@ -20,7 +20,7 @@ import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
 import { DisplayKeyStore } from './auth/display-keys.js';
 import { LoginLimiter } from './auth/login-limiter.js';
-import { Authenticator } from './auth/authenticate.js';
+import { Authenticator, originPolicy } from './auth/authenticate.js';
 import { TimerWheel } from './timers/wheel.js';
 import { Hub } from './realtime/hub.js';
 import { ProtocolHandler } from './realtime/protocol.js';
@@ -61,7 +61,7 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   return {
     config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics,
     limiter: new LoginLimiter(redis, keys),
-    auth: new Authenticator(engine, displayKeys),
+    auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
     protocol: new ProtocolHandler(hub, engine),
     publicUrl: () => config.publicUrl ?? listeningUrl(app, config),
     nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

@@ -67,6 +67,14 @@ export const OIDC_EVENT_NAMES = [
   'code.expired',
 ] as const;
 
+/**
+ * Events about credentials reach admins only — never viewers, display keys or a user's own
+ * `self` stream: they can carry who tried to sign in from where, and which tokens exist.
+ */
+export function isCredentialEvent(name: string): boolean {
+  return name === 'login.failed' || name.startsWith('token.') || name.startsWith('action_token.') || name.startsWith('mail.');
+}
+
 /** Events after which the session no longer exists. */
 export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];
 
@@ -87,12 +95,12 @@ export interface VigilEvent<D = Record<string, unknown>> {
 export type Topic = 'sessions' | 'self';
 
 export type ServerMessage =
-  | { type: 'hello'; protocol: number; serverTime: string; role: Role; realm: string; sessionId: string | null }
+  | { type: 'hello'; protocol: number; serverTime: string; role: Role; realm: string; sessionId: string | null; expiresAt: string | null }
   | { type: 'snapshot'; topic: Topic; cursor: string; sessions: Session[]; resync: boolean; ref?: unknown }
   | { type: 'events'; topic: Topic; events: VigilEvent[] }
   | { type: 'synced'; topic: Topic; cursor: string; ref?: unknown }
   | { type: 'error'; code: string; message: string; ref?: unknown }
-  | { type: 'ack'; ok: true; ref?: unknown; session?: Session };
+  | { type: 'ack'; ok: true; ref?: unknown; session?: Session; expiresAt?: string | null; superseded?: boolean };
 
 export type ClientMessage =
   | { type: 'auth'; token: string; ref?: unknown }
@@ -124,6 +132,10 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_REF_LENGTH = 128;
 export const AUTH_TIMEOUT_MS = 10_000;
 export const BAD_MESSAGES_PER_MINUTE = 20;
+/** Past this many messages in a second, a client's messages are refused (VIGIL_ERR_RATE_LIMITED) and count as bad. */
+export const MESSAGES_PER_SECOND = 50;
+/** Connections one address may hold that have not authenticated yet. */
+export const MAX_UNAUTHENTICATED_PER_ADDRESS = 100;
 
 export interface Stats {
   active: number;

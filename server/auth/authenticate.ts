@@ -1,12 +1,17 @@
 /**
- * Turns a credential (session token or display key) into a Principal. Shared by the REST
- * routes and both real-time transports so that every entry point checks the same way.
+ * The one way in: turns a credential (the session cookie, `Authorization: Bearer`, a Socket.IO
+ * `auth: {token}`, a `/ws` first message or its `auth` refresh) into a Principal. The REST
+ * guard, the realm routes and both real-time adapters all call `identify`, so the rules live
+ * here once: which credential wins, the origin check of ambient (cookie) credentials, a stale
+ * cookie, unknown realms, display keys, and the audience of OIDC access tokens.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionEngine, ResolvedSession } from '../sessions/engine.js';
 import type { DisplayKeyStore } from './display-keys.js';
 import type { Principal } from './principal.js';
+import type { RealmStore } from '../realms/store.js';
+import { vigilError } from '../errors.js';
 import { strongestRole, type Role } from '../../shared/protocol.js';
 import { DISPLAY_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '../sessions/tokens.js';
 
@@ -27,12 +32,6 @@ export function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token
 /** Clears the session cookie, with the attributes it was set with. */
 export function clearSessionCookie(req: FastifyRequest, reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
-}
-
-export interface Credential {
-  token: string;
-  /** Cookies are ambient: a cookie credential is only honoured from an allowed origin. */
-  source: 'bearer' | 'cookie' | 'message';
 }
 
 export function bearerToken(headers: IncomingHttpHeaders): string | null {
@@ -99,17 +98,70 @@ export interface AuthResult {
  */
 export type TokenResolver = (realm: string, token: string, touch: false | string) => Promise<AuthResult | null | undefined>;
 
+export const CREDENTIAL_ENDED = 'The token is unknown, expired or revoked';
+
+/** What a request or connection presents. */
+export interface CredentialRequest {
+  realm: string;
+  headers: IncomingHttpHeaders;
+  /** A token given explicitly (Socket.IO `auth.token`, a `/ws` auth message): it wins over headers. */
+  token?: string | null;
+  /**
+   * The use changes state, or opens a real-time connection: a cookie is then only honoured from
+   * an allowed origin (a cross-site page must not act, or listen, with the user's cookie).
+   */
+  originChecked: boolean;
+  /** Counts this use as activity of the session, with this source (a state-changing REST request). */
+  touch?: false | string;
+}
+
+export interface Identity {
+  /** Null: no credential, or only a stale cookie. */
+  principal: Principal | null;
+  resolved: ResolvedSession | null;
+  /** The credential was the cookie (so its writes are origin-checked, and logout clears it). */
+  viaCookie: boolean;
+  /**
+   * A cookie was sent whose session has ended (expired, terminated: the browser still holds
+   * it). It counts as no credential, so that signing in again works; REST clears it.
+   */
+  staleCookie: boolean;
+}
+
 export class Authenticator {
   private readonly resolvers: TokenResolver[] = [];
-  constructor(private readonly engine: SessionEngine, private readonly displayKeys: DisplayKeyStore) {}
+  constructor(
+    private readonly engine: SessionEngine,
+    private readonly displayKeys: DisplayKeyStore,
+    private readonly realms: RealmStore,
+    private readonly origins: OriginPolicy,
+  ) {}
+
+  /**
+   * Identifies the caller. Throws VIGIL_ERR_NOT_FOUND for an unknown realm, VIGIL_ERR_BAD_ORIGIN
+   * for a cookie from a foreign origin where that matters, VIGIL_ERR_UNAUTHENTICATED for an
+   * explicit or bearer token that is unknown, expired or revoked. A stale cookie is no credential.
+   */
+  async identify(r: CredentialRequest): Promise<Identity> {
+    if (!(await this.realms.exists(r.realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${r.realm}`);
+    const explicit = r.token ?? bearerToken(r.headers);
+    const cookie = explicit ? null : cookieToken(r.headers);
+    const token = explicit ?? cookie;
+    if (!token) return { principal: null, resolved: null, viaCookie: false, staleCookie: false };
+    if (cookie && r.originChecked && !originAllowed(r.headers, this.origins)) throw vigilError('VIGIL_ERR_BAD_ORIGIN', r.headers.origin);
+    const result = await this.authenticate(r.realm, token, r.touch ?? false);
+    if (!result && cookie) return { principal: null, resolved: null, viaCookie: false, staleCookie: true };
+    if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', CREDENTIAL_ENDED);
+    return { principal: result.principal, resolved: result.resolved, viaCookie: Boolean(cookie), staleCookie: false };
+  }
 
   /** Adds a resolver consulted for tokens that are neither session tokens nor display keys. */
   addResolver(r: TokenResolver): void {
     this.resolvers.push(r);
   }
 
-  /** `touch` counts this use as session activity (a state-changing request). */
-  async authenticate(realm: string, token: string, touch: false | string = false): Promise<AuthResult | null> {
+  /** Resolves a token of any kind; `touch` counts this use as session activity. Callers outside this file use `identify`. */
+  private async authenticate(realm: string, token: string, touch: false | string = false): Promise<AuthResult | null> {
     if (token.length > 4096) return null; // OIDC access tokens (JWTs) run to ~1 KiB
     if (token.startsWith(DISPLAY_KEY_PREFIX)) {
       const id = await this.displayKeys.resolve(realm, token);

@@ -20,7 +20,9 @@ export interface Principal {
   tokenId: string | null;
 }
 
+/** Whether the principal holds the role. One acting only as its own session holds none. */
 export function hasRole(p: Principal, needed: Role): boolean {
+  if (p.sessionOnly) return false;
   if (needed === 'user') return true;
   if (needed === 'viewer') return p.roles.includes('viewer') || p.roles.includes('admin');
   return p.roles.includes('admin');

@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { compareStreamIds, formatEvent, formatSession } from '../sessions/format.js';
-import { FINAL_EVENTS, CLOSE, type Topic, type VigilEvent } from '../../shared/protocol.js';
+import { FINAL_EVENTS, CLOSE, isCredentialEvent, type Topic, type VigilEvent } from '../../shared/protocol.js';
+import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
 
@@ -34,6 +35,8 @@ interface Subscription {
   /** The last event id this subscriber has been given (or that its snapshot covers). */
   after: string;
   pending: VigilEvent[];
+  /** An admin's subscription: it also gets the events about credentials. */
+  admin: boolean;
   /** While stale: the snapshot owed once the client drains (`resync`, and the subscribe's `ref`). */
   owed: { resync: boolean; ref: unknown };
 }
@@ -153,14 +156,20 @@ export class Hub {
     }
   }
 
-  private dispatch(f: RealmFeed, events: VigilEvent[]): void {
+  private dispatch(f: RealmFeed, all: VigilEvent[]): void {
+    // two audiences, each batch serialized at most once for each (a Frame serializes on first send)
+    const open = all.some((e) => isCredentialEvent(e.name)) ? all.filter((e) => !isCredentialEvent(e.name)) : all;
     if (f.sessions.size) {
-      const frame = new Frame({ type: 'events', topic: 'sessions', events });
-      for (const sub of f.sessions) this.deliver(sub, events, frame);
+      const allFrame = new Frame({ type: 'events', topic: 'sessions', events: all });
+      const openFrame = open === all ? allFrame : new Frame({ type: 'events', topic: 'sessions', events: open });
+      for (const sub of f.sessions) {
+        if (sub.admin) this.deliver(sub, all, allFrame);
+        else if (open.length) this.deliver(sub, open, openFrame);
+      }
     }
     if (f.self.size) {
       const bySession = new Map<string, VigilEvent[]>();
-      for (const e of events) {
+      for (const e of open) {
         if (e.sessionId && f.self.has(e.sessionId)) {
           let list = bySession.get(e.sessionId);
           if (!list) bySession.set(e.sessionId, (list = []));
@@ -173,8 +182,10 @@ export class Hub {
       }
     }
     // a credential that ended takes its connections with it, after its final event went out
-    for (const e of events) {
+    for (const e of all) {
       if (e.sessionId && FINAL_EVENTS.includes(e.name)) this.closeWhere(f, (c) => c.principal?.sessionId === e.sessionId, 'session ended');
+      // an access token revoked (RFC 7009) ends the connections it opened or last refreshed
+      if (e.name === 'token.revoked' && typeof e.data.jti === 'string') this.closeWhere(f, (c) => c.principal?.tokenId === e.data.jti, 'token revoked');
       if (e.name === 'display_key.revoked') this.closeWhere(f, (c) => c.principal?.displayKeyId === e.data.id, 'display key revoked');
       if (e.name === 'user.disabled') this.closeWhere(f, (c) => c.principal?.user?.id === e.data.id, 'user disabled');
       // a connection keeps the roles it was authorised with: make it reconnect to be authorised afresh
@@ -241,7 +252,8 @@ export class Hub {
     if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
     this.unsubscribe(client, topic);
     const sub: Subscription = {
-      client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [], owed: { resync: false, ref: undefined },
+      client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [],
+      admin: topic === 'sessions' && hasRole(p, 'admin'), owed: { resync: false, ref: undefined },
     };
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
@@ -286,6 +298,7 @@ export class Hub {
       from = page[page.length - 1]![0];
       let events = page.map(([id, fields]) => formatEvent(sub.realm, id, fields));
       if (sub.topic === 'self') events = events.filter((e) => e.sessionId === sub.sessionId);
+      if (!sub.admin) events = events.filter((e) => !isCredentialEvent(e.name));
       // a long replay stops where the client stops keeping up; it gets a snapshot once drained
       if (sub.client.congested()) return this.markStale(sub, true, ref);
       if (events.length) sub.client.send(new Frame({ type: 'events', topic: sub.topic, events }));

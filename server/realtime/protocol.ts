@@ -2,7 +2,7 @@
  * The client → server half of the real-time protocol, shared by both transports: message
  * validation, role checks per topic, and activity / extend on the caller's own session.
  */
-import { vigilError, isVigilError, errorBody, type VigilError } from '../errors.js';
+import { vigilError, isVigilError, errorBody } from '../errors.js';
 import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole } from '../auth/principal.js';
@@ -38,7 +38,7 @@ export class ProtocolHandler {
     }
     switch (type) {
       case 'auth':
-        throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'already authenticated');
+        throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'auth is handled by the connection');
       case 'subscribe': {
         const topic = this.topic(msg);
         const since = msg.since;
@@ -88,18 +88,3 @@ export function echoRef(ref: unknown): unknown {
   return refProblem(ref) ? undefined : ref;
 }
 
-/** Per-connection budget for bad messages: more than `limit` a minute closes the connection. */
-export class BadMessageBudget {
-  private stamps: number[] = [];
-  constructor(private readonly limit: number) {}
-  /** Records one bad message; true when the budget is exhausted. */
-  spend(now = Date.now()): boolean {
-    this.stamps = this.stamps.filter((t) => now - t < 60_000);
-    this.stamps.push(now);
-    return this.stamps.length > this.limit;
-  }
-}
-
-export function asVigilError(err: unknown): VigilError | null {
-  return isVigilError(err) ? err : null;
-}

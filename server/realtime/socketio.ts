@@ -12,16 +12,16 @@ import fp from 'fastify-plugin';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'socket.io';
-import { BAD_MESSAGES_PER_MINUTE, CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
-import { Frame, newClientId, type RealtimeClient } from './client.js';
+import { CLIENT_MESSAGE_TYPES, CLOSE, MAX_FRAME_BYTES, MAX_UNAUTHENTICATED_PER_ADDRESS } from '../../shared/protocol.js';
+import type { Frame } from './client.js';
+import { Connection, PendingAuthBudget, type Respond, type Transport } from './connection.js';
+import { echoRef } from './protocol.js';
+import { CREDENTIAL_ENDED } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
-import { BadMessageBudget, echoRef } from './protocol.js';
-import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
-import { errorBody, vigilError, type VigilError } from '../errors.js';
+import { errorBody, isVigilError, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
 
 const PATH = '/socket.io/';
-const MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
 
 /** What congestion is read from: engine.io's packet queue, and its WebSocket transport's socket. */
 interface EngineConn {
@@ -29,10 +29,9 @@ interface EngineConn {
   transport?: { socket?: { bufferedAmount?: number } };
 }
 
-class SioClient implements RealtimeClient {
-  readonly id = newClientId();
-  readonly transport = 'socket.io' as const;
-  constructor(readonly socket: Socket, public principal: Principal | null, private readonly highWaterBytes: number, private readonly highWaterPackets: number) {}
+class SioTransport implements Transport {
+  readonly kind = 'socket.io' as const;
+  constructor(readonly socket: Socket, private readonly highWaterBytes: number, private readonly highWaterPackets: number) {}
   send(frame: Frame): void {
     const msg = frame.message;
     this.socket.emit(msg.type, msg);
@@ -49,7 +48,9 @@ class SioClient implements RealtimeClient {
     for (const packet of queue) bytes += typeof packet.data === 'string' ? packet.data.length : packet.data instanceof Buffer ? packet.data.length : 0;
     return bytes > this.highWaterBytes;
   }
+  /** Socket.IO has no close codes: the code comes first as a `close` event, then the disconnect. */
   close(code: number, reason: string): void {
+    if (this.socket.disconnected) return;
     this.socket.emit('close', { code, reason });
     this.socket.disconnect(true);
   }
@@ -61,75 +62,53 @@ function connectError(err: VigilError): Error {
   return e;
 }
 
+const kPrincipal = Symbol('vigil.principal');
+type SocketData = { [kPrincipal]?: Principal; realm?: string };
+
 async function socketIo(app: FastifyInstance): Promise<void> {
-  const { hub, protocol, auth, config, realms } = app.vigil;
+  const { hub, protocol, auth, config } = app.vigil;
+  // Socket.IO authenticates in its handshake, so none of its connections waits for an auth message
+  const deps = { hub, protocol, auth, pendingAuth: new PendingAuthBudget(MAX_UNAUTHENTICATED_PER_ADDRESS), log: app.log };
   const io = new Server({ path: PATH, serveClient: false, maxHttpBufferSize: MAX_FRAME_BYTES, pingInterval: 25_000, pingTimeout: 20_000 });
+  const transports = new Set<SioTransport>();
 
   io.use((socket, next) => {
     void (async () => {
       const hs = socket.handshake;
       const a = (hs.auth ?? {}) as Record<string, unknown>;
       const realm = typeof a.realm === 'string' ? a.realm : typeof hs.query.realm === 'string' ? hs.query.realm : 'default';
-      if (!REALM_NAME.test(realm) || !(await realms.exists(realm))) return next(connectError(vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`)));
-      const explicit = typeof a.token === 'string' ? a.token : bearerToken(hs.headers);
-      const cookie = cookieToken(hs.headers);
-      if (!explicit && cookie && !originAllowed(hs.headers, originPolicy(config))) {
-        return next(connectError(vigilError('VIGIL_ERR_BAD_ORIGIN', hs.headers.origin)));
-      }
-      const token = explicit ?? cookie;
-      if (!token) return next(connectError(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'No credential: send auth: {token} or sign in first')));
-      const result = await auth.authenticate(realm, token);
-      if (!result) return next(connectError(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked')));
-      (socket.data as { principal: Principal }).principal = result.principal;
-      next();
-    })().catch((err) => next(err as Error));
+      if (!REALM_NAME.test(realm)) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
+      const id = await auth.identify({ realm, headers: hs.headers, token: typeof a.token === 'string' ? a.token : null, originChecked: true });
+      if (!id.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', id.staleCookie ? CREDENTIAL_ENDED : 'No credential: send auth: {token} or sign in first');
+      (socket.data as SocketData)[kPrincipal] = id.principal;
+      (socket.data as SocketData).realm = realm;
+    })().then(() => next(), (err: unknown) => next(isVigilError(err) ? connectError(err) : (err as Error)));
   });
 
   io.on('connection', (socket) => {
+    const data = socket.data as SocketData;
     // bytes as for /ws, and a packet count too (a polling client's queue holds packets until it polls)
-    const client = new SioClient(socket, (socket.data as { principal: Principal }).principal, config.clientBufferBytes, Math.max(16, config.clientBufferBytes >> 10));
-    const budget = new BadMessageBudget(BAD_MESSAGES_PER_MINUTE);
-    const p = client.principal!;
-    socket.on('disconnect', () => hub.detach(client));
-    // messages wait for hello: the protocol is only spoken to an attached client
-    const attached: Promise<boolean> = hub.attach(client).then(
-      () => {
-        if (socket.disconnected) {
-          hub.detach(client); // it left while being attached
-          return false;
-        }
-        socket.emit('hello', { type: 'hello', protocol: PROTOCOL_VERSION, serverTime: new Date().toISOString(), role: p.role, realm: p.realm, sessionId: p.sessionId });
-        return true;
-      },
-      (err: unknown) => {
-        app.log.error({ err, realm: p.realm }, 'socket.io client could not be set up; disconnecting it');
-        client.close(CLOSE.INTERNAL_ERROR, 'server error; try again later');
-        return false;
-      },
-    );
+    const t = new SioTransport(socket, config.clientBufferBytes, Math.max(16, config.clientBufferBytes >> 10));
+    transports.add(t);
+    const conn = new Connection(t, deps, data.realm!, socket.handshake.address, socket.handshake.headers['user-agent'] ?? null);
+    socket.on('disconnect', () => {
+      transports.delete(t);
+      conn.gone();
+    });
+    conn.start(data[kPrincipal]!);
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: unknown) => void) : null;
-      const reply = (answer: unknown) => ack?.(answer);
-      if (!(MESSAGE_TYPES as readonly string[]).includes(event)) {
-        const err = errorBody(vigilError('VIGIL_ERR_BAD_MESSAGE', `unknown message type ${JSON.stringify(event)}; expected one of ${MESSAGE_TYPES.join(', ')}`));
-        if (ack) reply(err);
-        else socket.emit('error', { type: 'error', code: err.code, message: err.message });
-        if (budget.spend()) client.close(CLOSE.POLICY, 'too many bad messages');
-        return;
-      }
       const payload = args[0];
       const body = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
-      void attached
-        .then(async (ok) => {
-          if (!ok) return;
-          const answer = await protocol.handle(client, { ...body, type: event });
-          if (answer.ok) return reply(answer);
-          if (answer.error.code === 'VIGIL_ERR_BAD_MESSAGE' && budget.spend()) client.close(CLOSE.POLICY, 'too many bad messages');
-          if (ack) reply(answer.error);
-          else socket.emit('error', { type: 'error', code: answer.error.code, message: answer.error.message, ref: echoRef(body.ref) });
-        })
-        .catch((err) => app.log.error({ err }, 'socket.io message failed'));
+      const respond: Respond = (answer) => {
+        if (ack) return ack(answer.ok ? answer : answer.error);
+        if (!answer.ok) socket.emit('error', { type: 'error', code: answer.error.code, message: answer.error.message, ref: echoRef(body.ref) });
+      };
+      if (!(CLIENT_MESSAGE_TYPES as readonly string[]).includes(event)) {
+        return conn.receiveInvalid(`unknown message type ${JSON.stringify(event)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`, respond);
+      }
+      conn.receive({ ...body, type: event }, respond);
     });
   });
 
@@ -145,8 +124,9 @@ async function socketIo(app: FastifyInstance): Promise<void> {
       else for (const l of others) l.call(app.server, req, socket, head);
     });
   });
+  // as /ws clients get 1001, Socket.IO clients get close {code: 1001} before the disconnect
   app.addHook('preClose', async () => {
-    for (const s of io.sockets.sockets.values()) s.disconnect(true);
+    for (const t of [...transports]) t.close(CLOSE.GOING_AWAY, 'server shutting down');
   });
   app.addHook('onClose', async () => {
     io.engine?.close();

@@ -5,39 +5,32 @@
  * terminates its sessions (with their final events) and then removes every key under that base.
  */
 import { deleteMatching } from '../redis/purge.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
-import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
-import { hasRole } from '../auth/principal.js';
+import { identifyIn, roleProblem } from '../auth/guard.js';
 import { REALM_NAME } from '../realms/store.js';
 import { objectBody, requiredString } from './validate.js';
 
 const ROOT_REALM = 'default';
-const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function realmRoutes(app: FastifyInstance): Promise<void> {
-  const { realms, users, engine, auth, config } = app.vigil;
+  const { realms, users, engine } = app.vigil;
 
-  const rootAdmin = async (req: FastifyRequest): Promise<string> => {
-    const bearer = bearerToken(req.headers);
-    const cookie = bearer ? null : cookieToken(req.headers);
-    const token = bearer ?? cookie;
-    if (!token) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
-    const write = WRITE.has(req.method);
-    if (cookie && write && !originAllowed(req.headers, originPolicy(config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
-    const result = await auth.authenticate(ROOT_REALM, token, write ? 'rest' : false);
-    if (!result) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked');
-    if (!hasRole(result.principal, 'admin') || result.principal.displayKeyId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');
-    return result.principal.user?.username ?? 'admin';
+  /** The caller, an admin of realm default (the same guard as every realm route, in realm default). */
+  const rootAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    await identifyIn(req, reply, ROOT_REALM);
+    if (!req.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
+    if (roleProblem(req.principal, 'admin', true)) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');
+    return req.principal.user!.username;
   };
 
-  app.get('/api/v1/realms', async (req) => {
-    await rootAdmin(req);
+  app.get('/api/v1/realms', async (req, reply) => {
+    await rootAdmin(req, reply);
     return { realms: (await realms.list()).map((realm) => ({ realm })) };
   });
 
   app.post('/api/v1/realms', async (req, reply) => {
-    const by = await rootAdmin(req);
+    const by = await rootAdmin(req, reply);
     const body = objectBody(req.body);
     const realm = requiredString(body, 'realm', 40);
     if (!REALM_NAME.test(realm)) throw vigilError('VIGIL_ERR_VALIDATION', 'realm must be 1 to 40 lowercase letters, digits, _ or -, starting with a letter or digit');
@@ -64,7 +57,7 @@ export async function realmRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete('/api/v1/realms/:realm', async (req, reply) => {
-    const by = await rootAdmin(req);
+    const by = await rootAdmin(req, reply);
     const realm = (req.params as { realm: string }).realm;
     if (realm === ROOT_REALM) throw vigilError('VIGIL_ERR_CONFLICT', 'realm default cannot be deleted');
     if (!(await realms.exists(realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
