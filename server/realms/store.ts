@@ -44,9 +44,27 @@ export class RealmStore {
     const merged = mergePolicy(DEFAULT_POLICY, policy);
     if ('problem' in merged) throw vigilError('VIGIL_ERR_VALIDATION', merged.problem.message);
     const fresh = await this.redis.hsetnx(this.keys.policy(realm), 'expiryPromptSeconds', String(merged.policy.expiryPromptSeconds));
-    if (fresh) await this.redis.hset(this.keys.policy(realm), toHash(merged.policy));
+    if (fresh) {
+      await this.redis.hset(this.keys.policy(realm), toHash(merged.policy));
+      await this.clearLeftStream(realm);
+    }
     await this.redis.sadd(this.keys.realms(), realm);
     return fresh === 1;
+  }
+
+  /**
+   * A realm deleted a moment ago leaves its stream behind for a few minutes (its final events are
+   * still being delivered). A new realm of the same name starts with none of those events and
+   * without that expiry. The stream is emptied rather than deleted, and marked as having had
+   * everything up to its last id deleted, so that its ids keep moving forward and a cursor from
+   * the old realm is answered with a resync, never with the new realm's events as a continuation.
+   */
+  private async clearLeftStream(realm: string): Promise<void> {
+    const stream = this.keys.events(realm);
+    if (!(await this.redis.exists(stream))) return;
+    const info = (await this.redis.xinfo('STREAM', stream)) as unknown[];
+    const last = String(info[info.indexOf('last-generated-id') + 1]);
+    await this.redis.multi().xtrim(stream, 'MAXLEN', 0).call('XSETID', stream, last, 'MAXDELETEDID', last).persist(stream).exec();
   }
 
   async policy(realm: string): Promise<RealmPolicy> {

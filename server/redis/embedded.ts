@@ -5,7 +5,7 @@
  * child survived), it is reused rather than started twice.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -42,9 +42,25 @@ function ping(socketPath: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+/**
+ * The data directory is readable by Vigil's user only: the AOF holds the realms' private
+ * signing keys, refresh-token secrets and password hashes. Directories 0700, files 0600 —
+ * including those an earlier version left world-readable.
+ */
+function restrict(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) restrict(p);
+    else if (e.isFile()) chmodSync(p, 0o600);
+  }
+}
+
 export async function startEmbeddedRedis(dataDir: string, log: (msg: string) => void): Promise<EmbeddedRedis> {
   const dir = path.join(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  restrict(dir);
   const socketPath = path.join(dir, 'redis.sock');
   const url = `redis+socket://${socketPath}`;
   if (await ping(socketPath)) {
@@ -53,16 +69,24 @@ export async function startEmbeddedRedis(dataDir: string, log: (msg: string) => 
   }
   const bin = findRedisServer();
   if (!bin) throw new Error(REDIS_INSTALL_HINT);
-  const child: ChildProcess = spawn(
-    bin,
-    ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
-      // session hashes hold a user agent longer than the default 64-byte listpack limit
-      '--hash-max-listpack-value', '512', '--pidfile', path.join(dir, 'redis.pid'),
-      '--logfile', path.join(dir, 'redis.log')],
-    // its own process group: a terminal's Ctrl-C reaches Vigil, which stops Redis last
-    { stdio: 'ignore', detached: true },
-  );
+  // what redis-server creates (the AOF directory and files) is private to this user: the child
+  // inherits the umask in force when it is spawned
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      bin,
+      ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir,
+        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+        // session hashes hold a user agent longer than the default 64-byte listpack limit
+        '--hash-max-listpack-value', '512', '--pidfile', path.join(dir, 'redis.pid'),
+        '--logfile', path.join(dir, 'redis.log')],
+      // its own process group: a terminal's Ctrl-C reaches Vigil, which stops Redis last
+      { stdio: 'ignore', detached: true },
+    );
+  } finally {
+    process.umask(umask);
+  }
   let exited = false;
   child.once('exit', () => {
     exited = true;

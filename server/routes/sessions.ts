@@ -45,7 +45,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.post('/sessions', { preHandler: need('admin') }, async (req, reply) => {
+  app.post('/sessions', { preHandler: [need('admin'), needSession] }, async (req, reply) => {
     const realm = realmOf(req);
     const body = objectBody(req.body);
     const username = requiredString(body, 'username', 64);
@@ -58,6 +58,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const started = await engine.start({
       realm, kind: 'console', user, idleTimeout,
       ip: optionalString(origin, 'ip', 64) ?? req.ip, userAgent: optionalString(origin, 'userAgent', 256) ?? null,
+      by: sessionPrincipal(req).user.username,
     });
     return reply.code(201).send({ token: started.token, session: { ...started.session, current: false } });
   });

@@ -19,6 +19,8 @@ export interface StartSessionInput {
   idleTimeout?: number;
   ip?: string | null;
   userAgent?: string | null;
+  /** Who started it on the user's behalf (an admin minting a session with POST /sessions). */
+  by?: string;
 }
 
 export interface ResolvedSession {
@@ -64,6 +66,7 @@ export class SessionEngine {
     const reply = (await this.redis.createSession(
       this.base(input.realm), sid, hashToken(token), input.kind, input.user.id, input.user.username,
       input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
+      input.by ? JSON.stringify({ by: { username: input.by } }) : '',
     )) as unknown[];
     await this.slicesFrom(input.realm, reply, 1);
     const session = await this.get(input.realm, sid, sid);

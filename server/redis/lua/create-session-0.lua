@@ -6,6 +6,7 @@
   ARGV[5] user id    ARGV[6] username     ARGV[7] client id ("" for none)
   ARGV[8] idle timeout in seconds (console: the token lifetime; "" = from policy by kind)
   ARGV[9] ip         ARGV[10] user agent
+  ARGV[11] session.started's data as JSON ("" = {}); e.g. who minted the session
 
   Returns { now, newSlices... }
 ]]
@@ -47,5 +48,5 @@ redis.call('HSET', KB .. 'tokens', th, sid)
 redis.call('SADD', KB .. 'u:' .. h.u, sid)
 count(kind, 1)
 schedule(sid, wa)
-emit('session.started', sid, now, '{}', h)
+emit('session.started', sid, now, ARGV[11] ~= '' and ARGV[11] or '{}', h)
 return { now, unpack(newSlices) }
