@@ -91,10 +91,15 @@ export class LoginService {
     return { user, ...(await this.start(a, user)) };
   }
 
-  /** Announces a refused sign-in (login.failed). */
-  async refuse(a: LoginAttempt, user: StoredUser | null, reason: string): Promise<void> {
+  /**
+   * Announces a refused sign-in (login.failed, admins only). It names the attempted username
+   * only when such a user exists: what someone typed as a username is often their password.
+   */
+  async refuse(a: LoginOrigin, user: StoredUser | null, reason: string): Promise<void> {
     this.metrics.logins.inc({ outcome: 'failed' });
-    await this.engine.emit(a.realm, 'login.failed', { username: a.username, ...(a.clientId ? { clientId: a.clientId } : {}), ip: a.ip, reason });
+    await this.engine.emit(a.realm, 'login.failed', {
+      ...(user ? { username: user.username } : { unknownUser: true }), ...(a.clientId ? { clientId: a.clientId } : {}), ip: a.ip, reason,
+    });
   }
 
   /** The one place a password is checked against its hash (a method, so that tests can count the checks). */
