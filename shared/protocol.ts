@@ -71,7 +71,7 @@ export const OIDC_EVENT_NAMES = [
 export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];
 
 export type WarningReason = 'idle' | 'max';
-export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy';
+export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy' | 'credentials-changed';
 
 export interface VigilEvent<D = Record<string, unknown>> {
   /** The stream cursor; resume from it with `subscribe {since}`. */
