@@ -20,6 +20,7 @@ import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
 import { DisplayKeyStore } from './auth/display-keys.js';
 import { LoginLimiter } from './auth/login-limiter.js';
+import { LoginService } from './auth/login.js';
 import { Authenticator, originPolicy } from './auth/authenticate.js';
 import { TimerWheel } from './timers/wheel.js';
 import { Hub } from './realtime/hub.js';
@@ -58,9 +59,10 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   const users = new UserStore(redis, keys);
   const displayKeys = new DisplayKeyStore(redis, keys);
   const hub = new Hub(redis, keys, engine, metrics, app.log);
+  const limiter = new LoginLimiter(redis, keys);
   return {
-    config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics,
-    limiter: new LoginLimiter(redis, keys),
+    config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter,
+    login: new LoginService(engine, users, limiter, metrics),
     auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
     protocol: new ProtocolHandler(hub, engine),
     publicUrl: () => config.publicUrl ?? listeningUrl(app, config),

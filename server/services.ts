@@ -12,6 +12,7 @@ import type { RealmStore } from './realms/store.js';
 import type { UserStore } from './users/store.js';
 import type { DisplayKeyStore } from './auth/display-keys.js';
 import type { LoginLimiter } from './auth/login-limiter.js';
+import type { LoginService } from './auth/login.js';
 import type { Authenticator } from './auth/authenticate.js';
 import type { TimerWheel } from './timers/wheel.js';
 import type { Hub } from './realtime/hub.js';
@@ -32,6 +33,8 @@ export interface Services {
   users: UserStore;
   displayKeys: DisplayKeyStore;
   limiter: LoginLimiter;
+  /** Password sign-in for REST, the OIDC login form and the password grant. */
+  login: LoginService;
   auth: Authenticator;
   timers: TimerWheel;
   hub: Hub;

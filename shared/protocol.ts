@@ -79,7 +79,7 @@ export function isCredentialEvent(name: string): boolean {
 export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];
 
 export type WarningReason = 'idle' | 'max';
-export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy';
+export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy' | 'credentials-changed';
 
 export interface VigilEvent<D = Record<string, unknown>> {
   /** The stream cursor; resume from it with `subscribe {since}`. */

@@ -22,6 +22,7 @@ import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages
 import { hashToken } from '../sessions/tokens.js';
 import { secureCookies } from '../auth/authenticate.js';
 import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
 
 const BROWSER_COOKIE = 'vigil_auth';
@@ -104,7 +105,7 @@ export function redirectWith(uri: string, mode: 'query' | 'fragment', values: Re
 }
 
 export async function authorizationEndpoint(app: FastifyInstance): Promise<void> {
-  const { engine, users, realms, redis, keys, limiter, metrics } = app.vigil;
+  const { engine, users, realms, redis, keys, login } = app.vigil;
   const oidc = app.vigil.oidc!;
 
   const actionUrl = (realm: string) => `/realms/${realm}/login-actions/authenticate`;
@@ -250,17 +251,17 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     handler: authorize,
   });
 
+  const originOf = (req: FastifyRequest, rec: LoginRecord): LoginOrigin => ({
+    realm: realmParam(req), ip: req.ip, userAgent: req.headers['user-agent'] ?? null, kind: rec.req.offline ? 'offline' : 'sso', clientId: rec.req.clientId,
+  });
+
   /** The user is authenticated: start the session and send the browser back with a code or tokens. */
   async function complete(req: FastifyRequest, reply: FastifyReply, realm: string, rec: LoginRecord, user: StoredUser) {
     const ar = rec.req;
     await redis.del(keys.oidcLogin(realm, rec.id));
     const policy = await realms.policy(realm);
-    const started = await engine.start({
-      realm, kind: ar.offline ? 'offline' : 'sso', user, clientId: ar.clientId, ip: req.ip, userAgent: req.headers['user-agent'] ?? null,
-    });
+    const started = await login.start(originOf(req, rec), user, ar.responseType === 'code' ? 'authorization_code' : 'implicit');
     const sid = started.session.id;
-    metrics.logins.inc({ outcome: 'succeeded' });
-    await engine.emit(realm, 'login.succeeded', { username: user.username, clientId: ar.clientId, kind: started.session.kind, grant: ar.responseType === 'code' ? 'authorization_code' : 'implicit' }, sid);
     const iss = issuerOf(req, realm);
     if (ar.responseType === 'code') {
       const code = await oidc.newCode(realm, { clientId: ar.clientId, redirectUri: ar.redirectUri, redirectUriGiven: ar.redirectUriGiven !== false, challenge: ar.challenge ?? '', nonce: ar.nonce ?? '', scope: ar.scope, sid }, policy.clientLoginTimeout);
@@ -304,20 +305,17 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
       const username = str('username', 64);
       const password = str('password', PASSWORD_MAX);
       if (!username || !password) return showPage(reply, realm, rec, { error: 'Enter your username and password.', username });
+      let user: StoredUser;
       try {
-        await limiter.check(realm, username, req.ip);
-      } catch {
-        return showPage(reply, realm, rec, { error: 'Too many failed sign-in attempts. Wait a few minutes and try again.', username, status: 429 });
+        user = await login.authenticate({ ...originOf(req, rec), username, password });
+      } catch (err) {
+        if (!(err instanceof LoginFailure)) throw err;
+        if (err.reason === 'rate_limited') {
+          reply.header('retry-after', String(err.retryAfter));
+          return showPage(reply, realm, rec, { error: 'Too many failed sign-in attempts. Wait a few minutes and try again.', username, status: 429 });
+        }
+        return showPage(reply, realm, rec, { error: err.reason === 'disabled' ? 'Account is disabled, contact your administrator.' : 'Invalid username or password.', username });
       }
-      const user = await users.byUsername(realm, username);
-      const ok = await verifyPassword(user?.passwordHash, password);
-      if (!user || !ok || !user.enabled) {
-        await limiter.failed(realm, username, req.ip);
-        metrics.logins.inc({ outcome: 'failed' });
-        await engine.emit(realm, 'login.failed', { username, clientId: rec.req.clientId, ip: req.ip, reason: user && ok ? 'disabled' : 'invalid_credentials' });
-        return showPage(reply, realm, rec, { error: user && ok ? 'Account is disabled, contact your administrator.' : 'Invalid username or password.', username });
-      }
-      await limiter.succeeded(realm, username, req.ip);
       if (user.requiredActions.includes('UPDATE_PASSWORD')) {
         rec.step = 'update_password';
         rec.u = user.id;

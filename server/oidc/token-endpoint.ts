@@ -10,7 +10,7 @@ import { authenticateClient, optional, params, realmParam, required, sessionFact
 import { grantScope, issuerOf, type SessionFacts, type TokenResponse } from './service.js';
 import type { OidcClient } from './clients.js';
 import { hashToken } from '../sessions/tokens.js';
-import { verifyPassword } from '../auth/passwords.js';
+import { LoginFailure, type LoginAttempt } from '../auth/login.js';
 import { flatToHash } from '../sessions/format.js';
 import type { StoredUser } from '../users/store.js';
 
@@ -21,7 +21,7 @@ function s256(verifier: string): string {
 export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
-  const { engine, users, realms, redis, limiter, metrics } = app.vigil;
+  const { engine, users, realms, redis, login } = app.vigil;
   const oidc = app.vigil.oidc!;
 
   /** Client-session TTL: a little past the refresh token's own expiry. */
@@ -98,32 +98,26 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const username = required(p, 'username', 64);
     const pass = required(p, 'password', 256);
     const { scope, offline, openid } = grantScope(p.scope);
+    const attempt: LoginAttempt = {
+      realm, username, password: pass, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, kind: offline ? 'offline' : 'sso', clientId: client.clientId,
+    };
+    let user: StoredUser;
     try {
-      await limiter.check(realm, username, req.ip);
+      user = await login.authenticate(attempt);
     } catch (err) {
-      const e = oauthError('invalid_grant', 'Too many failed login attempts; try again later', 429);
-      const seconds = /(\d+) seconds/.exec((err as Error).message)?.[1];
-      if (seconds) e.headers['retry-after'] = seconds;
-      throw e;
+      if (!(err instanceof LoginFailure)) throw err;
+      if (err.reason === 'rate_limited') {
+        const e = oauthError('invalid_grant', 'Too many failed login attempts; try again later', 429);
+        // the plugin's error handler writes retry-after from retryAfter
+        throw Object.assign(e, { retryAfter: err.retryAfter });
+      }
+      throw oauthError('invalid_grant', err.reason === 'disabled' ? 'Account disabled' : 'Invalid user credentials', 401);
     }
-    const user = await users.byUsername(realm, username);
-    const ok = await verifyPassword(user?.passwordHash, pass);
-    if (!user || !ok || !user.enabled) {
-      await limiter.failed(realm, username, req.ip);
-      metrics.logins.inc({ outcome: 'failed' });
-      await engine.emit(realm, 'login.failed', { username, clientId: client.clientId, ip: req.ip, reason: user && ok ? 'disabled' : 'invalid_credentials' });
-      throw oauthError('invalid_grant', user && ok ? 'Account disabled' : 'Invalid user credentials', 401);
-    }
-    await limiter.succeeded(realm, username, req.ip);
     if (user.requiredActions.length) {
-      await engine.emit(realm, 'login.failed', { username, clientId: client.clientId, ip: req.ip, reason: 'required_action' });
+      await login.refuse(attempt, user, 'required_action');
       throw oauthError('invalid_grant', 'Account is not fully set up');
     }
-    const started = await engine.start({
-      realm, kind: offline ? 'offline' : 'sso', user, clientId: client.clientId, ip: req.ip, userAgent: req.headers['user-agent'] ?? null,
-    });
-    metrics.logins.inc({ outcome: 'succeeded' });
-    await engine.emit(realm, 'login.succeeded', { username, clientId: client.clientId, kind: started.session.kind, grant: 'password' }, started.session.id);
+    const started = await login.start(attempt, user, 'password');
     const f: SessionFacts = {
       id: started.session.id, kind: offline ? 'offline' : 'sso', it: started.session.idleTimeout,
       mx: Date.parse(started.session.maxExpiresAt), authTime: Math.floor(Date.parse(started.session.createdAt) / 1000),

@@ -48,8 +48,13 @@ export class Keys {
   displayKeyHashes(realm: string): string {
     return `${this.realmBase(realm)}dkh`;
   }
-  loginFailures(realm: string, who: string): string {
-    return `${this.realmBase(realm)}lf:${who}`;
+  /** Password attempts of one username (a digest of it) from one address: auth/login-limiter.ts. */
+  loginAttemptsOfUserAt(realm: string, usernameDigest: string, address: string): string {
+    return `${this.realmBase(realm)}lf:ua:${usernameDigest}:${address}`;
+  }
+  /** Password attempts from one address, any username. */
+  loginAttemptsAt(realm: string, address: string): string {
+    return `${this.realmBase(realm)}lf:a:${address}`;
   }
   /** OIDC provider (server/oidc): every key under the realm's base, so scripts stay cluster-legal. */
   oidcClients(realm: string): string {

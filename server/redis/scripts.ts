@@ -44,6 +44,10 @@ export interface VigilCommands {
   emitEvent(...argv: Array<string | number>): Promise<Reply>;
   oidcRefresh(...argv: Array<string | number>): Promise<Reply>;
   oidcRedeemCode(...argv: Array<string | number>): Promise<Reply>;
+  /** login-reserve-2.lua: [1, 0] reserved, or [LoginRefusal, ms until it frees up] (auth/login-limiter.ts). */
+  loginReserve(userAtAddress: string, address: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
+  /** login-release-2.lua: a reserved attempt succeeded. */
+  loginRelease(userAtAddress: string, address: string): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & VigilCommands;

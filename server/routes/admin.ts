@@ -39,11 +39,23 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const body = objectBody(req.body);
     if (body.enabled === false && username === req.principal!.user?.username) throw vigilError('VIGIL_ERR_CONFLICT', 'you cannot disable your own account');
     const { before, after } = await users.patch(realm, username, body);
-    if (before.enabled && !after.enabled) await endUserSessions(realm, after.id, req.principal!.user!.username);
-    else if (before.tokenLifetime !== after.tokenLifetime) await applyTokenLifetime(app, realm, after.id, after.tokenLifetime);
+    const by = req.principal!.user!.username;
+    if (before.enabled && !after.enabled) await endUserSessions(realm, after.id, by);
+    else {
+      if (body.password !== undefined) {
+        // whoever held the old password is signed out everywhere: every session ends, and the
+        // refresh tokens with them (a refresh of an ended session is invalid_grant). An admin
+        // setting their own password keeps the session they did it from, as the contract has
+        // PUT /me/password do: that session is the one making the change, and ending it would
+        // only send them to sign in again with the password they just set.
+        const ids = (await engine.userSessionIds(realm, after.id)).filter((id) => id !== req.principal!.sessionId);
+        await engine.terminateMany(realm, ids, 'credentials-changed', by);
+      }
+      if (before.tokenLifetime !== after.tokenLifetime) await applyTokenLifetime(app, realm, after.id, after.tokenLifetime);
+    }
     // REST reads the roles afresh on every request; real-time connections are told on the stream every process reads
     if ([...before.roles].sort().join() !== [...after.roles].sort().join()) {
-      await engine.emit(realm, 'user.updated', { id: after.id, username: after.username, fields: ['roles'], by: { username: req.principal!.user!.username } });
+      await engine.emit(realm, 'user.updated', { id: after.id, username: after.username, fields: ['roles'], by: { username: by } });
     }
     return { user: publicUser(after) };
   });

@@ -3,14 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { vigilError } from '../errors.js';
 import { identify, need, needSession, realmOf, sessionPrincipal } from '../auth/guard.js';
 import { clearSessionCookie, originAllowed, originPolicy, setSessionCookie } from '../auth/authenticate.js';
-import { verifyPassword } from '../auth/passwords.js';
+import { LoginFailure } from '../auth/login.js';
 import { hasRole } from '../auth/principal.js';
-import { SESSION_KINDS, type MeResponse } from '../../shared/protocol.js';
+import { SESSION_KINDS, type MeResponse, type Session } from '../../shared/protocol.js';
 import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN, tokenLifetimeProblem } from '../../shared/policy.js';
 import { intInRange, objectBody, oneOf, optionalString, requiredString } from './validate.js';
 
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { engine, users, limiter, metrics } = app.vigil;
+  const { engine, users, login } = app.vigil;
   app.addHook('preHandler', identify);
 
   app.post('/login', async (req, reply) => {
@@ -19,23 +19,18 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const body = objectBody(req.body);
     const username = requiredString(body, 'username', 64);
     const password = requiredString(body, 'password', 256);
-    await limiter.check(realm, username, req.ip);
-    const user = await users.byUsername(realm, username);
-    const ok = await verifyPassword(user?.passwordHash, password);
-    if (!user || !ok || !user.enabled) {
-      await limiter.failed(realm, username, req.ip);
-      metrics.logins.inc({ outcome: 'failed' });
-      await engine.emit(realm, 'login.failed', { username, ip: req.ip, reason: user && ok ? 'disabled' : 'invalid_credentials' });
-      throw vigilError('VIGIL_ERR_INVALID_CREDENTIALS');
+    let started: { token: string; session: Session };
+    try {
+      started = await login.signIn({ realm, username, password, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, kind: 'console', clientId: null });
+    } catch (err) {
+      if (!(err instanceof LoginFailure)) throw err;
+      // a disabled account answers like a wrong password: no one learns which accounts exist
+      if (err.reason !== 'rate_limited') throw vigilError('VIGIL_ERR_INVALID_CREDENTIALS');
+      reply.header('retry-after', String(err.retryAfter));
+      throw vigilError('VIGIL_ERR_RATE_LIMITED', err.retryAfter);
     }
-    await limiter.succeeded(realm, username, req.ip);
-    const started = await engine.start({
-      realm, kind: 'console', user, idleTimeout: user.tokenLifetime, ip: req.ip, userAgent: req.headers['user-agent'] ?? null,
-    });
-    metrics.logins.inc({ outcome: 'succeeded' });
-    await engine.emit(realm, 'login.succeeded', { username, kind: 'console' }, started.session.id);
     setSessionCookie(req, reply, started.token);
-    return reply.code(201).send(started);
+    return reply.code(201).send({ token: started.token, session: started.session });
   });
 
   app.post('/logout', { preHandler: needSession }, async (req, reply) => {
