@@ -1,0 +1,67 @@
+/**
+ * The OIDC provider's hardening (CONTRACT.md, "Hardening"; RFC 9700): an access token speaks
+ * only for its own session unless its client is granted API roles; a public client's refresh
+ * tokens always rotate; a code presented wrongly is not used up; introspection tells a token's
+ * claims only to its own client or a resource server; rotated-out signing keys leave the JWKS
+ * when the last token they signed ends, and DELETE /keys/{kid} retires one at once in every
+ * process; a revoked access token's jti is announced.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeProtectedHeader } from 'jose';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import {
+  Browser, REDIRECT, createClient, decodeJwt, eventually, form, loginForCode, makeRealm, oc, openLogin, passwordGrant, refreshGrant, streamEvents, submit, tokenPath, verifyJwt,
+} from './oidc-support.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const admin = () => ({ username: t.adminUsername, password: t.adminPassword });
+
+describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
+  it('lets an unrelated app\'s access token for an admin act only as its own session', async () => {
+    await createClient(t, { clientId: 'unrelated-app', publicClient: true, directAccessGrantsEnabled: true });
+    const tok = await passwordGrant(t, 'default', 'unrelated-app', undefined, admin());
+    const at = decodeJwt(tok.access_token);
+    const result = await t.app.vigil.auth.authenticate('default', tok.access_token);
+    expect(result?.principal).toMatchObject({
+      roles: ['user'], role: 'user', sessionOnly: true, sessionId: at.sid, tokenId: at.jti, expiresAt: at.exp! * 1000, user: { username: t.adminUsername },
+    });
+  });
+
+  it('gives a client\'s token the strongest role its user holds among the client\'s API roles', async () => {
+    await t.createUser('carol', { password: 'carol-password', roles: ['user'] });
+    const carol = { username: 'carol', password: 'carol-password' };
+    await createClient(t, { clientId: 'monitor-app', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['viewer'] });
+    await createClient(t, { clientId: 'admin-console', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['admin', 'user'] });
+    const principal = async (clientId: string, user: { username: string; password: string }) =>
+      (await t.app.vigil.auth.authenticate('default', (await passwordGrant(t, 'default', clientId, undefined, user)).access_token))?.principal;
+    // admin includes viewer: an admin signed in to a viewer-only client is a viewer there
+    expect(await principal('monitor-app', admin())).toMatchObject({ role: 'viewer', roles: ['viewer'], sessionOnly: false });
+    expect(await principal('admin-console', admin())).toMatchObject({ role: 'admin', sessionOnly: false });
+    // `user` in apiRoles is the plain user role (own sessions), not session-only
+    expect(await principal('admin-console', carol)).toMatchObject({ role: 'user', roles: ['user'], sessionOnly: false });
+    // a plain user holds no role the viewer-only client is granted
+    expect(await principal('monitor-app', carol)).toMatchObject({ role: 'user', roles: ['user'], sessionOnly: true });
+  });
+
+  it('stores apiRoles with a client, returns and patches them, and refuses bad values', async () => {
+    const created = await t.api('POST', '/clients', { token: t.adminToken, body: { clientId: 'fields-app', publicClient: false } });
+    expect(created.status).toBe(201);
+    expect(created.body.client).toMatchObject({ apiRoles: [] });
+    const patched = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body: { apiRoles: ['user', 'viewer', 'viewer'] } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.client).toMatchObject({ apiRoles: ['viewer', 'user'] });
+    expect((await t.api('GET', '/clients/fields-app', { token: t.adminToken })).body.client).toMatchObject({ apiRoles: ['viewer', 'user'] });
+    expect((await t.api('GET', '/clients', { token: t.adminToken })).body.clients.find((c: { clientId: string }) => c.clientId === 'fields-app')).toMatchObject({ apiRoles: ['viewer', 'user'] });
+    for (const body of [{ apiRoles: ['root'] }, { apiRoles: 'admin' }, { apiRoles: [1] }]) {
+      const bad = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('VIGIL_ERR_VALIDATION');
+      expect(bad.body.message).toContain('apiRoles');
+    }
+  });
+});
