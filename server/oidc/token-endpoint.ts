@@ -71,8 +71,13 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const [policy, user] = await Promise.all([realms.policy(realm), users.byId(realm, String(claims.sub))]);
     if (!user || !user.enabled) throw oauthError('invalid_grant', 'User disabled or not found');
     const cs = { it: 0, mx: 0 };
+    // a public client cannot keep a secret, so a stolen refresh token of its would work for anyone:
+    // its tokens always rotate, one use each, and a reuse ends the session, whatever the realm's
+    // Revoke Refresh Token says (RFC 9700 §4.14.2); confidential clients follow the policy
+    const rotate = client.publicClient || policy.revokeRefreshToken;
+    const maxReuse = client.publicClient ? 0 : policy.refreshTokenMaxReuse;
     const reply = (await redis.oidcRefresh(
-      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, policy.revokeRefreshToken ? '1' : '0', policy.refreshTokenMaxReuse,
+      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
       JSON.stringify({ clientId: client.clientId, generation: claims.gen }), 24 * 3600 * 1000,
     )) as unknown[];
     const status = Number(reply[0]);

@@ -65,3 +65,37 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     }
   });
 });
+
+describe('refresh token rotation for public clients (RFC 9700 §4.14.2)', () => {
+  it('makes a public client\'s refresh token single use under the default policy: a reuse ends the session', async () => {
+    const r = await makeRealm(t, {}, [{ clientId: 'spa', publicClient: true, directAccessGrantsEnabled: true }]);
+    const tok = await passwordGrant(t, r.realm, 'spa', undefined, r.user);
+    const sid = String(decodeJwt(tok.refresh_token).sid);
+    const first = await refreshGrant(t, r.realm, 'spa', undefined, tok.refresh_token);
+    expect(first.status).toBe(200);
+    const replay = await refreshGrant(t, r.realm, 'spa', undefined, tok.refresh_token);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+    // the replay ended the session: the legitimate client's newest token is dead too
+    expect((await refreshGrant(t, r.realm, 'spa', undefined, first.body.refresh_token)).body.error).toBe('invalid_grant');
+    expect((await r.api('GET', `/sessions/${sid}`)).status).toBe(404);
+    expect((await streamEvents(t, r.realm)).find((e) => e.name === 'session.terminated' && e.sessionId === sid)?.data.cause).toBe('refresh_token_reuse');
+  });
+
+  it('rotates a public client\'s refresh tokens even when the realm allows reuse (Max Reuse 3)', async () => {
+    const r = await makeRealm(t, { revokeRefreshToken: true, refreshTokenMaxReuse: 3 }, [{ clientId: 'spa', publicClient: true, directAccessGrantsEnabled: true }]);
+    const tok = await passwordGrant(t, r.realm, 'spa', undefined, r.user);
+    expect((await refreshGrant(t, r.realm, 'spa', undefined, tok.refresh_token)).status).toBe(200);
+    expect((await refreshGrant(t, r.realm, 'spa', undefined, tok.refresh_token)).body.error).toBe('invalid_grant');
+  });
+
+  it('lets a public client refresh again and again with each new token', async () => {
+    const r = await makeRealm(t, {}, [{ clientId: 'spa', publicClient: true, directAccessGrantsEnabled: true }]);
+    let rt = (await passwordGrant(t, r.realm, 'spa', undefined, r.user)).refresh_token as string;
+    for (let i = 0; i < 3; i++) {
+      const res = await refreshGrant(t, r.realm, 'spa', undefined, rt);
+      expect(res.status).toBe(200);
+      rt = res.body.refresh_token;
+    }
+  });
+});
