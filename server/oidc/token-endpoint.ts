@@ -41,19 +41,17 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const redirectUri = optional(p, 'redirect_uri', 2000);
     const verifier = optional(p, 'code_verifier', 200);
     if (verifier !== undefined && !PKCE_VERIFIER.test(verifier)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');
-    // the script compares the verifier with the code's challenge before it changes anything
-    const reply = (await redis.oidcRedeemCode(app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '')) as unknown[];
+    // the script compares the verifier with the code's challenge and the redirect_uri with the
+    // authorization request's before it changes anything: a wrong one does not use the code up
+    const reply = (await redis.oidcRedeemCode(
+      app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
+    )) as unknown[];
     const status = Number(reply[0]);
     if (status === -4) throw oauthError('invalid_grant', verifier ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified');
+    if (status === -5) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
+    if (status === -6) throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
     if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
     const c = flatToHash(reply[1]) as Record<string, string>;
-    // RFC 6749 §4.1.3: required, and identical, if the authorization request included it; a code
-    // made before rg existed counts as included. One given here must match in any case.
-    const mustRepeat = c.rg !== '0';
-    if ((mustRepeat || redirectUri !== undefined) && redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
-    if (!c.cc && verifier) {
-      throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
-    }
     const f = await sessionFacts(app, realm, c.s!);
     if (!f) throw oauthError('invalid_grant', 'Session not active');
     const user = await users.byId(realm, f.userId);

@@ -99,3 +99,36 @@ describe('refresh token rotation for public clients (RFC 9700 §4.14.2)', () => 
     }
   });
 });
+
+describe('authorization codes presented wrongly are not used up', () => {
+  it('refuses a code with a wrong or missing redirect_uri and still redeems it for the client\'s correct retry', async () => {
+    await createClient(t, { clientId: 'retry-spa', publicClient: true });
+    await t.createUser('dave', { password: 'dave-password' });
+    const a = await loginForCode(t, { client_id: 'retry-spa', redirect_uri: REDIRECT }, { username: 'dave', password: 'dave-password' });
+    const exchange = (extra: Record<string, string>) => form(t, tokenPath(), { grant_type: 'authorization_code', client_id: 'retry-spa', code: a.code, code_verifier: a.verifier, ...extra });
+    const wrong = await exchange({ redirect_uri: `${REDIRECT}/other` });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ error: 'invalid_grant', error_description: 'Incorrect redirect_uri' });
+    expect((await exchange({})).body.error_description).toBe('Incorrect redirect_uri');
+    const retry = await exchange({ redirect_uri: REDIRECT });
+    expect(retry.status).toBe(200);
+    const sid = String(decodeJwt(retry.body.access_token).sid);
+    expect((await t.api('GET', `/sessions/${sid}`, { token: t.adminToken })).status).toBe(200);
+    expect((await streamEvents(t)).some((e) => e.name === 'token.reuse_detected' && e.sessionId === sid)).toBe(false);
+  });
+
+  it('refuses a verifier for a code that had no PKCE challenge without using the code up', async () => {
+    const { secret } = await createClient(t, { clientId: 'web-backend', publicClient: false });
+    await t.createUser('erin', { password: 'erin-password' });
+    const b = new Browser(t.url);
+    const url = `${t.url}/realms/default/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'web-backend', redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })}`;
+    const res = await submit(b, await openLogin(b, url), { username: 'erin', password: 'erin-password' });
+    const code = new URL(res.location!).searchParams.get('code')!;
+    const base = { grant_type: 'authorization_code', client_id: 'web-backend', client_secret: secret!, code, redirect_uri: REDIRECT };
+    const withVerifier = await form(t, tokenPath(), { ...base, code_verifier: oc.randomPKCECodeVerifier() });
+    expect(withVerifier.body.error).toBe('invalid_grant');
+    const retry = await form(t, tokenPath(), base);
+    expect(retry.status).toBe(200);
+    expect(retry.body.access_token).toBeTruthy();
+  });
+});
