@@ -30,6 +30,8 @@ export interface OidcClient {
    * session: me, activity, extend, logout, the `self` topic) when the list is empty (the default).
    */
   apiRoles: Role[];
+  /** May introspect tokens issued to other clients (RFC 7662 §4: a resource server); default false. */
+  introspection: boolean;
   createdAt: string;
 }
 
@@ -37,7 +39,7 @@ interface Stored extends OidcClient {
   secretHash: string;
 }
 
-const BOOLEAN_FIELDS = ['publicClient', 'standardFlowEnabled', 'implicitFlowEnabled', 'directAccessGrantsEnabled'] as const;
+const BOOLEAN_FIELDS = ['publicClient', 'standardFlowEnabled', 'implicitFlowEnabled', 'directAccessGrantsEnabled', 'introspection'] as const;
 const FIELDS = ['clientId', 'name', 'redirectUris', 'accessTokenLifespan', 'apiRoles', ...BOOLEAN_FIELDS] as const;
 
 function parseRoles(raw: string | undefined): Role[] {
@@ -60,8 +62,9 @@ function parse(h: Record<string, string>): Stored | null {
     implicitFlowEnabled: h.implicitFlowEnabled === 'true',
     directAccessGrantsEnabled: h.directAccessGrantsEnabled === 'true',
     accessTokenLifespan: h.accessTokenLifespan ? Number(h.accessTokenLifespan) : null,
-    // absent in clients made before the field existed: no API roles
+    // absent in clients made before the field existed: no API roles, no introspection of others' tokens
     apiRoles: parseRoles(h.apiRoles),
+    introspection: h.introspection === 'true',
     createdAt: iso(h.createdAt),
     secretHash: h.secretHash ?? '',
   };
@@ -159,6 +162,7 @@ export class ClientStore {
     set.standardFlowEnabled ??= 'true';
     set.implicitFlowEnabled ??= 'false';
     set.directAccessGrantsEnabled ??= 'false';
+    set.introspection ??= 'false';
     set.apiRoles ??= '[]';
     set.redirectUris ??= '[]';
     set.createdAt = String(Date.now());

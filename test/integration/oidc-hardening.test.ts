@@ -48,14 +48,14 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     expect(await principal('monitor-app', carol)).toMatchObject({ role: 'user', roles: ['user'], sessionOnly: true });
   });
 
-  it('stores apiRoles with a client, returns and patches them, and refuses bad values', async () => {
+  it('stores apiRoles and introspection with a client, returns and patches them, and refuses bad values', async () => {
     const created = await t.api('POST', '/clients', { token: t.adminToken, body: { clientId: 'fields-app', publicClient: false } });
     expect(created.status).toBe(201);
-    expect(created.body.client).toMatchObject({ apiRoles: [] });
-    const patched = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body: { apiRoles: ['user', 'viewer', 'viewer'] } });
+    expect(created.body.client).toMatchObject({ apiRoles: [], introspection: false });
+    const patched = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body: { apiRoles: ['user', 'viewer', 'viewer'], introspection: true } });
     expect(patched.status).toBe(200);
-    expect(patched.body.client).toMatchObject({ apiRoles: ['viewer', 'user'] });
-    expect((await t.api('GET', '/clients/fields-app', { token: t.adminToken })).body.client).toMatchObject({ apiRoles: ['viewer', 'user'] });
+    expect(patched.body.client).toMatchObject({ apiRoles: ['viewer', 'user'], introspection: true });
+    expect((await t.api('GET', '/clients/fields-app', { token: t.adminToken })).body.client).toMatchObject({ apiRoles: ['viewer', 'user'], introspection: true });
     expect((await t.api('GET', '/clients', { token: t.adminToken })).body.clients.find((c: { clientId: string }) => c.clientId === 'fields-app')).toMatchObject({ apiRoles: ['viewer', 'user'] });
     for (const body of [{ apiRoles: ['root'] }, { apiRoles: 'admin' }, { apiRoles: [1] }]) {
       const bad = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body });
@@ -63,6 +63,9 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
       expect(bad.body.code).toBe('VIGIL_ERR_VALIDATION');
       expect(bad.body.message).toContain('apiRoles');
     }
+    const badFlag = await t.api('PATCH', '/clients/fields-app', { token: t.adminToken, body: { introspection: 'yes' } });
+    expect(badFlag.status).toBe(400);
+    expect(badFlag.body.message).toContain('introspection');
   });
 });
 
@@ -130,5 +133,25 @@ describe('authorization codes presented wrongly are not used up', () => {
     const retry = await form(t, tokenPath(), base);
     expect(retry.status).toBe(200);
     expect(retry.body.access_token).toBeTruthy();
+  });
+});
+
+describe('introspection is for the token\'s own client and resource servers (RFC 7662 §4)', () => {
+  it('answers active only to the client the token was issued to or to a client with introspection: true', async () => {
+    const r = await makeRealm(t, {}, [
+      { clientId: 'app', publicClient: false, directAccessGrantsEnabled: true },
+      { clientId: 'stranger', publicClient: false },
+      { clientId: 'rs', publicClient: false, introspection: true },
+    ]);
+    const tok = await passwordGrant(t, r.realm, 'app', r.secrets.app, r.user);
+    const introspect = (clientId: string, token: string) =>
+      form(t, `/realms/${r.realm}/protocol/openid-connect/token/introspect`, { client_id: clientId, client_secret: r.secrets[clientId]!, token });
+    for (const token of [tok.access_token, tok.refresh_token]) {
+      const stranger = await introspect('stranger', token);
+      expect(stranger.status).toBe(200);
+      expect(stranger.body).toEqual({ active: false });
+      expect((await introspect('app', token)).body).toMatchObject({ active: true, client_id: 'app' });
+      expect((await introspect('rs', token)).body).toMatchObject({ active: true, client_id: 'app', sub: decodeJwt(token).sub });
+    }
   });
 });
