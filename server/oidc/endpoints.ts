@@ -54,8 +54,8 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
   });
 
   app.get(`${OIDC}/certs`, async (req, reply) => {
-    const k = await oidc.signing.get(realmParam(req));
-    return reply.header('cache-control', 'no-cache').type('application/jwk-set+json').send(k.jwks);
+    const jwks = await oidc.signing.jwks(realmParam(req));
+    return reply.header('cache-control', 'no-cache').type('application/jwk-set+json').send(jwks);
   });
 
   const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {

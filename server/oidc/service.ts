@@ -179,14 +179,28 @@ export class OidcService {
    * its session still alive. Returns the claims or null.
    */
   async liveAccessToken(realm: string, token: string): Promise<AccessClaims | null> {
-    const claims = await this.tokens.verifyEs<AccessClaims>(realm, token);
-    if (!claims || claims.typ !== 'Bearer' || typeof claims.jti !== 'string') return null;
-    const p = this.s.redis.pipeline().exists(this.s.keys.oidcRevoked(realm, claims.jti));
+    const v = await this.tokens.verifyEsSignature<AccessClaims>(realm, token);
+    if (!v) return null;
+    const { claims, kid } = v;
+    if (claims.typ !== 'Bearer' || typeof claims.jti !== 'string' || typeof claims.azp !== 'string') return null;
+    // one round trip: not revoked, its signing key not retired, its session alive
+    const p = this.s.redis.pipeline().exists(this.s.keys.oidcRevoked(realm, claims.jti)).hexists(...this.signing.publishedCommand(realm, kid));
     if (claims.sid) p.exists(this.s.keys.session(realm, claims.sid));
     const res = (await p.exec()) ?? [];
     if (Number(res[0]?.[1]) === 1) return null;
-    if (claims.sid && Number(res[1]?.[1]) !== 1) return null;
+    if (Number(res[1]?.[1]) !== 1) return null;
+    if (claims.sid && Number(res[2]?.[1]) !== 1) return null;
     return claims;
+  }
+
+  /**
+   * The longest a token signed now can live, seconds: access and ID tokens (an ID token's exp is
+   * its access token's) get the client's lifespan, else the realm's (the implicit one for
+   * implicit grants). What a key rotated out now must keep verifying for.
+   */
+  async longestTokenLifetime(realm: string): Promise<number> {
+    const [policy, clients] = await Promise.all([this.s.realms.policy(realm), this.clients.list(realm)]);
+    return Math.max(policy.accessTokenLifespan, policy.accessTokenLifespanImplicit, ...clients.map((c) => c.accessTokenLifespan ?? 0));
   }
 
   /**

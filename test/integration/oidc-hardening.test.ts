@@ -155,3 +155,72 @@ describe('introspection is for the token\'s own client and resource servers (RFC
     }
   });
 });
+
+describe('signing keys', () => {
+  it('retires a rotated-out key at once with DELETE /keys/{kid}, in every process', async () => {
+    const r = await makeRealm(t, {}, [{ clientId: 'app', publicClient: true, directAccessGrantsEnabled: true }, { clientId: 'rs', publicClient: false, introspection: true }]);
+    const other = await startTestApp({ noWorker: true, prefix: t.prefix });
+    try {
+      const before = await passwordGrant(t, r.realm, 'app', undefined, r.user);
+      const oldKid = String(decodeProtectedHeader(before.access_token).kid);
+      const me = (app: TestApp, token: string) => app.api('GET', `/api/v1/realms/${r.realm}/me`, { token });
+      const certs = async (app: TestApp) => ((await app.api('GET', `/realms/${r.realm}/protocol/openid-connect/certs`)).body.keys as Array<{ kid: string }>).map((k) => k.kid);
+      // the other process has the keys cached
+      expect((await me(other, before.access_token)).status).toBe(200);
+      expect(await certs(other)).toContain(oldKid);
+
+      const rotated = await r.api('POST', '/keys/rotate');
+      expect(rotated.status).toBe(200);
+      const newKid = rotated.body.kid as string;
+      const active = await r.api('DELETE', `/keys/${newKid}`);
+      expect(active.status).toBe(409);
+      expect(active.body.code).toBe('VIGIL_ERR_CONFLICT');
+      expect((await r.api('DELETE', '/keys/no-such-kid')).status).toBe(404);
+      const alice = (await t.api('POST', `/api/v1/realms/${r.realm}/login`, { body: r.user })).body.token;
+      expect((await t.api('DELETE', `/api/v1/realms/${r.realm}/keys/${oldKid}`, { token: alice })).status).toBe(403);
+      expect((await t.api('DELETE', `/api/v1/realms/${r.realm}/keys/${oldKid}`, {})).status).toBe(401);
+      // rotated out, the old key still verifies: a token it signed can still live
+      expect((await me(other, before.access_token)).status).toBe(200);
+
+      const retired = await r.api('DELETE', `/keys/${oldKid}`);
+      expect(retired.status).toBe(204);
+      for (const app of [t, other]) {
+        expect((await me(app, before.access_token)).status).toBe(401);
+        expect(await certs(app)).not.toContain(oldKid);
+        expect(await certs(app)).toContain(newKid);
+      }
+      await expect(verifyJwt(t, before.access_token, r.realm)).rejects.toThrow();
+      const intro = await form(other, `/realms/${r.realm}/protocol/openid-connect/token/introspect`, { client_id: 'rs', client_secret: r.secrets.rs!, token: before.access_token });
+      expect(intro.body).toEqual({ active: false });
+      // tokens signed by the new key work in both processes
+      const after = await passwordGrant(t, r.realm, 'app', undefined, r.user);
+      expect(decodeProtectedHeader(after.access_token).kid).toBe(newKid);
+      expect((await me(other, after.access_token)).status).toBe(200);
+      expect((await r.api('DELETE', `/keys/${oldKid}`)).status).toBe(404);
+      expect((await streamEvents(t, r.realm)).some((e) => e.name === 'keys.retired' && e.data.kid === oldKid)).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps a rotated-out key in the JWKS only as long as a token it signed can live', async () => {
+    // the longest-lived token of the realm: the client's 4 s (the realm's are 2 and 3 s)
+    const r = await makeRealm(t, { accessTokenLifespan: 2, accessTokenLifespanImplicit: 3 }, [
+      { clientId: 'app', publicClient: true, directAccessGrantsEnabled: true, accessTokenLifespan: 4 },
+    ]);
+    const before = await passwordGrant(t, r.realm, 'app', undefined, r.user);
+    const oldKid = String(decodeProtectedHeader(before.access_token).kid);
+    const certs = async () => ((await t.api('GET', `/realms/${r.realm}/protocol/openid-connect/certs`)).body.keys as Array<{ kid: string }>).map((k) => k.kid);
+    const rotated = await r.api('POST', '/keys/rotate');
+    expect(rotated.status).toBe(200);
+    expect(await certs()).toEqual(expect.arrayContaining([oldKid, rotated.body.kid]));
+    // the retire-at covers the longest token lifetime from the rotation on
+    const retireAt = Number(await t.app.vigil.redis.hget(t.app.vigil.keys.oidcKeys(r.realm), `r:${oldKid}`));
+    expect(retireAt).toBeGreaterThanOrEqual(Number(decodeJwt(before.access_token).exp) * 1000);
+    // once every token it signed has ended, the key leaves the JWKS and Redis
+    await eventually(async () => !(await certs()).includes(oldKid), 60_000, 'the rotated-out key to leave the JWKS');
+    expect(await certs()).toEqual([rotated.body.kid]);
+    expect(await t.app.vigil.redis.hexists(t.app.vigil.keys.oidcKeys(r.realm), `k:${oldKid}`)).toBe(0);
+    expect((await t.api('GET', `/api/v1/realms/${r.realm}/me`, { token: before.access_token })).status).toBe(401);
+  });
+});
