@@ -119,7 +119,8 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
       if (claims && claims.typ === 'Bearer' && typeof claims.jti === 'string' && typeof claims.exp === 'number') {
         if (claims.azp !== client.clientId) throw oauthError('invalid_grant', 'The token was issued to another client');
         await oidc.revokeAccessToken(realm, claims.jti, claims.exp);
-        await engine.emit(realm, 'token.revoked', { clientId: client.clientId, kind: 'access_token' }, claims.sid ?? null);
+        // the jti lets the real-time hub close the connections that authenticated with this token
+        await engine.emit(realm, 'token.revoked', { clientId: client.clientId, kind: 'access_token', jti: claims.jti }, claims.sid ?? null);
       }
       return reply.code(200).send();
     }

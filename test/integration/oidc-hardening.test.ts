@@ -224,3 +224,16 @@ describe('signing keys', () => {
     expect((await t.api('GET', `/api/v1/realms/${r.realm}/me`, { token: before.access_token })).status).toBe(401);
   });
 });
+
+describe('revocation (RFC 7009)', () => {
+  it('announces the revoked access token\'s jti, so that connections made with it can be closed', async () => {
+    const r = await makeRealm(t, {}, [{ clientId: 'app', publicClient: true, directAccessGrantsEnabled: true }]);
+    const tok = await passwordGrant(t, r.realm, 'app', undefined, r.user);
+    const at = decodeJwt(tok.access_token);
+    const res = await form(t, `/realms/${r.realm}/protocol/openid-connect/revoke`, { client_id: 'app', token: tok.access_token, token_type_hint: 'access_token' });
+    expect(res.status).toBe(200);
+    const ev = (await streamEvents(t, r.realm)).find((e) => e.name === 'token.revoked');
+    expect(ev?.data).toEqual({ clientId: 'app', kind: 'access_token', jti: at.jti });
+    expect(ev?.sessionId).toBe(at.sid);
+  });
+});
