@@ -34,6 +34,7 @@ import { adminRoutes } from './routes/admin.js';
 import { oidcPlugin } from './oidc/plugin.js';
 import { realmRoutes } from './routes/realms.js';
 import { randomBytes } from 'node:crypto';
+import { loggerOptions } from './log.js';
 
 export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/healthz', '/readyz'];
@@ -81,7 +82,7 @@ function listeningUrl(app: FastifyInstance, config: Config): string {
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: loggerOptions(config, opts.logger),
     // a hop count is valid at run time (proxy-addr's trust function) though the type omits it
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: 64 * 1024,

@@ -1,4 +1,4 @@
-/** Admin REST API for a realm's OIDC clients (/api/v1/realms/{realm}/clients) and signing-key rotation (/keys/rotate). */
+/** Admin REST API for a realm's OIDC clients (/api/v1/realms/{realm}/clients) and signing keys (/keys/rotate, DELETE /keys/{kid}). */
 import type { FastifyInstance } from 'fastify';
 import { identify, need, realmOf } from '../auth/guard.js';
 import { vigilError } from '../errors.js';
@@ -32,12 +32,26 @@ export async function clientRoutes(app: FastifyInstance): Promise<void> {
     return { client: secret ? { ...client, secret } : client };
   });
 
-  // signing-key rotation: a new active key; the old ones stay in the JWKS so issued tokens still verify
+  // signing-key rotation: a new active key; the old one stays in the JWKS, so that the tokens it
+  // signed still verify, for as long as such a token can live, then leaves it
   app.post('/keys/rotate', { preHandler: need('admin') }, async (req) => {
     const realm = realmOf(req);
-    const kid = await app.vigil.oidc!.signing.rotate(realm);
+    const oidc = app.vigil.oidc!;
+    const kid = await oidc.signing.rotate(realm, (await oidc.longestTokenLifetime(realm)) * 1000);
     await engine.emit(realm, 'keys.rotated', { kid, by: { username: req.principal!.user?.username ?? null } });
     return { kid };
+  });
+
+  // retiring a key at once (say it leaked): it leaves the JWKS and no token it signed verifies any
+  // more, in every process; the active key must be rotated out first
+  app.delete('/keys/:kid', { preHandler: need('admin') }, async (req, reply) => {
+    const realm = realmOf(req);
+    const { kid } = req.params as { kid: string };
+    const r = await app.vigil.oidc!.signing.retire(realm, kid);
+    if (r === 'unknown') throw vigilError('VIGIL_ERR_NOT_FOUND', `no signing key ${kid} in realm ${realm}`);
+    if (r === 'active') throw vigilError('VIGIL_ERR_CONFLICT', `key ${kid} is the active signing key of realm ${realm}; rotate first (POST /keys/rotate), then retire it`);
+    await engine.emit(realm, 'keys.retired', { kid, by: { username: req.principal!.user?.username ?? null } });
+    return reply.code(204).send();
   });
 
   app.delete('/clients/:clientId', { preHandler: need('admin') }, async (req, reply) => {

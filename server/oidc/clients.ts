@@ -9,6 +9,7 @@ import type { ScriptedRedis } from '../redis/scripts.js';
 import { vigilError } from '../errors.js';
 import { hashToken, newToken } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
+import { ROLES, type Role } from '../../shared/protocol.js';
 
 export const CLIENT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const LIFESPAN_MAX = 2147483647;
@@ -23,6 +24,14 @@ export interface OidcClient {
   directAccessGrantsEnabled: boolean;
   /** Seconds; null: the realm's Access Token Lifespan. */
   accessTokenLifespan: number | null;
+  /**
+   * The roles this client's access tokens may use on Vigil's own API (RFC 9700 §2.3): a token
+   * acts with the strongest role its user holds among these, and with none (only as its own
+   * session: me, activity, extend, logout, the `self` topic) when the list is empty (the default).
+   */
+  apiRoles: Role[];
+  /** May introspect tokens issued to other clients (RFC 7662 §4: a resource server); default false. */
+  introspection: boolean;
   createdAt: string;
 }
 
@@ -30,8 +39,17 @@ interface Stored extends OidcClient {
   secretHash: string;
 }
 
-const BOOLEAN_FIELDS = ['publicClient', 'standardFlowEnabled', 'implicitFlowEnabled', 'directAccessGrantsEnabled'] as const;
-const FIELDS = ['clientId', 'name', 'redirectUris', 'accessTokenLifespan', ...BOOLEAN_FIELDS] as const;
+const BOOLEAN_FIELDS = ['publicClient', 'standardFlowEnabled', 'implicitFlowEnabled', 'directAccessGrantsEnabled', 'introspection'] as const;
+const FIELDS = ['clientId', 'name', 'redirectUris', 'accessTokenLifespan', 'apiRoles', ...BOOLEAN_FIELDS] as const;
+
+function parseRoles(raw: string | undefined): Role[] {
+  try {
+    const v = JSON.parse(raw ?? '[]') as unknown;
+    return Array.isArray(v) ? ROLES.filter((r) => v.includes(r)) : [];
+  } catch {
+    return [];
+  }
+}
 
 function parse(h: Record<string, string>): Stored | null {
   if (!h.clientId) return null;
@@ -44,6 +62,9 @@ function parse(h: Record<string, string>): Stored | null {
     implicitFlowEnabled: h.implicitFlowEnabled === 'true',
     directAccessGrantsEnabled: h.directAccessGrantsEnabled === 'true',
     accessTokenLifespan: h.accessTokenLifespan ? Number(h.accessTokenLifespan) : null,
+    // absent in clients made before the field existed: no API roles, no introspection of others' tokens
+    apiRoles: parseRoles(h.apiRoles),
+    introspection: h.introspection === 'true',
     createdAt: iso(h.createdAt),
     secretHash: h.secretHash ?? '',
   };
@@ -101,6 +122,13 @@ function checkInput(body: Record<string, unknown>, creating: boolean): Record<st
     }
     set.accessTokenLifespan = v === null ? '' : String(v);
   }
+  if (body.apiRoles !== undefined) {
+    const v = body.apiRoles;
+    if (!Array.isArray(v) || v.some((r) => typeof r !== 'string' || !(ROLES as readonly string[]).includes(r))) {
+      throw vigilError('VIGIL_ERR_VALIDATION', `apiRoles must be an array of roles among ${ROLES.join(', ')}`);
+    }
+    set.apiRoles = JSON.stringify(ROLES.filter((r) => v.includes(r)));
+  }
   return set;
 }
 
@@ -134,6 +162,8 @@ export class ClientStore {
     set.standardFlowEnabled ??= 'true';
     set.implicitFlowEnabled ??= 'false';
     set.directAccessGrantsEnabled ??= 'false';
+    set.introspection ??= 'false';
+    set.apiRoles ??= '[]';
     set.redirectUris ??= '[]';
     set.createdAt = String(Date.now());
     let secret: string | null = null;

@@ -54,8 +54,8 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
   });
 
   app.get(`${OIDC}/certs`, async (req, reply) => {
-    const k = await oidc.signing.get(realmParam(req));
-    return reply.header('cache-control', 'no-cache').type('application/jwk-set+json').send(k.jwks);
+    const jwks = await oidc.signing.jwks(realmParam(req));
+    return reply.header('cache-control', 'no-cache').type('application/jwk-set+json').send(jwks);
   });
 
   const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -90,13 +90,16 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
     const token = optional(p, 'token', 8192);
     if (!token) throw oauthError('invalid_request', 'Missing parameter: token');
     reply.header('cache-control', 'no-store');
+    // a token's claims are its own client's business, or a resource server's (introspection: true);
+    // to any other client it is as good as unknown (RFC 7662 §4)
+    const mayRead = (azp: string) => azp === client.clientId || client.introspection;
     if (isEs(token)) {
       const claims = await oidc.liveAccessToken(realm, token);
-      if (!claims) return { active: false };
+      if (!claims || !mayRead(claims.azp)) return { active: false };
       return { ...claims, active: true, client_id: claims.azp, username: claims.preferred_username, token_type: 'Bearer' };
     }
     const r = await oidc.tokens.verifyRefresh(realm, token);
-    if (!r) return { active: false };
+    if (!r || !mayRead(r.azp)) return { active: false };
     const [sessionExists, csGen] = await Promise.all([redis.exists(keys.session(realm, r.sid)), redis.hget(keys.oidcClientSession(realm, r.sid, r.azp), 'gen')]);
     if (!sessionExists || csGen === null || r.gen > Number(csGen)) return { active: false };
     return { ...r, active: true, client_id: r.azp, token_type: r.typ };
@@ -116,7 +119,8 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
       if (claims && claims.typ === 'Bearer' && typeof claims.jti === 'string' && typeof claims.exp === 'number') {
         if (claims.azp !== client.clientId) throw oauthError('invalid_grant', 'The token was issued to another client');
         await oidc.revokeAccessToken(realm, claims.jti, claims.exp);
-        await engine.emit(realm, 'token.revoked', { clientId: client.clientId, kind: 'access_token' }, claims.sid ?? null);
+        // the jti lets the real-time hub close the connections that authenticated with this token
+        await engine.emit(realm, 'token.revoked', { clientId: client.clientId, kind: 'access_token', jti: claims.jti }, claims.sid ?? null);
       }
       return reply.code(200).send();
     }

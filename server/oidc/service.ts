@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import type { AuthResult } from '../auth/authenticate.js';
-import { strongestRole } from '../../shared/protocol.js';
+import { ROLES, strongestRole } from '../../shared/protocol.js';
 import type { Role } from '../../shared/protocol.js';
 import type { RealmPolicy } from '../../shared/policy.js';
 import { ClientStore, type OidcClient } from './clients.js';
@@ -179,34 +179,65 @@ export class OidcService {
    * its session still alive. Returns the claims or null.
    */
   async liveAccessToken(realm: string, token: string): Promise<AccessClaims | null> {
-    const claims = await this.tokens.verifyEs<AccessClaims>(realm, token);
-    if (!claims || claims.typ !== 'Bearer' || typeof claims.jti !== 'string') return null;
-    const p = this.s.redis.pipeline().exists(this.s.keys.oidcRevoked(realm, claims.jti));
+    const v = await this.tokens.verifyEsSignature<AccessClaims>(realm, token);
+    if (!v) return null;
+    const { claims, kid } = v;
+    if (claims.typ !== 'Bearer' || typeof claims.jti !== 'string' || typeof claims.azp !== 'string') return null;
+    // one round trip: not revoked, its signing key not retired, its session alive
+    const p = this.s.redis.pipeline().exists(this.s.keys.oidcRevoked(realm, claims.jti)).hexists(...this.signing.publishedCommand(realm, kid));
     if (claims.sid) p.exists(this.s.keys.session(realm, claims.sid));
     const res = (await p.exec()) ?? [];
     if (Number(res[0]?.[1]) === 1) return null;
-    if (claims.sid && Number(res[1]?.[1]) !== 1) return null;
+    if (Number(res[1]?.[1]) !== 1) return null;
+    if (claims.sid && Number(res[2]?.[1]) !== 1) return null;
     return claims;
   }
 
-  /** Authenticator resolver: an OIDC access token authenticates REST and real-time calls as its session. */
-  /** `touch`: the request counts as activity on the token's session (a state-changing REST call). */
+  /**
+   * The longest a token signed now can live, seconds: access and ID tokens (an ID token's exp is
+   * its access token's) get the client's lifespan, else the realm's (the implicit one for
+   * implicit grants). What a key rotated out now must keep verifying for.
+   */
+  async longestTokenLifetime(realm: string): Promise<number> {
+    const [policy, clients] = await Promise.all([this.s.realms.policy(realm), this.clients.list(realm)]);
+    return Math.max(policy.accessTokenLifespan, policy.accessTokenLifespanImplicit, ...clients.map((c) => c.accessTokenLifespan ?? 0));
+  }
+
+  /**
+   * Authenticator resolver: an OIDC access token authenticates REST and real-time calls as its
+   * session. It was issued to one client, so it is not a key to everything its user may do
+   * (RFC 9700 §2.3): it carries only the roles its client was granted (`apiRoles`) that the
+   * user holds — admin includes viewer, and every user holds `user` — and with none of them it
+   * acts only as its own session (`sessionOnly`: me, activity, extend, logout, the `self` topic).
+   * `touch`: the request counts as activity on the token's session (a state-changing REST call).
+   */
   resolver = async (realm: string, token: string, touch: false | string): Promise<AuthResult | null | undefined> => {
     if (!/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
     const claims = await this.liveAccessToken(realm, token);
     if (!claims || !claims.sid || typeof claims.sub !== 'string') return null;
-    const user = await this.s.users.byId(realm, claims.sub);
+    const [user, client] = await Promise.all([this.s.users.byId(realm, claims.sub), this.clients.get(realm, claims.azp)]);
     if (!user || !user.enabled) return null;
     if (touch && !(await this.s.engine.touch(realm, claims.sid, touch))) return null;
-    const roles: Role[] = user.roles.length ? user.roles : ['user'];
+    const granted = apiRolesOf(user.roles, client?.apiRoles ?? []);
+    const sessionOnly = granted.length === 0;
+    const roles: Role[] = sessionOnly ? ['user'] : granted;
     return {
       principal: {
         realm, roles, role: strongestRole(roles), user: { id: user.id, username: user.username, tokenLifetime: user.tokenLifetime },
         sessionId: claims.sid, displayKeyId: null,
-        // the audience rule (RFC 9700 §2.3) is applied where the client's apiRoles are known
-        sessionOnly: false, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null, tokenId: claims.jti ?? null,
+        sessionOnly, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null, tokenId: claims.jti ?? null,
       },
       resolved: null,
     };
   };
+}
+
+/**
+ * The roles an access token acts with: those its client is granted that its user holds, where
+ * admin includes viewer and every user holds `user` (own sessions). Strongest first.
+ */
+export function apiRolesOf(userRoles: readonly Role[], clientRoles: readonly Role[]): Role[] {
+  const held = new Set<Role>(['user', ...userRoles]);
+  if (held.has('admin')) held.add('viewer');
+  return ROLES.filter((r) => held.has(r) && clientRoles.includes(r));
 }

@@ -41,19 +41,17 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const redirectUri = optional(p, 'redirect_uri', 2000);
     const verifier = optional(p, 'code_verifier', 200);
     if (verifier !== undefined && !PKCE_VERIFIER.test(verifier)) throw oauthError('invalid_grant', 'PKCE verification failed: Code mismatch');
-    // the script compares the verifier with the code's challenge before it changes anything
-    const reply = (await redis.oidcRedeemCode(app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '')) as unknown[];
+    // the script compares the verifier with the code's challenge and the redirect_uri with the
+    // authorization request's before it changes anything: a wrong one does not use the code up
+    const reply = (await redis.oidcRedeemCode(
+      app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
+    )) as unknown[];
     const status = Number(reply[0]);
     if (status === -4) throw oauthError('invalid_grant', verifier ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified');
+    if (status === -5) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
+    if (status === -6) throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
     if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
     const c = flatToHash(reply[1]) as Record<string, string>;
-    // RFC 6749 §4.1.3: required, and identical, if the authorization request included it; a code
-    // made before rg existed counts as included. One given here must match in any case.
-    const mustRepeat = c.rg !== '0';
-    if ((mustRepeat || redirectUri !== undefined) && redirectUri !== c.ru) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
-    if (!c.cc && verifier) {
-      throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
-    }
     const f = await sessionFacts(app, realm, c.s!);
     if (!f) throw oauthError('invalid_grant', 'Session not active');
     const user = await users.byId(realm, f.userId);
@@ -71,8 +69,13 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const [policy, user] = await Promise.all([realms.policy(realm), users.byId(realm, String(claims.sub))]);
     if (!user || !user.enabled) throw oauthError('invalid_grant', 'User disabled or not found');
     const cs = { it: 0, mx: 0 };
+    // a public client cannot keep a secret, so a stolen refresh token of its would work for anyone:
+    // its tokens always rotate, one use each, and a reuse ends the session, whatever the realm's
+    // Revoke Refresh Token says (RFC 9700 §4.14.2); confidential clients follow the policy
+    const rotate = client.publicClient || policy.revokeRefreshToken;
+    const maxReuse = client.publicClient ? 0 : policy.refreshTokenMaxReuse;
     const reply = (await redis.oidcRefresh(
-      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, policy.revokeRefreshToken ? '1' : '0', policy.refreshTokenMaxReuse,
+      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
       JSON.stringify({ clientId: client.clientId, generation: claims.gen }), 24 * 3600 * 1000,
     )) as unknown[];
     const status = Number(reply[0]);

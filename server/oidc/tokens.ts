@@ -93,18 +93,32 @@ export class OidcTokens {
     return `${input}.${createHmac('sha256', k.hmac).update(input).digest('base64url')}`;
   }
 
-  /** Verifies an ES256 token of this realm (signature, issuer suffix, expiry unless allowed). */
+  /**
+   * Verifies an ES256 token of this realm (signature by a live key, issuer suffix, expiry unless
+   * allowed), and that its key has not been retired (one HEXISTS in Redis).
+   */
   async verifyEs<T extends JWTPayload>(realm: string, token: string, opts: { allowExpired?: boolean } = {}): Promise<T | null> {
+    const v = await this.verifyEsSignature<T>(realm, token, opts);
+    if (!v || !(await this.signing.published(realm, v.kid))) return null;
+    return v.claims;
+  }
+
+  /**
+   * verifyEs without the Redis check of the key: the caller must make it (`signing.published`,
+   * or its command in a pipeline it sends anyway) before trusting the claims.
+   */
+  async verifyEsSignature<T extends JWTPayload>(realm: string, token: string, opts: { allowExpired?: boolean } = {}): Promise<{ claims: T; kid: string } | null> {
     const parts = split(token);
     if (!parts || parts.header.alg !== SIGNING_ALG || typeof parts.header.kid !== 'string') return null;
-    if (!(await this.signing.publicKey(realm, parts.header.kid))) return null;
-    const key = (await this.signing.get(realm)).publicKeyObjects.get(parts.header.kid);
+    const kid = parts.header.kid;
+    if (!(await this.signing.publicKey(realm, kid))) return null;
+    const key = await this.signing.publicKeyObject(realm, kid);
     if (!key || parts.signature.length !== 64) return null;
     if (!verify('sha256', Buffer.from(parts.signingInput), { key, dsaEncoding: 'ieee-p1363' }, parts.signature)) return null;
     const payload = parts.payload as T;
     if (!timeValid(payload, Boolean(opts.allowExpired))) return null;
     if (typeof payload.iss !== 'string' || !payload.iss.endsWith(`/realms/${realm}`)) return null;
-    return payload;
+    return { claims: payload, kid };
   }
 
   async verifyRefresh(realm: string, token: string): Promise<RefreshClaims | null> {

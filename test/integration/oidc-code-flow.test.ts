@@ -149,7 +149,7 @@ describe('authorization code with PKCE', () => {
 
   it('refuses an already redeemed code posted by another client, and leaves the session it started alone', async () => {
     await createClient(t, { clientId: 'spa-stranger', publicClient: true });
-    const { secret } = await createClient(t, { clientId: 'resource-server', publicClient: false });
+    const { secret } = await createClient(t, { clientId: 'resource-server', publicClient: false, introspection: true });
     const rp = await relyingParty(t, 'spa');
     const { tokens, callback } = await codeLogin(t, rp, alice);
     const sid = String(decodeJwt(tokens.access_token).sid);

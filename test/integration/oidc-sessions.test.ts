@@ -17,7 +17,7 @@ afterAll(async () => t?.close());
 
 const clients = [
   { clientId: 'app', publicClient: true, directAccessGrantsEnabled: true },
-  { clientId: 'rs', publicClient: false },
+  { clientId: 'rs', publicClient: false, introspection: true },
 ];
 
 async function watch(realm: string, token: string): Promise<WsClient> {

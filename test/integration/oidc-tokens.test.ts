@@ -10,6 +10,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const direct = { clientId: 'app', publicClient: true, directAccessGrantsEnabled: true };
+/** Revoke Refresh Token and Max Reuse govern confidential clients; a public client's tokens always rotate. */
+const confidential = { clientId: 'backend', publicClient: false, directAccessGrantsEnabled: true };
 
 describe('access token lifetime', () => {
   it('is now + Access Token Lifespan while the session max is further away', async () => {
@@ -94,10 +96,11 @@ describe('refresh token lifetime', () => {
 });
 
 describe('Revoke Refresh Token and Refresh Token Max Reuse', () => {
-  it('off (the default): a refresh token may be used again', async () => {
-    const r = await makeRealm(t, {}, [direct]);
-    const tok = await passwordGrant(t, r.realm, 'app', undefined, r.user);
-    for (let i = 0; i < 3; i++) expect((await refreshGrant(t, r.realm, 'app', undefined, tok.refresh_token)).status).toBe(200);
+  it('off (the default): a confidential client\'s refresh token may be used again', async () => {
+    const r = await makeRealm(t, {}, [confidential]);
+    const secret = r.secrets.backend!;
+    const tok = await passwordGrant(t, r.realm, 'backend', secret, r.user);
+    for (let i = 0; i < 3; i++) expect((await refreshGrant(t, r.realm, 'backend', secret, tok.refresh_token)).status).toBe(200);
   });
 
   it('on with Max Reuse 0: a second use is invalid_grant and ends that client\'s session only', async () => {
@@ -120,11 +123,12 @@ describe('Revoke Refresh Token and Refresh Token Max Reuse', () => {
     expect(events.find((e) => e.name === 'session.terminated' && e.sessionId === sid)?.data.cause).toBe('refresh_token_reuse');
   });
 
-  it('on with Max Reuse 2: a token may be used 3 times, not 4', async () => {
-    const r = await makeRealm(t, { revokeRefreshToken: true, refreshTokenMaxReuse: 2 }, [direct]);
-    const tok = await passwordGrant(t, r.realm, 'app', undefined, r.user);
-    for (let i = 0; i < 3; i++) expect((await refreshGrant(t, r.realm, 'app', undefined, tok.refresh_token)).status).toBe(200);
-    const fourth = await refreshGrant(t, r.realm, 'app', undefined, tok.refresh_token);
+  it('on with Max Reuse 2: a confidential client\'s token may be used 3 times, not 4', async () => {
+    const r = await makeRealm(t, { revokeRefreshToken: true, refreshTokenMaxReuse: 2 }, [confidential]);
+    const secret = r.secrets.backend!;
+    const tok = await passwordGrant(t, r.realm, 'backend', secret, r.user);
+    for (let i = 0; i < 3; i++) expect((await refreshGrant(t, r.realm, 'backend', secret, tok.refresh_token)).status).toBe(200);
+    const fourth = await refreshGrant(t, r.realm, 'backend', secret, tok.refresh_token);
     expect(fourth.body.error).toBe('invalid_grant');
   });
 

@@ -11,16 +11,23 @@
     client's only registered URI was used, the token request need not repeat it; absent: "1"),
     cc PKCE challenge, n nonce, sc scope, s session id, x expiry ms, used "1" once redeemed
 
-  PKCE is checked here too, before anything changes: a caller without the code's verifier (a
-  thief of a code not yet redeemed, or someone who found a redeemed one in a browser's history)
-  neither redeems it, nor uses it up, nor triggers the reuse revocation of its session.
+  PKCE and redirect_uri are checked here too, before anything changes: a caller without the
+  code's verifier (a thief of a code not yet redeemed, or someone who found a redeemed one in a
+  browser's history), or with the wrong redirect_uri (a client's misconfigured first try),
+  neither redeems it, nor uses it up, nor triggers the reuse revocation of its session; so the
+  client's correct retry still works.
+
+  redirect_uri (RFC 6749 §4.1.3): required, and identical, if the authorization request carried
+  it (rg not "0"); one given must match in any case.
 
   ARGV[1] key base   ARGV[2] code hash   ARGV[3] client id presenting it
   ARGV[4] S256 of the presented code_verifier, or "" when none was presented
+  ARGV[5] "1" if a redirect_uri was presented, else "0"   ARGV[6] the presented redirect_uri, or ""
 
   Returns { 1, flat code hash } redeemed; { 0 } unknown; { -1 } expired;
           { -2 } reused (session ended); { -3 } issued to another client;
-          { -4 } the code has a PKCE challenge and the verifier does not match it
+          { -4 } the code has a PKCE challenge and the verifier does not match it;
+          { -5 } redirect_uri missing or different; { -6 } a verifier for a code without a challenge
 ]]
 --- @include "common"
 local key = KB .. 'oidc:code:' .. ARGV[2]
@@ -28,6 +35,8 @@ local c = hgetall(key)
 if not c then return { 0 } end
 if c.c ~= ARGV[3] then return { -3 } end
 if c.cc and c.cc ~= '' and c.cc ~= ARGV[4] then return { -4 } end
+if (not c.cc or c.cc == '') and ARGV[4] ~= '' then return { -6 } end
+if (c.rg ~= '0' or ARGV[5] == '1') and ARGV[6] ~= c.ru then return { -5 } end
 local now = nowMs()
 if c.used == '1' then
   redis.call('DEL', key)
