@@ -29,13 +29,6 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 
-declare module '../redis/scripts.js' {
-  interface VigilCommands {
-    oidcRotateKey(...argv: Array<string | number>): Promise<unknown>;
-    oidcRetireKey(...argv: Array<string | number>): Promise<unknown>;
-  }
-}
-
 export const SIGNING_ALG = 'ES256';
 /** How long a process keeps a realm's keys without looking at Redis (the signing staleness bound). */
 export const CACHE_MS = 10_000;

@@ -44,6 +44,10 @@ export interface VigilCommands {
   emitEvent(...argv: Array<string | number>): Promise<Reply>;
   oidcRefresh(...argv: Array<string | number>): Promise<Reply>;
   oidcRedeemCode(...argv: Array<string | number>): Promise<Reply>;
+  /** oidc-rotate-key-0.lua (oidc/signing.ts). */
+  oidcRotateKey(base: string, kid: string, retireAfterMs: number): Promise<Reply>;
+  /** oidc-retire-key-0.lua: 1 retired, -1 the active key, 0 unknown (oidc/signing.ts). */
+  oidcRetireKey(base: string, kid: string): Promise<Reply>;
   /** login-reserve-2.lua: [1, 0] reserved, or [LoginRefusal, ms until it frees up] (auth/login-limiter.ts). */
   loginReserve(userAtAddress: string, address: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
   /** login-release-2.lua: a reserved attempt succeeded. */

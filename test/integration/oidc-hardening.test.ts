@@ -26,8 +26,8 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     await createClient(t, { clientId: 'unrelated-app', publicClient: true, directAccessGrantsEnabled: true });
     const tok = await passwordGrant(t, 'default', 'unrelated-app', undefined, admin());
     const at = decodeJwt(tok.access_token);
-    const result = await t.app.vigil.auth.authenticate('default', tok.access_token);
-    expect(result?.principal).toMatchObject({
+    const result = await t.app.vigil.auth.identify({ realm: 'default', headers: {}, token: tok.access_token, originChecked: false });
+    expect(result.principal).toMatchObject({
       roles: ['user'], role: 'user', sessionOnly: true, sessionId: at.sid, tokenId: at.jti, expiresAt: at.exp! * 1000, user: { username: t.adminUsername },
     });
   });
@@ -38,7 +38,7 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     await createClient(t, { clientId: 'monitor-app', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['viewer'] });
     await createClient(t, { clientId: 'admin-console', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['admin', 'user'] });
     const principal = async (clientId: string, user: { username: string; password: string }) =>
-      (await t.app.vigil.auth.authenticate('default', (await passwordGrant(t, 'default', clientId, undefined, user)).access_token))?.principal;
+      (await t.app.vigil.auth.identify({ realm: 'default', headers: {}, token: (await passwordGrant(t, 'default', clientId, undefined, user)).access_token, originChecked: false })).principal;
     // admin includes viewer: an admin signed in to a viewer-only client is a viewer there
     expect(await principal('monitor-app', admin())).toMatchObject({ role: 'viewer', roles: ['viewer'], sessionOnly: false });
     expect(await principal('admin-console', admin())).toMatchObject({ role: 'admin', sessionOnly: false });
