@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Services } from './services.js';
 import { Keys } from './redis/keys.js';
-import { connectRedis, watchRedis } from './redis/connect.js';
+import { connectRedis, untilReady, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
@@ -46,20 +46,30 @@ export interface BuildOptions {
 
 async function createServices(app: FastifyInstance, config: Config, redisUrl: string): Promise<Services> {
   const keys = new Keys(config.redisPrefix);
-  const redis = connectRedis(redisUrl, { enableAutoPipelining: true });
-  const bullConnection = connectRedis(redisUrl, { maxRetriesPerRequest: null });
+  // per purpose (server/redis/connect.ts): what a request waits on fails within 2 s while Redis
+  // is down or stalled; the timer worker and the event readers wait it out and carry on
+  const redis = connectRedis(redisUrl, 'commands', { enableAutoPipelining: true });
+  const timerQueueConnection = connectRedis(redisUrl, 'commands');
+  const bullConnection = connectRedis(redisUrl, 'bullmq');
   watchRedis(redis, 'commands', app.log);
+  watchRedis(timerQueueConnection, 'timer queue', app.log);
   watchRedis(bullConnection, 'timers', app.log);
+  await Promise.all([untilReady(redis), untilReady(timerQueueConnection)]); // they queue nothing before
+  const openReader = () => {
+    const conn = connectRedis(redisUrl, 'blocking');
+    watchRedis(conn, 'events', app.log);
+    return conn;
+  };
   const metrics = new Metrics();
   const engine = new SessionEngine(redis, keys, async () => {});
-  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log);
+  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log, timerQueueConnection);
   engine.setScheduler(timers.schedule);
   const realms = new RealmStore(redis, keys);
   const users = new UserStore(redis, keys);
   const displayKeys = new DisplayKeyStore(redis, keys);
-  const hub = new Hub(redis, keys, engine, metrics, app.log);
+  const hub = new Hub(redis, keys, engine, metrics, app.log, openReader);
   return {
-    config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics,
+    config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics,
     limiter: new LoginLimiter(redis, keys),
     auth: new Authenticator(engine, displayKeys),
     protocol: new ProtocolHandler(hub, engine),
@@ -163,6 +173,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await services.redis.hdel(`${services.keys.realmBase(realm)}conns`, services.nodeId).catch(() => {});
     }
     services.redis.disconnect();
+    services.timerQueueConnection.disconnect();
     services.bullConnection.disconnect();
   });
   return app;

@@ -64,12 +64,18 @@ export class Hub {
   private readonly drainTimer: NodeJS.Timeout;
   private closed = false;
 
+  /**
+   * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
+   * clients): no command timeout shorter than the BLOCK, and it waits out an outage
+   * (server/redis/connect.ts 'blocking').
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly engine: SessionEngine,
     private readonly metrics: Metrics,
     private readonly log: HubLog,
+    private readonly openReader: () => Redis,
   ) {
     this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
     this.drainTimer.unref();
@@ -87,7 +93,7 @@ export class Hub {
   private feed(realm: string): Promise<RealmFeed> {
     let f = this.feeds.get(realm);
     if (!f) {
-      f = new RealmFeed(realm, this.redis.duplicate());
+      f = new RealmFeed(realm, this.openReader());
       this.feeds.set(realm, f);
       f.started = this.start(f);
     }

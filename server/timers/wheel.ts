@@ -9,7 +9,9 @@
  *
  * A safety net, `reconcile`, runs at worker start and every second: anything overdue by more
  * than RECONCILE_GRACE_MS (a job lost in a crash between the slice being marked and the job
- * being added, or a restart after SIGKILL) is fired at once.
+ * being added, or a restart after SIGKILL) is fired at once. It is also what fires the
+ * deadlines that came due while Redis was down or stalled, on its first pass after Redis is
+ * back.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -39,14 +41,22 @@ export class TimerWheel {
   private stopping = false;
   private reconciling = false;
 
+  /**
+   * `connection` is the worker's (BullMQ duplicates it; `maxRetriesPerRequest: null`);
+   * `queueConnection`, when given, is the producer's: `schedule` runs on the request path, so
+   * it should fail fast while Redis is unavailable (a slice marked but without its job is
+   * what `reconcile` covers).
+   */
   constructor(
     private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly connection: Redis,
     private readonly metrics: Metrics,
     private readonly log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void },
+    queueConnection: Redis = connection,
   ) {
-    this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection, prefix: keys.bull() });
+    this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection: queueConnection, prefix: keys.bull() });
+    this.queue.on('error', (err) => this.log.error({ err }, 'timer queue error'));
   }
 
   /** Adds one delayed job per newly marked slice. */
