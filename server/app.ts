@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Services } from './services.js';
 import { Keys } from './redis/keys.js';
-import { connectRedis, untilReady, watchRedis } from './redis/connect.js';
+import { connectRedis, FailureLog, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
@@ -103,8 +103,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.decorate('vigil', services);
   services.metrics.gauge('vigil_realtime_clients', 'Real-time clients connected to this process.', () => services.hub.clientCount());
 
+  const failures = new FailureLog(app.log);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isVigilError(err)) return reply.code(err.statusCode).send(errorBody(err));
+    if (isRedisUnavailable(err)) {
+      failures.report(err, { method: req.method, url: req.routeOptions.url }, 'requests failing');
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(errorBody(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)));
+    }
     if (err.validation || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.statusCode === 400 || err.statusCode === 415) {
       return reply.code(400).send(errorBody(vigilError('VIGIL_ERR_VALIDATION', err.message)));
     }
@@ -129,11 +134,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const problems: string[] = [];
-    try {
-      await services.redis.ping();
-    } catch {
-      problems.push('redis unreachable');
-    }
+    if (!(await pingWithin(services.redis))) problems.push('redis unreachable');
     if (config.role !== 'api' && !services.timers.running) problems.push('timer worker not running');
     return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unavailable' : 'ready', problems });
   });

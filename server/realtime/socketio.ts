@@ -19,6 +19,7 @@ import { BadMessageBudget, echoRef } from './protocol.js';
 import { bearerToken, cookieToken, originAllowed, originPolicy } from '../auth/authenticate.js';
 import { errorBody, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
+import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
 const PATH = '/socket.io/';
 const MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
@@ -82,7 +83,7 @@ async function socketIo(app: FastifyInstance): Promise<void> {
       if (!result) return next(connectError(vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The token is unknown, expired or revoked')));
       (socket.data as { principal: Principal }).principal = result.principal;
       next();
-    })().catch((err) => next(err as Error));
+    })().catch((err) => next(isRedisUnavailable(err) ? connectError(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)) : (err as Error)));
   });
 
   io.on('connection', (socket) => {
