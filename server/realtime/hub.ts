@@ -15,6 +15,7 @@ import { compareStreamIds, formatEvent, formatSession } from '../sessions/format
 import { FINAL_EVENTS, CLOSE, type Topic, type VigilEvent } from '../../shared/protocol.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
+import { FailureLog } from '../redis/connect.js';
 
 const READ_COUNT = 2000;
 const BLOCK_MS = 2000;
@@ -54,6 +55,7 @@ class RealmFeed {
 
 export interface HubLog {
   error(o: object, m: string): void;
+  warn(o: object, m: string): void;
   debug(o: object, m: string): void;
 }
 
@@ -63,6 +65,7 @@ export class Hub {
   private readonly stale = new Set<Subscription>();
   private readonly drainTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly failures: FailureLog;
 
   /**
    * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
@@ -77,6 +80,7 @@ export class Hub {
     private readonly log: HubLog,
     private readonly openReader: () => Redis,
   ) {
+    this.failures = new FailureLog(log);
     this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
     this.drainTimer.unref();
   }
@@ -153,7 +157,7 @@ export class Hub {
         this.dispatch(f, entries.map(([id, fields]) => formatEvent(f.realm, id, fields)));
       } catch (err) {
         if (!f.running || this.closed) return;
-        this.log.error({ err, realm: f.realm }, 'event stream read failed; retrying');
+        this.failures.report(err, { realm: f.realm }, 'event stream read failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }

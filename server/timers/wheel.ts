@@ -11,13 +11,14 @@
  * than RECONCILE_GRACE_MS (a job lost in a crash between the slice being marked and the job
  * being added, or a restart after SIGKILL) is fired at once. It is also what fires the
  * deadlines that came due while Redis was down or stalled, on its first pass after Redis is
- * back.
+ * back; meanwhile its failures, and the worker's, are logged without a stack (FailureLog).
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 import type { Metrics } from '../metrics.js';
+import { FailureLog } from '../redis/connect.js';
 
 export const SLICE_MS = 1000; // must equal SLICE_MS in lua/includes/common.lua
 const LEAD_MS = 400;
@@ -40,6 +41,7 @@ export class TimerWheel {
   private reconcileTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private reconciling = false;
+  private readonly failures: FailureLog;
 
   /**
    * `connection` is the worker's (BullMQ duplicates it; `maxRetriesPerRequest: null`);
@@ -55,8 +57,9 @@ export class TimerWheel {
     private readonly log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void },
     queueConnection: Redis = connection,
   ) {
+    this.failures = new FailureLog(log);
     this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection: queueConnection, prefix: keys.bull() });
-    this.queue.on('error', (err) => this.log.error({ err }, 'timer queue error'));
+    this.queue.on('error', (err) => this.failures.report(err, {}, 'timer queue error'));
   }
 
   /** Adds one delayed job per newly marked slice. */
@@ -122,7 +125,7 @@ export class TimerWheel {
         }
       }
     } catch (err) {
-      this.log.error({ err }, 'timer reconcile failed');
+      this.failures.report(err, {}, 'timer reconcile failed');
     } finally {
       this.reconciling = false;
     }
@@ -135,8 +138,8 @@ export class TimerWheel {
       concurrency: 32,
       lockDuration: 30_000,
     });
-    this.worker.on('failed', (job, err) => this.log.error({ err, job: job?.data }, 'timer slice failed'));
-    this.worker.on('error', (err) => this.log.error({ err }, 'timer worker error'));
+    this.worker.on('failed', (job, err) => this.failures.report(err, { job: job?.data }, 'timer slice failed'));
+    this.worker.on('error', (err) => this.failures.report(err, {}, 'timer worker error'));
     await this.worker.waitUntilReady();
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
