@@ -55,7 +55,7 @@ export class TimerWheel {
     private readonly connection: Redis,
     private readonly metrics: Metrics,
     private readonly log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void },
-    queueConnection: Redis = connection,
+    private readonly queueConnection: Redis = connection,
   ) {
     this.failures = new FailureLog(log);
     this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection: queueConnection, prefix: keys.bull() });
@@ -143,6 +143,34 @@ export class TimerWheel {
     await this.worker.waitUntilReady();
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
+    this.redis.on('ready', this.onRedisBack);
+    if (this.queueConnection !== this.redis) this.queueConnection.on('ready', this.onRedisBack);
+  }
+
+  /**
+   * Redis is back after an outage: what came due meanwhile fires now, not on the next tick,
+   * and the slices ahead get their jobs again (rearm), once both connections are ready.
+   */
+  private readonly onRedisBack = () => {
+    if (this.redis.status !== 'ready' || this.queueConnection.status !== 'ready') return;
+    void this.reconcile();
+    this.rearm().catch((err) => this.failures.report(err, {}, 'timer re-arm failed'));
+  };
+
+  /**
+   * Adds a job again for every marked slice not yet past. After a stall, a slice may be marked
+   * without a job: the script that marked it (a fire-due or an activity) was already sent when
+   * Redis stopped, ran when it woke, and its answer — the slices to add jobs for — went to a
+   * connection dropped meanwhile. Reconcile would fire such deadlines, up to
+   * RECONCILE_GRACE_MS + RECONCILE_EVERY_MS late; a job fires them on time. A duplicate job is
+   * harmless (the checks are idempotent; a closed slice's job finds nothing and closes it again).
+   */
+  async rearm(): Promise<void> {
+    for (const realm of await this.redis.smembers(this.keys.realms())) {
+      const now = Date.now();
+      const ahead = (await this.redis.smembers(this.keys.slices(realm))).map(Number).filter((slice) => slice + SLICE_MS > now);
+      await this.schedule(realm, ahead);
+    }
   }
 
   get running(): boolean {
@@ -152,6 +180,8 @@ export class TimerWheel {
   async close(): Promise<void> {
     this.stopping = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.redis.off('ready', this.onRedisBack);
+    this.queueConnection.off('ready', this.onRedisBack);
     await this.worker?.close();
     await this.queue.close();
   }
