@@ -236,7 +236,7 @@ export class Hub {
       if (sub.client.congested()) continue;
       this.stale.delete(sub);
       this.metrics.resyncs.inc();
-      void this.startSnapshot(sub, sub.owed.resync, sub.owed.ref).catch((err) => this.log.error({ err }, 'resync failed'));
+      void this.startSnapshot(sub, sub.owed.resync, sub.owed.ref).catch((err) => this.failures.report(err, {}, 'resync failed'));
     }
   }
 

@@ -54,6 +54,8 @@ export function purposeOptions(purpose: RedisPurpose): RedisOptions {
       return {
         maxRetriesPerRequest: null,
         enableOfflineQueue: true,
+        // a read sent on a live connection resolves empty BLOCK + grace after it was sent if
+        // nothing came back; one waiting for the reconnect, after blockingTimeout
         blockingTimeout: BLOCKING_GRACE_MS * 3,
         blockingTimeoutGrace: BLOCKING_GRACE_MS,
         retryStrategy: reconnect,
