@@ -132,8 +132,7 @@ const UNAVAILABLE_MESSAGES = [
   'Connection is closed',
   'Command aborted due to connection close',
   'Reached the max retries per request limit',
-  'Socket timeout',
-  'connect ETIMEDOUT',
+  'Socket timeout. Expecting data',
   'Failed to refresh slots cache',
   'None of startup nodes is available',
 ];
@@ -143,16 +142,18 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
 /**
  * Whether an error means "Redis is down or stalled" (answer 503, log no stack) rather than a
  * bug: ioredis's timeout, closed-connection and retry-limit errors, socket errors, and the
- * replies of a Redis that is loading, busy or failing over. Follows `cause` a few levels.
+ * replies of a Redis that is loading, busy or failing over. Follows `cause` a few levels for
+ * ioredis's own errors; a socket error counts only unwrapped (a `fetch failed` whose cause is
+ * ECONNREFUSED is another server's trouble, e.g. an upstream identity provider's).
  */
 export function isRedisUnavailable(err: unknown): boolean {
   let e: unknown = err;
   for (let depth = 0; e instanceof Error && depth < 5; depth++) {
     const { name, message } = e;
     const { code, syscall, cause } = e as { code?: unknown; syscall?: unknown; cause?: unknown };
-    if (typeof code === 'string' && syscall !== undefined && UNAVAILABLE_CODES.has(code)) return true;
+    if (depth === 0 && typeof code === 'string' && syscall !== undefined && UNAVAILABLE_CODES.has(code)) return true;
     if (name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError') return true;
-    if (UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true;
+    if (message === 'connect ETIMEDOUT' || UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true; // ioredis's connectTimeout: no address
     if (name === 'ReplyError' && UNAVAILABLE_REPLIES.test(message)) return true;
     e = cause;
   }

@@ -35,6 +35,7 @@ describe('isRedisUnavailable', () => {
     expect(isRedisUnavailable(new ReplyError('LOADING Redis is loading the dataset in memory'))).toBe(true);
     expect(isRedisUnavailable(new ReplyError('READONLY You can\'t write against a read only replica.'))).toBe(true);
     expect(isRedisUnavailable(new Error('job failed', { cause: new Error('Command timed out') }))).toBe(true);
+    expect(isRedisUnavailable(new Error('connect ETIMEDOUT'))).toBe(true); // ioredis's connectTimeout
   });
 
   it('is false for bugs and ordinary replies', () => {
@@ -42,6 +43,10 @@ describe('isRedisUnavailable', () => {
     expect(isRedisUnavailable(new ReplyError('ERR Error running script'))).toBe(false);
     expect(isRedisUnavailable(new TypeError('Cannot read properties of undefined'))).toBe(false);
     expect(isRedisUnavailable(Object.assign(new Error('no such file'), { code: 'ENOENT' }))).toBe(false); // not a socket's
+    // another server's connection trouble (an upstream identity provider's, through fetch)
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(isRedisUnavailable(new TypeError('fetch failed', { cause: refused }))).toBe(false);
+    expect(isRedisUnavailable(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT', syscall: 'connect' }) }))).toBe(false);
     expect(isRedisUnavailable('Command timed out')).toBe(false);
     expect(isRedisUnavailable(null)).toBe(false);
   });
