@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Services } from './services.js';
 import { Keys } from './redis/keys.js';
-import { connectRedis, watchRedis } from './redis/connect.js';
+import { connectRedis, FailureLog, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { UserStore } from './users/store.js';
@@ -48,21 +48,31 @@ export interface BuildOptions {
 
 async function createServices(app: FastifyInstance, config: Config, redisUrl: string): Promise<Services> {
   const keys = new Keys(config.redisPrefix);
-  const redis = connectRedis(redisUrl, { enableAutoPipelining: true });
-  const bullConnection = connectRedis(redisUrl, { maxRetriesPerRequest: null });
+  // per purpose (server/redis/connect.ts): what a request waits on fails within 2 s while Redis
+  // is down or stalled; the timer worker and the event readers wait it out and carry on
+  const redis = connectRedis(redisUrl, 'commands', { enableAutoPipelining: true });
+  const timerQueueConnection = connectRedis(redisUrl, 'commands');
+  const bullConnection = connectRedis(redisUrl, 'bullmq');
   watchRedis(redis, 'commands', app.log);
+  watchRedis(timerQueueConnection, 'timer queue', app.log);
   watchRedis(bullConnection, 'timers', app.log);
+  await Promise.all([untilReady(redis), untilReady(timerQueueConnection)]); // they queue nothing before
+  const openReader = () => {
+    const conn = connectRedis(redisUrl, 'blocking');
+    watchRedis(conn, 'events', app.log);
+    return conn;
+  };
   const metrics = new Metrics();
   const engine = new SessionEngine(redis, keys, async () => {});
-  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log);
+  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log, timerQueueConnection);
   engine.setScheduler(timers.schedule);
   const realms = new RealmStore(redis, keys);
   const users = new UserStore(redis, keys);
   const displayKeys = new DisplayKeyStore(redis, keys);
-  const hub = new Hub(redis, keys, engine, metrics, app.log);
+  const hub = new Hub(redis, keys, engine, metrics, app.log, openReader);
   const limiter = new LoginLimiter(redis, keys);
   return {
-    config, redis, bullConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter,
+    config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter,
     login: new LoginService(engine, users, limiter, metrics),
     auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
     protocol: new ProtocolHandler(hub, engine),
@@ -96,8 +106,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.decorate('vigil', services);
   services.metrics.gauge('vigil_realtime_clients', 'Real-time clients connected to this process.', () => services.hub.clientCount());
 
+  const failures = new FailureLog(app.log);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isVigilError(err)) return reply.code(err.statusCode).send(errorBody(err));
+    if (isRedisUnavailable(err)) {
+      failures.report(err, { method: req.method, url: req.routeOptions.url }, 'requests failing');
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(errorBody(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)));
+    }
     if (err.validation || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.statusCode === 400 || err.statusCode === 415) {
       return reply.code(400).send(errorBody(vigilError('VIGIL_ERR_VALIDATION', err.message)));
     }
@@ -122,11 +137,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const problems: string[] = [];
-    try {
-      await services.redis.ping();
-    } catch {
-      problems.push('redis unreachable');
-    }
+    if (!(await pingWithin(services.redis))) problems.push('redis unreachable');
     if (config.role !== 'api' && !services.timers.running) problems.push('timer worker not running');
     return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unavailable' : 'ready', problems });
   });
@@ -166,6 +177,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       await services.redis.hdel(`${services.keys.realmBase(realm)}conns`, services.nodeId).catch(() => {});
     }
     services.redis.disconnect();
+    services.timerQueueConnection.disconnect();
     services.bullConnection.disconnect();
   });
   return app;

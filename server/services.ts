@@ -25,8 +25,10 @@ import type { OidcService } from './oidc/service.js';
 export interface Services {
   config: Config;
   redis: ScriptedRedis;
-  /** maxRetriesPerRequest: null, as BullMQ requires. */
+  /** The timer worker's: maxRetriesPerRequest: null, as BullMQ requires (server/redis/connect.ts 'bullmq'). */
   bullConnection: Redis;
+  /** The timer queue's producer side (on the request path: fails fast, like `redis`). */
+  timerQueueConnection: Redis;
   keys: Keys;
   engine: SessionEngine;
   realms: RealmStore;

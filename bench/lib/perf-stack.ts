@@ -62,9 +62,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { name: string; listpack512?: boolean; serverEnv?: Record<string, string> }): Promise<Stack> {
+export async function startStack(opts: { name: string; listpack512?: boolean; serverEnv?: Record<string, string>; redisArgs?: string[] }): Promise<Stack> {
   mkdirSync(RESULTS, { recursive: true });
-  const redis = await startRedis();
+  const redis = await startRedis({ args: opts.redisArgs });
   const closers: Array<() => unknown> = [];
   let server: BenchChild | null = null;
   const moreServers: BenchChild[] = [];
@@ -88,6 +88,8 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     closers.push(() => rds.disconnect());
     const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
     closers.push(() => bull.disconnect());
+    // a bench that stops Redis on purpose (bench/outage.ts) must not get ioredis's stack per reconnect attempt
+    for (const c of [rds, bull]) c.on('error', () => {});
     const keys = new Keys(prefix);
     const base = keys.realmBase(REALM);
     const users = new UserStore(rds, keys);

@@ -11,6 +11,8 @@ export interface BenchRedis {
   pid: number;
   port: number;
   stop(): Promise<void>;
+  /** SIGKILL (an outage, not a shutdown); resolves once the process has exited. */
+  kill(): Promise<void>;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -25,10 +27,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(opts: { bin?: string; port?: number } = {}): Promise<BenchRedis> {
+/** `args` go after the defaults (and so override them), e.g. `--appendonly yes --dir <dir>`. */
+export async function startRedis(opts: { bin?: string; port?: number; args?: string[] } = {}): Promise<BenchRedis> {
   const bin = opts.bin ?? process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
+  const child: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...(opts.args ?? [])], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -56,11 +59,16 @@ export async function startRedis(opts: { bin?: string; port?: number } = {}): Pr
     pid: child.pid!,
     port,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGCONT'); // a paused one would never handle SIGTERM
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -18,6 +18,7 @@ import { protocolEndpoints } from './endpoints.js';
 import { AUTHORIZATION_PATH, authorizationEndpoint } from './authorize.js';
 import { clientRoutes } from './clients-api.js';
 import { messagePage, pageHeaders } from './pages.js';
+import { isRedisUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
 function isPasswordAttempt(req: FastifyRequest): boolean {
   const b = req.body as Record<string, unknown> | undefined;
@@ -60,6 +61,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
         }
         return reply.code(err.statusCode).header('cache-control', 'no-store').send(err.body());
       }
+      if (isRedisUnavailable(err)) return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store').send({ error: 'temporarily_unavailable', error_description: UNAVAILABLE_MESSAGE });
       if (err.statusCode === 413) return reply.code(413).send({ error: 'invalid_request', error_description: 'The request body is too large' });
       if (err.validation || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
         return reply.code(400).send({ error: 'invalid_request', error_description: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'The body must be application/x-www-form-urlencoded' : 'The request is malformed' });

@@ -13,6 +13,7 @@ import { errorBody, isVigilError, vigilError, type VigilError } from '../errors.
 import { Frame, newClientId, type RealtimeClient } from './client.js';
 import type { Hub } from './hub.js';
 import { refProblem, type Answer, type ProtocolHandler } from './protocol.js';
+import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
 /** What an adapter provides: the socket, seen only as frames going out. */
 export interface Transport {
@@ -28,7 +29,7 @@ export interface ConnectionDeps {
   protocol: ProtocolHandler;
   auth: Authenticator;
   pendingAuth: PendingAuthBudget;
-  log: { error(o: object, m: string): void };
+  log: { error(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
 /** How a message's answer goes back: the adapter encodes it (an ack frame, a Socket.IO ack, an error frame). */
@@ -145,6 +146,8 @@ export class Connection implements RealtimeClient {
         if (!this.closed) await task();
       })
       .catch((err) => {
+        // an outage is said once by the Redis connection's own log lines, not by a stack per message
+        if (isRedisUnavailable(err)) return respond?.(refused(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)));
         this.deps.log.error({ err }, 'real-time message failed');
         respond?.(refused(vigilError('VIGIL_ERR_INTERNAL')));
       })
@@ -193,7 +196,8 @@ export class Connection implements RealtimeClient {
     try {
       await this.deps.hub.attach(this);
     } catch (err) {
-      this.deps.log.error({ err, realm: principal.realm }, 'real-time client could not be set up; closing it');
+      if (isRedisUnavailable(err)) this.deps.log.warn({ realm: principal.realm, err: (err as Error).message }, 'real-time client could not be set up while Redis is unavailable; closing it');
+      else this.deps.log.error({ err, realm: principal.realm }, 'real-time client could not be set up; closing it');
       return this.close(CLOSE.INTERNAL_ERROR, 'server error; try again later');
     }
     if (this.closed) return this.deps.hub.detach(this); // it left while being attached

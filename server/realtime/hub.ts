@@ -16,6 +16,7 @@ import { FINAL_EVENTS, CLOSE, isCredentialEvent, type Topic, type VigilEvent } f
 import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
+import { FailureLog } from '../redis/connect.js';
 
 const READ_COUNT = 2000;
 const BLOCK_MS = 2000;
@@ -57,6 +58,7 @@ class RealmFeed {
 
 export interface HubLog {
   error(o: object, m: string): void;
+  warn(o: object, m: string): void;
   debug(o: object, m: string): void;
 }
 
@@ -66,14 +68,22 @@ export class Hub {
   private readonly stale = new Set<Subscription>();
   private readonly drainTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly failures: FailureLog;
 
+  /**
+   * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
+   * clients): no command timeout shorter than the BLOCK, and it waits out an outage
+   * (server/redis/connect.ts 'blocking').
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly engine: SessionEngine,
     private readonly metrics: Metrics,
     private readonly log: HubLog,
+    private readonly openReader: () => Redis,
   ) {
+    this.failures = new FailureLog(log);
     this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
     this.drainTimer.unref();
   }
@@ -90,7 +100,7 @@ export class Hub {
   private feed(realm: string): Promise<RealmFeed> {
     let f = this.feeds.get(realm);
     if (!f) {
-      f = new RealmFeed(realm, this.redis.duplicate());
+      f = new RealmFeed(realm, this.openReader());
       this.feeds.set(realm, f);
       f.started = this.start(f);
     }
@@ -150,7 +160,7 @@ export class Hub {
         this.dispatch(f, entries.map(([id, fields]) => formatEvent(f.realm, id, fields)));
       } catch (err) {
         if (!f.running || this.closed) return;
-        this.log.error({ err, realm: f.realm }, 'event stream read failed; retrying');
+        this.failures.report(err, { realm: f.realm }, 'event stream read failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -237,7 +247,7 @@ export class Hub {
       if (sub.client.congested()) continue;
       this.stale.delete(sub);
       this.metrics.resyncs.inc();
-      void this.startSnapshot(sub, sub.owed.resync, sub.owed.ref).catch((err) => this.log.error({ err }, 'resync failed'));
+      void this.startSnapshot(sub, sub.owed.resync, sub.owed.ref).catch((err) => this.failures.report(err, {}, 'resync failed'));
     }
   }
 

@@ -9,6 +9,7 @@ import { hasRole } from '../auth/principal.js';
 import type { RealtimeClient } from './client.js';
 import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, type Topic } from '../../shared/protocol.js';
 import { STREAM_ID } from '../sessions/format.js';
+import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
 export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: ReturnType<typeof errorBody> };
 
@@ -24,6 +25,7 @@ export class ProtocolHandler {
       return await this.dispatch(client, msg);
     } catch (err) {
       if (isVigilError(err)) return { ok: false, error: errorBody(err) };
+      if (isRedisUnavailable(err)) return { ok: false, error: errorBody(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)) };
       throw err;
     }
   }

@@ -20,6 +20,7 @@ import { CREDENTIAL_ENDED } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { errorBody, isVigilError, vigilError, type VigilError } from '../errors.js';
 import { REALM_NAME } from '../realms/store.js';
+import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
 const PATH = '/socket.io/';
 
@@ -82,7 +83,10 @@ async function socketIo(app: FastifyInstance): Promise<void> {
       if (!id.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', id.staleCookie ? CREDENTIAL_ENDED : 'No credential: send auth: {token} or sign in first');
       (socket.data as SocketData)[kPrincipal] = id.principal;
       (socket.data as SocketData).realm = realm;
-    })().then(() => next(), (err: unknown) => next(isVigilError(err) ? connectError(err) : (err as Error)));
+    })().then(
+      () => next(),
+      (err: unknown) => next(isVigilError(err) ? connectError(err) : isRedisUnavailable(err) ? connectError(vigilError('VIGIL_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE)) : (err as Error)),
+    );
   });
 
   io.on('connection', (socket) => {

@@ -1,6 +1,69 @@
-/** Opens ioredis clients for a redis:// URL or the embedded server's Unix socket. */
+/**
+ * Opens ioredis clients for a redis:// URL or the embedded server's Unix socket, with the
+ * options for what each client is for. This is the one place that knows them:
+ *
+ * - `commands`: everything a request waits on (the stores, the session scripts, the timer
+ *   queue's producer side). Nothing here may hang while Redis is down or stalled: a command
+ *   answers or fails within COMMAND_TIMEOUT_MS; a connection that receives nothing for as
+ *   long is dropped (a stalled Redis becomes a disconnected one, so later commands fail at
+ *   once instead of each waiting, and stop piling up in a server that will run them when it
+ *   wakes); while disconnected nothing is queued (a command fails at once), and what was in
+ *   flight when the connection dropped fails rather than being replayed on reconnect, long
+ *   after its request was answered 503.
+ * - `blocking`: the hub's XREAD BLOCK readers. No command timeout (a BLOCK read legitimately
+ *   waits BLOCK ms); instead a client-side guard resolves a blocking read that outlived its
+ *   BLOCK by BLOCKING_GRACE_MS as an empty read (a zombie connection), and the read waits for
+ *   the reconnect rather than failing, so a reader resumes by itself after an outage.
+ * - `bullmq`: BullMQ's worker connection (BullMQ duplicates it for its own blocking and
+ *   non-blocking connections). `maxRetriesPerRequest: null`, as BullMQ requires, and no
+ *   command timeout: the worker waits out an outage and carries on.
+ *
+ * All of them reconnect quickly (at most RECONNECT_MAX_MS apart), so that once Redis is back
+ * the service is too.
+ */
 import { Redis, type RedisOptions } from 'ioredis';
 import { defineCommands, type ScriptedRedis } from './scripts.js';
+
+export type RedisPurpose = 'commands' | 'blocking' | 'bullmq';
+
+/** A request-path command's budget: with the rest of a request, an answer (503) within 2 s. */
+export const COMMAND_TIMEOUT_MS = 1500;
+/** How long /readyz waits for PONG. */
+export const READY_PING_TIMEOUT_MS = 1000;
+/** Seconds a client is told to wait (Retry-After) when Redis is unavailable. */
+export const RETRY_AFTER_SECONDS = 2;
+/** The `message` of VIGIL_ERR_UNAVAILABLE. */
+export const UNAVAILABLE_MESSAGE = 'The session store (Redis) is unavailable; try again shortly';
+const RECONNECT_MAX_MS = 500;
+const BLOCKING_GRACE_MS = 1000;
+
+const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_MS);
+
+export function purposeOptions(purpose: RedisPurpose): RedisOptions {
+  switch (purpose) {
+    case 'commands':
+      return {
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        socketTimeout: COMMAND_TIMEOUT_MS,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        retryStrategy: reconnect,
+      };
+    case 'blocking':
+      return {
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        // a read sent on a live connection resolves empty BLOCK + grace after it was sent if
+        // nothing came back; one waiting for the reconnect, after blockingTimeout
+        blockingTimeout: BLOCKING_GRACE_MS * 3,
+        blockingTimeoutGrace: BLOCKING_GRACE_MS,
+        retryStrategy: reconnect,
+      };
+    case 'bullmq':
+      return { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy: reconnect };
+  }
+}
 
 export function redisOptions(url: string): { url?: string; options: RedisOptions } {
   if (url.startsWith('redis+socket://')) {
@@ -14,8 +77,114 @@ function open(url: string, extra: RedisOptions): Redis {
   return u ? new Redis(u, { ...options, ...extra }) : new Redis({ ...options, ...extra });
 }
 
-export function connectRedis(url: string, extra: RedisOptions = {}): ScriptedRedis {
-  return defineCommands(open(url, extra));
+/** A client for `purpose` (see above); `extra` adds options that do not change its failure behaviour (e.g. auto-pipelining). */
+export function connectRedis(url: string, purpose: RedisPurpose, extra: RedisOptions = {}): ScriptedRedis {
+  return defineCommands(open(url, { ...purposeOptions(purpose), ...extra }));
+}
+
+/**
+ * Resolves once the client is connected and ready. A `commands` client queues nothing while
+ * it is not, so whoever uses it first waits here (at start).
+ */
+export function untilReady(client: Redis, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let last: Error | null = null;
+    const onError = (err: Error) => (last = err);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onEnd = () => done(last ?? new Error('Connection is closed.'));
+    const timer = setTimeout(() => done(new Error(`Redis not ready after ${timeoutMs} ms${last ? ` (${last.message})` : ''}`)), timeoutMs);
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+  });
+}
+
+/** PING with its own deadline: false when Redis does not answer PONG within `timeoutMs`. */
+export async function pingWithin(client: Redis, timeoutMs = READY_PING_TIMEOUT_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pong = await Promise.race([
+      client.ping(),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
+    ]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// what ioredis (and BullMQ, which passes them on) reject a command with when Redis cannot be
+// reached, does not answer in time, or is not serving yet
+const UNAVAILABLE_MESSAGES = [
+  'Command timed out',
+  "Stream isn't writeable",
+  'Connection is closed',
+  'Command aborted due to connection close',
+  'Reached the max retries per request limit',
+  'Socket timeout. Expecting data',
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+];
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT']);
+
+/**
+ * Whether an error means "Redis is down or stalled" (answer 503, log no stack) rather than a
+ * bug: ioredis's timeout, closed-connection and retry-limit errors, socket errors, and the
+ * replies of a Redis that is loading, busy or failing over. Follows `cause` a few levels for
+ * ioredis's own errors; a socket error counts only unwrapped (a `fetch failed` whose cause is
+ * ECONNREFUSED is another server's trouble, e.g. an upstream identity provider's).
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    const { name, message } = e;
+    const { code, syscall, cause } = e as { code?: unknown; syscall?: unknown; cause?: unknown };
+    if (depth === 0 && typeof code === 'string' && syscall !== undefined && UNAVAILABLE_CODES.has(code)) return true;
+    if (name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError') return true;
+    if (message === 'connect ETIMEDOUT' || UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true; // ioredis's connectTimeout: no address
+    if (name === 'ReplyError' && UNAVAILABLE_REPLIES.test(message)) return true;
+    e = cause;
+  }
+  return false;
+}
+
+interface WarnLog {
+  warn: (o: object, m: string) => void;
+  error: (o: object, m: string) => void;
+}
+
+/**
+ * Logs failures without a stack per failure while Redis is unavailable: an unavailable-Redis
+ * failure is one warn line (the message only) at most every `everyMs` per kind, with how many
+ * were left out; anything else is logged as an error with its stack, as before.
+ */
+export class FailureLog {
+  private readonly last = new Map<string, { at: number; skipped: number }>();
+  constructor(private readonly log: WarnLog, private readonly everyMs = 5000) {}
+
+  report(err: unknown, fields: object, msg: string): void {
+    if (!isRedisUnavailable(err)) return this.log.error({ ...fields, err }, msg);
+    const now = Date.now();
+    const seen = this.last.get(msg);
+    if (seen && now - seen.at < this.everyMs) {
+      seen.skipped++;
+      return;
+    }
+    this.last.set(msg, { at: now, skipped: 0 });
+    this.log.warn({ ...fields, err: (err as Error).message, ...(seen?.skipped ? { alsoFailedMeanwhile: seen.skipped } : {}) }, `${msg}: redis unavailable`);
+  }
 }
 
 /** The URL as it may be printed: a password in it is replaced by `***`. */

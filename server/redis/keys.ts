@@ -21,6 +21,10 @@ export class Keys {
   deadlines(realm: string): string {
     return `${this.realmBase(realm)}deadlines`;
   }
+  /** The time slices that have a timer job (the scripts' `KB .. 'slices'`). */
+  slices(realm: string): string {
+    return `${this.realmBase(realm)}slices`;
+  }
   userSessions(realm: string, uid: string): string {
     return `${this.realmBase(realm)}u:${uid}`;
   }

@@ -5,6 +5,7 @@
  */
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
+import { isRedisUnavailable } from '../redis/connect.js';
 import { vigilError } from '../errors.js';
 import type { Session, SessionKind, SessionState, TerminationReason } from '../../shared/protocol.js';
 import { compareStreamIds, flatToHash, formatSession, type SessionHash } from './format.js';
@@ -119,7 +120,12 @@ export class SessionEngine {
     for (let i = 0; i < sids.length; i += CHUNK) {
       const p = this.redis.pipeline();
       for (const sid of sids.slice(i, i + CHUNK)) (p as unknown as ScriptedRedis).endSession(this.base(realm), sid, 'session.terminated', data, '');
-      for (const [err, res] of (await p.exec()) ?? []) if (!err && Number(res) === 1) n++;
+      let down: Error | null = null;
+      for (const [err, res] of (await p.exec()) ?? []) {
+        if (err && isRedisUnavailable(err)) down ??= err;
+        if (!err && Number(res) === 1) n++;
+      }
+      if (down) throw down; // an outage is not "none ended"; a retry ends the rest
     }
     return n;
   }
@@ -131,9 +137,12 @@ export class SessionEngine {
       for (const sid of sids.slice(i, i + CHUNK)) {
         (p as unknown as ScriptedRedis).setIdleTimeout(this.base(realm), sid, idleTimeout ?? '', maxSeconds ?? '');
       }
+      let down: Error | null = null;
       for (const [err, res] of (await p.exec()) ?? []) {
+        if (err && isRedisUnavailable(err)) down ??= err;
         if (!err && Array.isArray(res)) await this.slicesFrom(realm, res, 2);
       }
+      if (down) throw down;
     }
   }
 
@@ -147,7 +156,11 @@ export class SessionEngine {
     for (let i = 0; i < sids.length; i += CHUNK) {
       const p = this.redis.pipeline();
       for (const sid of sids.slice(i, i + CHUNK)) p.hgetall(this.keys.session(realm, sid));
-      for (const [err, h] of (await p.exec()) ?? []) if (!err && h && (h as SessionHash).id) out.push(h as SessionHash);
+      for (const [err, h] of (await p.exec()) ?? []) {
+        // a pipeline answers each command's error rather than throwing: an outage is not an empty list
+        if (err && isRedisUnavailable(err)) throw err;
+        if (!err && h && (h as SessionHash).id) out.push(h as SessionHash);
+      }
     }
     return out;
   }

@@ -9,13 +9,16 @@
  *
  * A safety net, `reconcile`, runs at worker start and every second: anything overdue by more
  * than RECONCILE_GRACE_MS (a job lost in a crash between the slice being marked and the job
- * being added, or a restart after SIGKILL) is fired at once.
+ * being added, or a restart after SIGKILL) is fired at once. It is also what fires the
+ * deadlines that came due while Redis was down or stalled, on its first pass after Redis is
+ * back; meanwhile its failures, and the worker's, are logged without a stack (FailureLog).
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 import type { Metrics } from '../metrics.js';
+import { FailureLog } from '../redis/connect.js';
 
 export const SLICE_MS = 1000; // must equal SLICE_MS in lua/includes/common.lua
 const LEAD_MS = 400;
@@ -38,15 +41,25 @@ export class TimerWheel {
   private reconcileTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private reconciling = false;
+  private readonly failures: FailureLog;
 
+  /**
+   * `connection` is the worker's (BullMQ duplicates it; `maxRetriesPerRequest: null`);
+   * `queueConnection`, when given, is the producer's: `schedule` runs on the request path, so
+   * it should fail fast while Redis is unavailable (a slice marked but without its job is
+   * what `reconcile` covers).
+   */
   constructor(
     private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly connection: Redis,
     private readonly metrics: Metrics,
     private readonly log: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void },
+    private readonly queueConnection: Redis = connection,
   ) {
-    this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection, prefix: keys.bull() });
+    this.failures = new FailureLog(log);
+    this.queue = new Queue<SliceJob>(TIMER_QUEUE, { connection: queueConnection, prefix: keys.bull() });
+    this.queue.on('error', (err) => this.failures.report(err, {}, 'timer queue error'));
   }
 
   /** Adds one delayed job per newly marked slice. */
@@ -112,7 +125,7 @@ export class TimerWheel {
         }
       }
     } catch (err) {
-      this.log.error({ err }, 'timer reconcile failed');
+      this.failures.report(err, {}, 'timer reconcile failed');
     } finally {
       this.reconciling = false;
     }
@@ -125,11 +138,39 @@ export class TimerWheel {
       concurrency: 32,
       lockDuration: 30_000,
     });
-    this.worker.on('failed', (job, err) => this.log.error({ err, job: job?.data }, 'timer slice failed'));
-    this.worker.on('error', (err) => this.log.error({ err }, 'timer worker error'));
+    this.worker.on('failed', (job, err) => this.failures.report(err, { job: job?.data }, 'timer slice failed'));
+    this.worker.on('error', (err) => this.failures.report(err, {}, 'timer worker error'));
     await this.worker.waitUntilReady();
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
+    this.redis.on('ready', this.onRedisBack);
+    if (this.queueConnection !== this.redis) this.queueConnection.on('ready', this.onRedisBack);
+  }
+
+  /**
+   * Redis is back after an outage: what came due meanwhile fires now, not on the next tick,
+   * and the slices ahead get their jobs again (rearm), once both connections are ready.
+   */
+  private readonly onRedisBack = () => {
+    if (this.redis.status !== 'ready' || this.queueConnection.status !== 'ready') return;
+    void this.reconcile();
+    this.rearm().catch((err) => this.failures.report(err, {}, 'timer re-arm failed'));
+  };
+
+  /**
+   * Adds a job again for every marked slice not yet past. After a stall, a slice may be marked
+   * without a job: the script that marked it (a fire-due or an activity) was already sent when
+   * Redis stopped, ran when it woke, and its answer — the slices to add jobs for — went to a
+   * connection dropped meanwhile. Reconcile would fire such deadlines, up to
+   * RECONCILE_GRACE_MS + RECONCILE_EVERY_MS late; a job fires them on time. A duplicate job is
+   * harmless (the checks are idempotent; a closed slice's job finds nothing and closes it again).
+   */
+  async rearm(): Promise<void> {
+    for (const realm of await this.redis.smembers(this.keys.realms())) {
+      const now = Date.now();
+      const ahead = (await this.redis.smembers(this.keys.slices(realm))).map(Number).filter((slice) => slice + SLICE_MS > now);
+      await this.schedule(realm, ahead);
+    }
   }
 
   get running(): boolean {
@@ -139,6 +180,8 @@ export class TimerWheel {
   async close(): Promise<void> {
     this.stopping = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.redis.off('ready', this.onRedisBack);
+    this.queueConnection.off('ready', this.onRedisBack);
     await this.worker?.close();
     await this.queue.close();
   }

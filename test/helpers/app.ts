@@ -43,6 +43,10 @@ export interface TestAppOptions {
   noWorker?: boolean;
   /** Share another app's Redis prefix (a second process of the same deployment). */
   prefix?: string;
+  /** Another Redis than the suite's (e.g. a throwaway one a test stops and starts). */
+  redisUrl?: string;
+  /** Fastify's `logger` option (e.g. `{ level: 'info', stream }` to read what the app logs). */
+  logger?: object;
 }
 
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
@@ -56,14 +60,14 @@ export function testPrefix(): string {
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const redisUrl = inject('redisUrl');
+  const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const prefix = opts.prefix ?? testPrefix();
   const adminPassword = 'admin-password-1';
   const config: Config = loadConfig({
     VIGIL_PORT: '0', VIGIL_REDIS_PREFIX: prefix, REDIS_URL: redisUrl, VIGIL_ADMIN_PASSWORD: adminPassword,
     VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG ?? 'warn', VIGIL_ROLE: opts.noWorker ? 'api' : 'all', ...opts.env,
   });
-  const app = await buildApp({ config, redisUrl });
+  const app = await buildApp({ config, redisUrl, ...(opts.logger ? { logger: opts.logger } : {}) });
   await bootstrap(app);
   if (opts.policy) await app.vigil.realms.patch('default', opts.policy);
   if (!opts.noWorker) await app.vigil.timers.startWorker();
