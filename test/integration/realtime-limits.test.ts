@@ -22,7 +22,8 @@ beforeAll(async () => {
   await t.createUser('vera', { roles: ['viewer'] });
   await t.createUser('carol');
   // a stream with enough in it that each replay from the start is tens of KB
-  await Promise.all(Array.from({ length: SESSIONS }, () => t.login('carol', 'carol-password')));
+  // a few at a time: one user's sign-ins in flight at once from one address count against its password budget (10)
+  for (let i = 0; i < SESSIONS; i += 5) await Promise.all(Array.from({ length: 5 }, () => t.login('carol', 'carol-password')));
 });
 afterAll(async () => t?.close());
 
