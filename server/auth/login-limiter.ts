@@ -12,14 +12,16 @@
  *   are what hold there; a lock per username across addresses would hand everyone the lockout
  *   back, which is why there is none).
  * - per client address, any username: 100 failures (ten users' worth). This bounds spraying
- *   one common password over many usernames. It can stop everyone behind one address (a NAT)
- *   for the rest of the window, but only after 100 failures from there; a success gives its
- *   reservation back, so people signing in normally never use it up.
+ *   one common password over many usernames. A success gives its reservation back, so people
+ *   signing in normally never use it up; and it does not stop a username at an address it
+ *   signed in from within FAMILIAR_FOR_DAYS (a familiar address), so a spray from behind an
+ *   office NAT cannot lock out the people who sign in there every day — only newcomers to that
+ *   address wait for the window.
  *
- * An attempt is reserved *before* its password is checked: one script (login-reserve-2.lua)
+ * An attempt is reserved *before* its password is checked: one script (login-reserve-3.lua)
  * refuses past either limit or counts the attempt in both, so that parallel guesses cannot all
  * pass a check before any is counted, and a refused attempt never reaches the hash. A failure
- * keeps its reservation; a success (login-release-2.lua) clears that username's failures at that
+ * keeps its reservation; a success (login-release-3.lua) clears that username's failures at that
  * address and returns the address's one.
  *
  * The client address is `req.ip`, which believes X-Forwarded-For only with VIGIL_TRUST_PROXY. An
@@ -35,8 +37,10 @@ import type { ScriptedRedis } from '../redis/scripts.js';
 export const LOGIN_WINDOW_SECONDS = 900;
 export const MAX_FAILURES_PER_USER_AT_ADDRESS = 10;
 export const MAX_FAILURES_PER_ADDRESS = 100;
+/** How long a successful sign-in makes its address familiar to that username. */
+export const FAMILIAR_FOR_DAYS = 30;
 
-/** login-reserve-2.lua's answers. */
+/** login-reserve-3.lua's answers. */
 export const LoginReserve = { reserved: 1, userAtAddress: -1, address: -2 } as const;
 
 export type Reservation =
@@ -60,10 +64,10 @@ export function limitAddress(ip: string): string {
 export class LoginLimiter {
   constructor(private readonly redis: ScriptedRedis, private readonly keys: Keys) {}
 
-  private ids(realm: string, username: string, ip: string): [string, string] {
+  private ids(realm: string, username: string, ip: string): [string, string, string] {
     const digest = createHash('sha256').update(username.toLowerCase()).digest('base64url').slice(0, 22);
     const address = limitAddress(ip);
-    return [this.keys.loginAttemptsOfUserAt(realm, digest, address), this.keys.loginAttemptsAt(realm, address)];
+    return [this.keys.loginAttemptsOfUserAt(realm, digest, address), this.keys.loginAttemptsAt(realm, address), this.keys.loginFamiliarAddress(realm, digest, address)];
   }
 
   /** Counts one attempt before its password is checked, or refuses it (nothing counted). */
@@ -77,6 +81,6 @@ export class LoginLimiter {
 
   /** The reserved attempt signed in: its reservation is given back. A failure keeps it. */
   async succeeded(realm: string, username: string, ip: string): Promise<void> {
-    await this.redis.loginRelease(...this.ids(realm, username, ip));
+    await this.redis.loginRelease(...this.ids(realm, username, ip), FAMILIAR_FOR_DAYS * 86_400_000);
   }
 }

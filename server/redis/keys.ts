@@ -56,6 +56,10 @@ export class Keys {
   loginAttemptsOfUserAt(realm: string, usernameDigest: string, address: string): string {
     return `${this.realmBase(realm)}lf:ua:${usernameDigest}:${address}`;
   }
+  /** The username (a digest of it) signed in from this address lately: a familiar address. */
+  loginFamiliarAddress(realm: string, usernameDigest: string, address: string): string {
+    return `${this.realmBase(realm)}lf:k:${usernameDigest}:${address}`;
+  }
   /** Password attempts from one address, any username. */
   loginAttemptsAt(realm: string, address: string): string {
     return `${this.realmBase(realm)}lf:a:${address}`;

@@ -48,10 +48,10 @@ export interface VigilCommands {
   oidcRotateKey(base: string, kid: string, retireAfterMs: number): Promise<Reply>;
   /** oidc-retire-key-0.lua: 1 retired, -1 the active key, 0 unknown (oidc/signing.ts). */
   oidcRetireKey(base: string, kid: string): Promise<Reply>;
-  /** login-reserve-2.lua: [1, 0] reserved, or [LoginRefusal, ms until it frees up] (auth/login-limiter.ts). */
-  loginReserve(userAtAddress: string, address: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
-  /** login-release-2.lua: a reserved attempt succeeded. */
-  loginRelease(userAtAddress: string, address: string): Promise<number>;
+  /** login-reserve-3.lua: [1, 0] reserved, or [LoginRefusal, ms until it frees up] (auth/login-limiter.ts). */
+  loginReserve(userAtAddress: string, address: string, familiar: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
+  /** login-release-3.lua: a reserved attempt succeeded. */
+  loginRelease(userAtAddress: string, address: string, familiar: string, familiarForMs: number): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & VigilCommands;

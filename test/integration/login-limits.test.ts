@@ -140,14 +140,21 @@ describe('failures count per user and address, so nobody can lock another person
     expect((await restLogin(t, r.realm, 'alice', 'alice-password')).status).toBe(201);
   });
 
-  it('an address trying many usernames is stopped after 100 failures; other addresses are not', async () => {
+  it('an address trying many usernames is stopped after 100 failures; other addresses are not, nor people who signed in from it before', async () => {
     const r = await makeRealm(t, {}, []);
+    expect((await r.api('POST', '/users', { username: 'newbie', password: 'newbie-password' })).status).toBe(201);
+    expect((await restLogin(t, r.realm, 'alice', 'alice-password')).status).toBe(201); // alice signs in here every day
     for (let batch = 0; batch < 10; batch++) {
       const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => restLogin(t, r.realm, `sprayed-${batch}-${i}`, 'Summer2026!')));
       for (const a of answers) expect(a.status).toBe(401);
     }
     expectRefused(await restLogin(t, r.realm, 'sprayed-new', 'Summer2026!'));
+    expectRefused(await restLogin(t, r.realm, 'newbie', 'newbie-password')); // new to this address: waits for the window
     expect((await restLogin(t, r.realm, 'alice', 'alice-password', { from: '127.0.0.2' })).status).toBe(201);
+    // a familiar address: alice still signs in from it, within her own budget there
+    expect((await restLogin(t, r.realm, 'alice', 'alice-password')).status).toBe(201);
+    for (let i = 0; i < 10; i++) expect((await restLogin(t, r.realm, 'alice', `guess-${i}`)).status).toBe(401);
+    expectRefused(await restLogin(t, r.realm, 'alice', 'alice-password'));
   });
 });
 

@@ -3,17 +3,18 @@
   counting are one step, so that parallel guesses cannot all pass a check before any of them
   is counted: of N parallel attempts at most the limit are reserved, and a refused attempt
   neither counts nor reaches the password hash. A reservation that fails stays counted (it is
-  the failure); a success gives it back (login-release-2.lua).
+  the failure); a success gives it back (login-release-3.lua).
 
   Each counter is a fixed window: it expires its window after the attempt that created it.
 
   KEYS[1] attempts of one username from one address   <base>lf:ua:<username digest>:<address>
   KEYS[2] attempts from one address, any username     <base>lf:a:<address>
+  KEYS[3] the username signed in from this address     <base>lf:k:<username digest>:<address>
   ARGV[1] the limit of KEYS[1]   ARGV[2] the limit of KEYS[2]   ARGV[3] the window, ms
 
   Returns { 1, 0 } reserved (both counters incremented);
           { -1, ms } refused, KEYS[1] is at its limit for ms more;
-          { -2, ms } refused, KEYS[2] is at its limit for ms more
+          { -2, ms } refused, KEYS[2] is at its limit for ms more (and the address is not familiar)
 ]]
 local window = tonumber(ARGV[3])
 
@@ -31,8 +32,8 @@ end
 local wait = full(KEYS[1], tonumber(ARGV[1]))
 if wait then return { -1, wait } end
 wait = full(KEYS[2], tonumber(ARGV[2]))
-if wait then return { -2, wait } end
-for _, key in ipairs(KEYS) do
+if wait and redis.call('EXISTS', KEYS[3]) == 0 then return { -2, wait } end
+for _, key in ipairs({ KEYS[1], KEYS[2] }) do
   if redis.call('INCR', key) == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
 end
 return { 1, 0 }
