@@ -57,12 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   let redisUrl: string | null = env.REDIS_URL?.trim() || null;
   if (redisUrl) {
-    let u: URL | null = null;
-    try {
-      u = new URL(redisUrl);
-    } catch {
-      u = null;
-    }
+    const u = parseUrl(redisUrl);
     if (!u || !['redis:', 'rediss:'].includes(u.protocol)) fail(`REDIS_URL must be a redis:// or rediss:// URL, not "${redisUrl}".`);
   }
 
@@ -108,12 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   let publicUrl: string | null = env.VIGIL_PUBLIC_URL?.trim() || null;
   if (publicUrl) {
-    let u: URL | null = null;
-    try {
-      u = new URL(publicUrl);
-    } catch {
-      u = null;
-    }
+    const u = parseUrl(publicUrl);
     if (!u || !['http:', 'https:'].includes(u.protocol) || u.search || u.hash || u.username || u.password) {
       fail(`VIGIL_PUBLIC_URL must be an http:// or https:// URL without query, fragment or credentials, like https://vigil.example.com, not "${publicUrl}".`);
     }
@@ -123,6 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const trustProxy = parseTrustProxy(env.VIGIL_TRUST_PROXY);
 
   return { publicUrl, trustProxy, port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
+}
+
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
 }
 
 const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;

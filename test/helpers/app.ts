@@ -26,7 +26,8 @@ export interface TestApp {
   adminUsername: string;
   adminPassword: string;
   /** REST helper: JSON in and out, with an optional bearer token. */
-  api(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** `timeoutMs`: the request must answer within it, else it throws (a hang). */
+  api(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Signs in over REST; returns the token and session. */
   login(username?: string, password?: string): Promise<{ token: string; session: Session }>;
   /** Creates a user as the admin. */
@@ -82,7 +83,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     if (o.body !== undefined) headers['content-type'] = 'application/json';
     const full = path.startsWith('/') && !path.startsWith('/api/') && !path.startsWith('/realms/') && !['/healthz', '/readyz', '/metrics', '/ws'].includes(path)
       ? `${url}/api/v1/realms/${realm}${path}` : `${url}${path}`;
-    const res = await fetch(full, { method, headers, body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body) });
+    const res = await fetch(full, {
+      method, headers, body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
+      ...(o.timeoutMs ? { signal: AbortSignal.timeout(o.timeoutMs) } : {}),
+    });
     const text = await res.text();
     let body: unknown = text;
     try {

@@ -24,29 +24,8 @@ import { SioClient, WsClient, sleep } from '../helpers/clients.js';
 const ASK_TIMEOUT_MS = 5000;
 const PROMPT_S = 5;
 
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
 /** One HTTP request that must answer within ASK_TIMEOUT_MS (else it throws: a hang). */
-async function ask(t: TestApp, method: string, urlPath: string, o: { token?: string; body?: unknown } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (o.token) headers.authorization = `Bearer ${o.token}`;
-  if (o.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${t.url}${urlPath}`, {
-    method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: AbortSignal.timeout(ASK_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body, headers: res.headers };
-}
+const ask = (t: TestApp, method: string, urlPath: string, o: { token?: string; body?: unknown } = {}) => t.api(method, urlPath, { ...o, timeoutMs: ASK_TIMEOUT_MS });
 
 /** What the app logged (pino JSON lines) and what anything printed on console.error/warn. */
 class LogCapture {
