@@ -63,9 +63,8 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
     return conn;
   };
   const metrics = new Metrics();
-  const engine = new SessionEngine(redis, keys, async () => {});
   const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log, timerQueueConnection);
-  engine.setScheduler(timers.schedule);
+  const engine = new SessionEngine(redis, keys, timers.schedule);
   const realms = new RealmStore(redis, keys);
   const users = new UserStore(redis, keys);
   const displayKeys = new DisplayKeyStore(redis, keys);
@@ -100,7 +99,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   app.decorateRequest('principal', null);
-  app.decorateRequest('resolvedSession', null);
   app.decorateRequest('viaCookie', false);
   const services = await createServices(app, config, opts.redisUrl);
   app.decorate('vigil', services);

@@ -19,7 +19,6 @@ import type { Hub } from './realtime/hub.js';
 import type { ProtocolHandler } from './realtime/protocol.js';
 import type { Metrics } from './metrics.js';
 import type { Principal } from './auth/principal.js';
-import type { ResolvedSession } from './sessions/engine.js';
 import type { OidcService } from './oidc/service.js';
 
 export interface Services {
@@ -60,7 +59,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
-    resolvedSession: ResolvedSession | null;
     /** The credential came from the cookie (so its writes are origin-checked). */
     viaCookie: boolean;
   }

@@ -38,7 +38,6 @@ export async function identifyIn(req: FastifyRequest, reply: FastifyReply, realm
     clearSessionCookie(req, reply);
   }
   req.principal = id.principal;
-  req.resolvedSession = id.resolved;
   req.viaCookie = id.viaCookie;
 }
 

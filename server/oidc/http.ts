@@ -64,7 +64,7 @@ export async function authenticateClient(app: FastifyInstance, req: FastifyReque
   if (!id) throw oauthError('invalid_client', 'Missing parameter: client_id');
   const client = await oidc.clients.get(realm, id);
   const fail = () => {
-    const e = oauthError('invalid_client', client ? 'Invalid client or Invalid client credentials' : 'Invalid client or Invalid client credentials');
+    const e = oauthError('invalid_client', 'Invalid client or Invalid client credentials');
     if (basic) e.headers['www-authenticate'] = `Basic realm="${realm}"`;
     return e;
   };

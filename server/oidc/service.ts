@@ -6,7 +6,11 @@
  * access-token ids) and mints the JWTs.
  */
 import type { FastifyRequest } from 'fastify';
-import type { Services } from '../services.js';
+import type { ScriptedRedis } from '../redis/scripts.js';
+import type { Keys } from '../redis/keys.js';
+import type { SessionEngine } from '../sessions/engine.js';
+import type { RealmStore } from '../realms/store.js';
+import type { UserStore } from '../users/store.js';
 import type { AuthResult } from '../auth/authenticate.js';
 import { ROLES, strongestRole } from '../../shared/protocol.js';
 import type { Role } from '../../shared/protocol.js';
@@ -68,7 +72,8 @@ export class OidcService {
   readonly signing: SigningKeys;
   readonly tokens: OidcTokens;
 
-  constructor(private readonly s: Services) {
+  /** What the provider builds on (app.vigil passes itself): the session engine and the stores. */
+  constructor(private readonly s: { redis: ScriptedRedis; keys: Keys; engine: SessionEngine; realms: RealmStore; users: UserStore }) {
     this.clients = new ClientStore(s.redis, s.keys);
     this.signing = new SigningKeys(s.redis, s.keys);
     this.tokens = new OidcTokens(this.signing);

@@ -76,7 +76,7 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const maxReuse = client.publicClient ? 0 : policy.refreshTokenMaxReuse;
     const reply = (await redis.oidcRefresh(
       app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
-      JSON.stringify({ clientId: client.clientId, generation: claims.gen }), 24 * 3600 * 1000,
+      JSON.stringify({ clientId: client.clientId, generation: claims.gen }),
     )) as unknown[];
     const status = Number(reply[0]);
     if (status === -1) throw oauthError('invalid_grant', 'Session not active');

@@ -59,7 +59,6 @@ class RealmFeed {
 export interface HubLog {
   error(o: object, m: string): void;
   warn(o: object, m: string): void;
-  debug(o: object, m: string): void;
 }
 
 export class Hub {

@@ -11,6 +11,9 @@ import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, type Topic } from '../../shared/p
 import { STREAM_ID } from '../sessions/format.js';
 import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
+/** The messages this handler answers; `auth` is the connection's own. */
+const HANDLED = ['subscribe', 'unsubscribe', 'activity', 'extend'] as const;
+
 export type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: ReturnType<typeof errorBody> };
 
 export class ProtocolHandler {
@@ -35,12 +38,11 @@ export class ProtocolHandler {
     const type = msg.type;
     const problem = refProblem(msg.ref);
     if (problem) throw vigilError('VIGIL_ERR_BAD_MESSAGE', problem);
-    if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    // `auth` never gets here: the connection itself handles it (connection.ts)
+    if (typeof type !== 'string' || !(HANDLED as readonly string[]).includes(type)) {
       throw vigilError('VIGIL_ERR_BAD_MESSAGE', `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`);
     }
-    switch (type) {
-      case 'auth':
-        throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'auth is handled by the connection');
+    switch (type as (typeof HANDLED)[number]) {
       case 'subscribe': {
         const topic = this.topic(msg);
         const since = msg.since;
@@ -66,7 +68,6 @@ export class ProtocolHandler {
         return { ok: true, session: { ...session, current: true } };
       }
     }
-    throw vigilError('VIGIL_ERR_BAD_MESSAGE', 'unhandled message');
   }
 
   private topic(msg: Record<string, unknown>): Topic {

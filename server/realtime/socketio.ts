@@ -117,12 +117,13 @@ async function socketIo(app: FastifyInstance): Promise<void> {
   });
 
   app.addHook('onReady', async () => {
+    type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+    const others = app.server.listeners('upgrade') as UpgradeListener[];
     io.attach(app.server, { path: PATH, destroyUpgrade: false });
-    // one upgrade dispatcher: engine.io for /socket.io/, Fastify (@fastify/websocket) for the rest
-    const listeners = app.server.listeners('upgrade') as Array<(req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
-    const engineListener = listeners[listeners.length - 1]!;
-    const others = listeners.slice(0, -1);
-    app.server.removeAllListeners('upgrade');
+    // one upgrade dispatcher: engine.io for /socket.io/, Fastify (@fastify/websocket) for the rest.
+    // Only the listeners it dispatches to are taken off: engine.io's, just added, and those before it.
+    const engineListener = (app.server.listeners('upgrade') as UpgradeListener[]).find((l) => !others.includes(l))!;
+    for (const l of [...others, engineListener]) app.server.off('upgrade', l);
     app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if ((req.url ?? '').startsWith(PATH)) engineListener.call(app.server, req, socket, head);
       else for (const l of others) l.call(app.server, req, socket, head);

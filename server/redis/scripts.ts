@@ -9,10 +9,18 @@ import type { Redis } from 'ioredis';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
+/** The timer wheel's slice, in ms: the width of one BullMQ job's share of deadlines (timers/wheel.ts), also in the scripts. */
+export const SLICE_MS = 1000;
+/** Constants the scripts share with TypeScript, written into them where they say `{{NAME}}`. */
+const LUA_CONSTANTS: Record<string, number> = { SLICE_MS };
+
 function load(file: string): string {
-  return readFileSync(path.join(dir, file), 'utf8').replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) =>
-    readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'),
-  );
+  return readFileSync(path.join(dir, file), 'utf8')
+    .replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) => readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'))
+    .replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+      if (!(name in LUA_CONSTANTS)) throw new Error(`${file}: no constant ${name} for ${whole}`);
+      return String(LUA_CONSTANTS[name]);
+    });
 }
 
 function camel(name: string): string {

@@ -46,12 +46,8 @@ export class SessionEngine {
   constructor(
     private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
-    private scheduleSlices: SliceScheduler,
+    private readonly scheduleSlices: SliceScheduler,
   ) {}
-
-  setScheduler(s: SliceScheduler): void {
-    this.scheduleSlices = s;
-  }
 
   private base(realm: string): string {
     return this.keys.realmBase(realm);

@@ -16,11 +16,10 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
-import type { ScriptedRedis } from '../redis/scripts.js';
+import { SLICE_MS, type ScriptedRedis } from '../redis/scripts.js';
 import type { Metrics } from '../metrics.js';
 import { FailureLog } from '../redis/connect.js';
 
-export const SLICE_MS = 1000; // must equal SLICE_MS in lua/includes/common.lua
 const LEAD_MS = 400;
 const MAX_SLEEP_MS = 50;
 const BATCH = 500;

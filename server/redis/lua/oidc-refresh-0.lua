@@ -10,7 +10,6 @@
 
   ARGV[1] key base   ARGV[2] session id   ARGV[3] client id   ARGV[4] generation of the token
   ARGV[5] revoke ("1" | "0")   ARGV[6] max reuse   ARGV[7] token.refreshed data JSON
-  ARGV[8] unused (kept for call compatibility)
 
   A refresh is activity (Keycloak: refresh requests bump SSO Session Idle): an active session
   gets exactly what touch-session does for it, in this same atomic step, with source "refresh".

@@ -76,8 +76,7 @@ export class VigilDisplayKeys extends LitElement {
   async #load(): Promise<void> {
     try {
       const body = await this.#api.get<unknown>('/display-keys');
-      const keys = listOf<DisplayKey>(body, 'keys');
-      this._keys = keys.length ? keys : listOf<DisplayKey>(body, 'displayKeys');
+      this._keys = listOf<DisplayKey>(body, 'displayKeys');
       this._error = '';
     } catch (e) {
       this._error = e instanceof Error ? e.message : 'The display keys could not be loaded.';
@@ -93,8 +92,7 @@ export class VigilDisplayKeys extends LitElement {
     }
     this._busy = true;
     try {
-      const body = await this.#api.post<DisplayKey | { displayKey: DisplayKey }>('/display-keys', { name });
-      this._created = 'displayKey' in body ? body.displayKey : body;
+      this._created = (await this.#api.post<{ displayKey: DisplayKey }>('/display-keys', { name })).displayKey;
       this._creating = false;
       this._name = '';
       await this.#load();

@@ -11,7 +11,7 @@
     lae (last activity event ms)
 ]]
 local KB = ARGV[1]
-local SLICE_MS = 1000
+local SLICE_MS = {{SLICE_MS}} -- server/redis/scripts.ts owns it
 local STREAM_MAXLEN = 100000
 local newSlices = {}
 
