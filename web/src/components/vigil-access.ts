@@ -25,6 +25,7 @@ import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-confirm-dialog.js';
 import './vigil-connection-badge.js';
 import './vigil-countdown.js';
+import { emit } from '../events.js';
 
 const COLUMNS: Array<{ key: SortKey | null; label: string }> = [
   { key: 'user', label: 'User' },
@@ -295,7 +296,7 @@ export class VigilAccess extends LitElement {
   }
 
   #configure(): void {
-    this.dispatchEvent(new CustomEvent('vigil-navigate', { detail: { path: '/settings' }, bubbles: true, composed: true }));
+    emit(this, 'vigil-navigate', { path: '/settings' });
   }
 
   #renderRow = (s: Session) => {

@@ -9,6 +9,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-dialog.js';
+import { emit } from '../events.js';
 
 export class VigilConfirmDialog extends LitElement {
   static override styles = [
@@ -59,12 +60,12 @@ export class VigilConfirmDialog extends LitElement {
   }
 
   #cancel(): void {
-    this.dispatchEvent(new CustomEvent('vigil-close', { bubbles: true, composed: true }));
+    emit(this, 'vigil-close');
   }
 
   #confirm(): void {
     if (!this._checked || this.busy) return;
-    this.dispatchEvent(new CustomEvent('vigil-confirm', { bubbles: true, composed: true }));
+    emit(this, 'vigil-confirm');
   }
 
   override render() {

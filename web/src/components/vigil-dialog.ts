@@ -12,8 +12,8 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { baseStyles } from '../styles/shared-styles.js';
-
-const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+import { emit } from '../events.js';
+import { collectFocusable, deepActiveElement, trapTab } from '../lib/focus-trap.js';
 
 export class VigilDialog extends LitElement {
   static override styles = [
@@ -92,25 +92,11 @@ export class VigilDialog extends LitElement {
   }
 
   #onKeydown(e: KeyboardEvent): void {
-    if (e.key !== 'Tab') return;
-    const items = this.#focusables();
-    if (items.length === 0) return;
-    const active = deepActiveElement();
-    const i = items.indexOf(active as HTMLElement);
-    if (e.shiftKey && (i <= 0)) {
-      e.preventDefault();
-      items[items.length - 1].focus();
-    } else if (!e.shiftKey && i === items.length - 1) {
-      e.preventDefault();
-      items[0].focus();
-    } else if (i === -1) {
-      e.preventDefault();
-      items[0].focus();
-    }
+    trapTab(e, this.#focusables());
   }
 
   #requestClose(reason: string): void {
-    this.dispatchEvent(new CustomEvent('vigil-close', { detail: { reason }, bubbles: true, composed: true }));
+    emit(this, 'vigil-close', { reason });
   }
 
   /** Focuses `[autofocus]` in the content, else the first control. */
@@ -151,23 +137,6 @@ export class VigilDialog extends LitElement {
       </dialog>
     `;
   }
-}
-
-/** Adds `root` and its focusable descendants (through open shadow roots) to `out`. */
-function collectFocusable(root: Element, out: HTMLElement[]): void {
-  if (root.matches(FOCUSABLE)) out.push(root as HTMLElement);
-  const scope: ParentNode = root.shadowRoot ?? root;
-  for (const child of Array.from(scope.children)) {
-    if (child instanceof HTMLSlotElement) {
-      for (const a of child.assignedElements({ flatten: true })) collectFocusable(a, out);
-    } else collectFocusable(child, out);
-  }
-}
-
-function deepActiveElement(): HTMLElement | null {
-  let a = document.activeElement as HTMLElement | null;
-  while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement as HTMLElement;
-  return a;
 }
 
 customElements.define('vigil-dialog', VigilDialog);

@@ -9,6 +9,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import { DURATION_UNITS, splitDuration, toSeconds, type DurationUnit } from '../lib/units.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { emit } from '../events.js';
 
 let nextId = 0;
 
@@ -67,7 +68,7 @@ export class VigilDurationInput extends LitElement {
   #emit(): void {
     const seconds = toSeconds(this._text, this._unit);
     if (seconds !== null) this.value = seconds;
-    this.dispatchEvent(new CustomEvent('vigil-change', { detail: { seconds }, bubbles: true, composed: true }));
+    emit(this, 'vigil-change', { seconds });
   }
 
   override render() {

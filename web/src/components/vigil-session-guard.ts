@@ -29,6 +29,7 @@ import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-dialog.js';
 import './vigil-countdown.js';
 import './vigil-connection-badge.js';
+import { emit } from '../events.js';
 
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'pointermove'] as const;
 
@@ -235,8 +236,7 @@ export class VigilSessionGuard extends LitElement {
 
   async #configure(): Promise<void> {
     if (this._warning?.reason === 'idle') await this.#extend();
-    const ev = new CustomEvent('vigil-configure', { bubbles: true, composed: true, cancelable: true });
-    if (this.dispatchEvent(ev)) location.assign(this.configureUrl || `${this.#base}/settings`);
+    if (emit(this, 'vigil-configure', undefined, { cancelable: true })) location.assign(this.configureUrl || `${this.#base}/settings`);
   }
 
   async #checkStillSignedIn(): Promise<void> {
@@ -253,8 +253,7 @@ export class VigilSessionGuard extends LitElement {
     this.#ended = true;
     this._warning = null;
     const detail = { code, message: endMessage(code) };
-    const ev = new CustomEvent('vigil-session-end', { detail, bubbles: true, composed: true, cancelable: true });
-    if (this.dispatchEvent(ev)) {
+    if (emit(this, 'vigil-session-end', detail, { cancelable: true })) {
       const url = new URL(this.signInUrl, location.href);
       url.searchParams.set('ended', code);
       location.assign(url.toString());
@@ -328,9 +327,5 @@ customElements.define('vigil-session-guard', VigilSessionGuard);
 declare global {
   interface HTMLElementTagNameMap {
     'vigil-session-guard': VigilSessionGuard;
-  }
-  interface HTMLElementEventMap {
-    'vigil-session-end': CustomEvent<{ code: EndCode; message: string | null }>;
-    'vigil-configure': CustomEvent<undefined>;
   }
 }

@@ -9,6 +9,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { Session } from '../../../shared/protocol.js';
 import { ApiError, VigilApi, storeRealm, storedRealm } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { emit } from '../events.js';
 
 export class VigilSignIn extends LitElement {
   static override styles = [
@@ -72,7 +73,7 @@ export class VigilSignIn extends LitElement {
     try {
       const res = await new VigilApi({ realm }).post<{ token: string; session: Session }>('/login', { username, password });
       storeRealm(realm);
-      this.dispatchEvent(new CustomEvent('vigil-signed-in', { detail: { realm, session: res.session }, bubbles: true, composed: true }));
+      emit(this, 'vigil-signed-in', { realm, session: res.session });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'VIGIL_ERR_INVALID_CREDENTIALS') this._error = 'Incorrect username or password.';
       else if (err instanceof ApiError && err.code === 'VIGIL_ERR_NOT_FOUND') this._error = `The realm "${realm}" does not exist.`;

@@ -12,6 +12,7 @@ import type { MeResponse } from '../../../shared/protocol.js';
 import { ApiError, VigilApi } from '../lib/api.js';
 import { parseWholeNumber } from '../lib/units.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { emit } from '../events.js';
 
 /** The sentence shown for an out-of-range value: the bounds, in seconds and in words. */
 export const TOKEN_LIFETIME_BOUNDS_MESSAGE = `Token lifetime must be a whole number of seconds from ${TOKEN_LIFETIME_MIN} to ${TOKEN_LIFETIME_MAX} (${humanizeSeconds(TOKEN_LIFETIME_MAX)}).`;
@@ -86,7 +87,7 @@ export class VigilTokenSettings extends LitElement {
     try {
       await new VigilApi({ realm: this.realm }).put('/me/token-lifetime', { tokenLifetime: n });
       this._saved = `Saved. Your sessions now end after ${humanizeSeconds(n)} of inactivity.`;
-      this.dispatchEvent(new CustomEvent('vigil-token-lifetime', { detail: { tokenLifetime: n }, bubbles: true, composed: true }));
+      emit(this, 'vigil-token-lifetime', { tokenLifetime: n });
     } catch (err) {
       this._problem = err instanceof ApiError ? err.message : 'The token lifetime could not be saved.';
     } finally {
