@@ -116,7 +116,15 @@ export type ServerMessage =
   | { type: 'events'; topic: Topic; events: VigilEvent[] }
   | { type: 'synced'; topic: Topic; cursor: string; ref?: unknown }
   | { type: 'error'; code: string; message: string; ref?: unknown }
+  | { type: 'stats'; topic: 'stats'; stats: Stats }
   | { type: 'ack'; ok: true; ref?: unknown; session?: Session; expiresAt?: string | null; superseded?: boolean };
+
+/** Every `type` of a server → client message (the AsyncAPI document names each). */
+export const SERVER_MESSAGE_TYPES = ['hello', 'snapshot', 'events', 'synced', 'stats', 'error', 'ack'] as const;
+type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// compile-time: the lists and the unions name the same types
+true satisfies SameMembers<ServerMessage['type'], (typeof SERVER_MESSAGE_TYPES)[number]>;
+true satisfies SameMembers<ClientMessage['type'], (typeof CLIENT_MESSAGE_TYPES)[number]>;
 
 export type ClientMessage =
   | { type: 'auth'; token: string; ref?: unknown }
