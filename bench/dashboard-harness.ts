@@ -27,10 +27,11 @@ export interface RunResult {
 }
 
 const KINDS: SessionKind[] = ['console', 'console', 'console', 'sso', 'offline'];
-const AGENTS = [
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+// user agents with the device the server's parser (server/sessions/device.ts) makes of them
+const AGENTS: Array<Pick<Session['origin'], 'userAgent' | 'device'>> = [
+  { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', device: { browser: 'Chrome 131', os: 'Linux', type: 'desktop' } },
+  { userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0', device: { browser: 'Firefox 133', os: 'Windows 10', type: 'desktop' } },
+  { userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15', device: { browser: 'Safari 17', os: 'Mac OS 14.5', type: 'desktop' } },
 ];
 
 let seq = 0;
@@ -45,7 +46,7 @@ function makeSession(now: number): Session {
     user: { id: `u_${i % 700}`, username: `user${String(i % 700).padStart(3, '0')}` },
     clientId: kind === 'console' ? null : `app-${i % 12}`, state: 'active',
     createdAt: iso(created), lastActivityAt: iso(last), warnAt: iso(last + 270_000), expiresAt: iso(last + 300_000), maxExpiresAt: iso(created + 2_592_000_000),
-    idleTimeout: 300, origin: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, userAgent: AGENTS[i % AGENTS.length] }, current: false,
+    idleTimeout: 300, origin: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, ...AGENTS[i % AGENTS.length]! }, current: false,
   };
 }
 

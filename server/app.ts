@@ -37,7 +37,7 @@ import { randomBytes } from 'node:crypto';
 import { loggerOptions } from './log.js';
 
 export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
-const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/healthz', '/readyz'];
+const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/healthz', '/readyz', '/docs'];
 
 export interface BuildOptions {
   config: Config;
@@ -131,6 +131,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(realmRoutes);
   await app.register(wsTransport);
   await app.register(socketIoTransport);
+  await app.register((await import('./docs/asyncapi.js')).asyncApiRoute);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

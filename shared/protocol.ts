@@ -22,6 +22,22 @@ export interface SessionUser {
   username: string;
 }
 
+/**
+ * What the server made of `origin.userAgent` (ua-parser-js): `{browser: "Chrome 131", os:
+ * "Windows 10", type: "desktop"}`. Each field is null when not recognised (all three for
+ * curl or no user agent); show the raw user agent then.
+ */
+export interface SessionDevice {
+  /** Browser name and major version, e.g. "Firefox 133", "Mobile Safari 17". */
+  browser: string | null;
+  /** Operating system name and version, e.g. "Windows 10", "iOS 17.5", "Linux". */
+  os: string | null;
+  /** "desktop" (a browser or OS was recognised but no other kind), or ua-parser-js's kind. */
+  type: DeviceType | null;
+}
+export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'console' | 'smarttv' | 'wearable' | 'embedded';
+export const DEVICE_TYPES: readonly DeviceType[] = ['desktop', 'mobile', 'tablet', 'console', 'smarttv', 'wearable', 'embedded'];
+
 export interface Session {
   id: string;
   realm: string;
@@ -36,7 +52,7 @@ export interface Session {
   maxExpiresAt: string;
   /** The idle limit in seconds: the token lifetime for console sessions. */
   idleTimeout: number;
-  origin: { ip: string | null; userAgent: string | null };
+  origin: { ip: string | null; userAgent: string | null; device: SessionDevice };
   /** True when this is the caller's own session. Always false inside broadcast events. */
   current: boolean;
 }
@@ -100,7 +116,15 @@ export type ServerMessage =
   | { type: 'events'; topic: Topic; events: VigilEvent[] }
   | { type: 'synced'; topic: Topic; cursor: string; ref?: unknown }
   | { type: 'error'; code: string; message: string; ref?: unknown }
+  | { type: 'stats'; topic: 'stats'; stats: Stats }
   | { type: 'ack'; ok: true; ref?: unknown; session?: Session; expiresAt?: string | null; superseded?: boolean };
+
+/** Every `type` of a server → client message (the AsyncAPI document names each). */
+export const SERVER_MESSAGE_TYPES = ['hello', 'snapshot', 'events', 'synced', 'stats', 'error', 'ack'] as const;
+type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// compile-time: the lists and the unions name the same types
+true satisfies SameMembers<ServerMessage['type'], (typeof SERVER_MESSAGE_TYPES)[number]>;
+true satisfies SameMembers<ClientMessage['type'], (typeof CLIENT_MESSAGE_TYPES)[number]>;
 
 export type ClientMessage =
   | { type: 'auth'; token: string; ref?: unknown }

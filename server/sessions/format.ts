@@ -1,5 +1,6 @@
 /** Turns the compact Redis representation of sessions and events into the contract's shapes. */
 import type { Session, SessionKind, VigilEvent } from '../../shared/protocol.js';
+import { deviceOf } from './device.js';
 
 export type SessionHash = Record<string, string | number>;
 
@@ -16,6 +17,7 @@ export function flatToHash(flat: unknown): SessionHash | null {
 
 export function formatSession(realm: string, h: SessionHash, currentSessionId: string | null = null): Session {
   const id = String(h.id);
+  const ua = h.ua ? String(h.ua) : null;
   return {
     id,
     realm,
@@ -29,7 +31,7 @@ export function formatSession(realm: string, h: SessionHash, currentSessionId: s
     expiresAt: iso(h.ea),
     maxExpiresAt: iso(h.mx),
     idleTimeout: Number(h.it),
-    origin: { ip: h.ip ? String(h.ip) : null, userAgent: h.ua ? String(h.ua) : null },
+    origin: { ip: h.ip ? String(h.ip) : null, userAgent: ua, device: deviceOf(ua) },
     current: currentSessionId !== null && id === currentSessionId,
   };
 }

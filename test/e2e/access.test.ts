@@ -58,6 +58,24 @@ describe('the dashboard', () => {
     await other.context().close();
   });
 
+  it('names the device of a session by its browser and system, parsed on the server', async () => {
+    await app.createUser('dana', { password: 'dana-password-1' });
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+    const minted = await app.api('POST', '/api/v1/realms/default/sessions', { token: app.adminToken, body: { username: 'dana', origin: { userAgent: ua } } });
+    expect(minted.status).toBe(201);
+    expect(minted.body.session.origin.device).toEqual({ browser: 'Firefox 133', os: 'Linux', type: 'desktop' });
+    const cell = rowOf(admin, 'dana').locator('.origin .ua');
+    await cell.waitFor({ timeout: 10_000 });
+    expect(await cell.locator('.device-name').textContent()).toBe('Firefox 133 on Linux');
+    expect(await cell.getAttribute('data-device-type')).toBe('desktop');
+    expect(await cell.locator('svg').count()).toBe(1);
+    expect(await cell.getAttribute('title')).toBe(`Desktop · ${ua}`);
+    // a client the parser does not know is shown by its raw user agent
+    await app.api('POST', '/api/v1/realms/default/sessions', { token: app.adminToken, body: { username: 'dana', origin: { userAgent: 'curl/8.5.0' } } });
+    await expect.poll(() => rowOf(admin, 'dana').locator('.device-name').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['Firefox 133 on Linux', 'curl/8.5.0']));
+    await screenshot(admin, '03b-access-devices');
+  });
+
   it('disables the logout button of the current session, with the reason', async () => {
     const current = admin.locator('vigil-access .row.current');
     await expect.poll(() => current.count()).toBe(1);

@@ -1,7 +1,7 @@
 /** The dashboard's live session list: snapshot + events, filters, sorting, user agents. */
 import { describe, expect, it } from 'vitest';
 import type { Session, VigilEvent } from '../../shared/protocol.js';
-import { SessionStore, describeUserAgent, viewSessions } from '../../web/src/lib/session-store.js';
+import { SessionStore, deviceName, deviceTypeLabel, viewSessions } from '../../web/src/lib/session-store.js';
 
 let n = 0;
 function session(over: Partial<Session> & { username?: string } = {}): Session {
@@ -11,7 +11,7 @@ function session(over: Partial<Session> & { username?: string } = {}): Session {
   return {
     id: `s_${String(n).padStart(4, '0')}`, realm: 'default', kind: 'console', user: { id: `u_${username}`, username },
     clientId: null, state: 'active', createdAt: at, lastActivityAt: at, warnAt: at, expiresAt: at, maxExpiresAt: at,
-    idleTimeout: 300, origin: { ip: '127.0.0.1', userAgent: null }, current: false, ...rest,
+    idleTimeout: 300, origin: { ip: '127.0.0.1', userAgent: null, device: { browser: null, os: null, type: null } }, current: false, ...rest,
   };
 }
 
@@ -99,15 +99,30 @@ describe('viewSessions', () => {
   });
 });
 
-describe('describeUserAgent', () => {
-  it('names the browser and the system', () => {
-    expect(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36')).toBe('Chrome 131 on Linux');
-    expect(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0')).toBe('Firefox 133 on Windows');
-    expect(describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15')).toBe('Safari 17 on macOS');
+describe('deviceName', () => {
+  const origin = (userAgent: string | null, browser: string | null, os: string | null, type: Session['origin']['device']['type'] = null): Session['origin'] =>
+    ({ ip: '127.0.0.1', userAgent, device: { browser, os, type } });
+
+  it('names the browser and the system the server recognised', () => {
+    expect(deviceName(origin('Mozilla/5.0 …', 'Chrome 131', 'Windows 10', 'desktop'))).toBe('Chrome 131 on Windows 10');
+    expect(deviceName(origin('Mozilla/5.0 …', 'Chrome 131', null, 'desktop'))).toBe('Chrome 131');
+    expect(deviceName(origin('Mozilla/5.0 …', null, 'Linux', 'desktop'))).toBe('Linux');
   });
 
-  it('says so when there is none', () => {
-    expect(describeUserAgent(null)).toBe('Unknown client');
+  it('shows the raw user agent when the server recognised nothing, or when an older server sent no device', () => {
+    expect(deviceName(origin('curl/8.5.0', null, null))).toBe('curl/8.5.0');
+    expect(deviceName({ ip: null, userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' })).toBe('Mozilla/5.0 (X11; Linux x86_64)');
+  });
+
+  it('says so when there is no user agent', () => {
+    expect(deviceName(origin(null, null, null))).toBe('Unknown client');
+    expect(deviceName(undefined)).toBe('Unknown client');
+  });
+
+  it('labels the device type', () => {
+    expect(deviceTypeLabel(origin('…', 'Mobile Safari 17', 'iOS 17.5', 'mobile'))).toBe('Mobile');
+    expect(deviceTypeLabel(origin('…', null, null, 'smarttv'))).toBe('Smart TV');
+    expect(deviceTypeLabel(origin('curl/8.5.0', null, null))).toBeNull();
   });
 });
 

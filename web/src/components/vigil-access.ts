@@ -19,7 +19,7 @@ import type { MeResponse, Session, SessionKind, SessionState, VigilEvent } from 
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ApiError, VigilApi, listOf } from '../lib/api.js';
-import { SessionStore, SessionView, describeUserAgent, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
+import { SessionStore, SessionView, deviceName, deviceTypeLabel, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
 import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-confirm-dialog.js';
@@ -82,6 +82,7 @@ export class VigilAccess extends LitElement {
       .origin { display: grid; line-height: 1.25; }
       .origin .ip { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); }
       .origin .ua { color: var(--vigil-text-muted); font-size: var(--vigil-text-xs); overflow: hidden; text-overflow: ellipsis; }
+      .origin .ua svg { width: 0.75rem; height: 0.75rem; vertical-align: -0.125rem; margin-right: 0.25rem; }
       .action { text-align: right; position: relative; }
       .logout { width: 2.125rem; min-height: 2rem; padding: 0; color: var(--vigil-danger); }
       .logout[aria-disabled='true'] { color: var(--vigil-text-faint); cursor: not-allowed; background: var(--vigil-surface-2); }
@@ -311,7 +312,7 @@ export class VigilAccess extends LitElement {
         <div class="cell" role="cell" title=${s.lastActivityAt}>${tableTime(s.lastActivityAt)}</div>
         <div class="cell" role="cell" title=${`Expires at ${s.expiresAt}`}><vigil-countdown .deadline=${Date.parse(s.expiresAt)} .skew=${skew}></vigil-countdown></div>
         <div class="cell" role="cell"><span class="badge ${s.state}">${s.state}</span></div>
-        <div class="cell origin" role="cell"><span class="ip">${s.origin?.ip ?? '—'}</span><span class="ua" title=${s.origin?.userAgent ?? ''}>${describeUserAgent(s.origin?.userAgent)}</span></div>
+        <div class="cell origin" role="cell"><span class="ip">${s.origin?.ip ?? '—'}</span>${renderDevice(s.origin)}</div>
         ${this.readonly
           ? nothing
           : html`<div class="cell action" role="cell">
@@ -408,7 +409,8 @@ export class VigilAccess extends LitElement {
                 <dt>User</dt><dd>${this._target.user.username}</dd>
                 <dt>Kind</dt><dd>${this._target.kind}${this._target.clientId ? ` · ${this._target.clientId}` : ''}</dd>
                 <dt>Started</dt><dd>${tableTime(this._target.createdAt)}</dd>
-                <dt>Origin</dt><dd>${this._target.origin?.ip ?? '—'} · ${describeUserAgent(this._target.origin?.userAgent)}</dd>
+                <dt>Origin</dt><dd>${this._target.origin?.ip ?? '—'}</dd>
+                <dt>Device</dt><dd class="device">${deviceName(this._target.origin)}${deviceTypeLabel(this._target.origin) ? ` · ${deviceTypeLabel(this._target.origin)}` : ''}</dd>
               </dl>`
           : nothing}
       </vigil-confirm-dialog>
@@ -423,6 +425,20 @@ export class VigilAccess extends LitElement {
       ${this._toast ? html`<div class="toast" role="status">${this._toast}</div>` : nothing}
     `;
   }
+}
+
+// feather-style outlines, one per device type that has a well-known shape; others get no icon
+const DEVICE_ICONS: Partial<Record<string, ReturnType<typeof html>>> = {
+  desktop: html`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="2" y="3" width="20" height="14" rx="2"/><line x1="8" y1="21" x2="16" y2="21"/><line x1="12" y1="17" x2="12" y2="21"/></svg>`,
+  mobile: html`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="5" y="2" width="14" height="20" rx="2"/><line x1="12" y1="18" x2="12.01" y2="18"/></svg>`,
+  tablet: html`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="4" y="2" width="16" height="20" rx="2"/><line x1="12" y1="18" x2="12.01" y2="18"/></svg>`,
+};
+
+/** The device cell's text: an icon for its type (named in the tooltip), "Chrome 131 on Windows 10", the raw user agent on hover. */
+function renderDevice(origin: Session['origin'] | undefined) {
+  const type = deviceTypeLabel(origin);
+  const title = [type, origin?.userAgent].filter(Boolean).join(' · ');
+  return html`<span class="ua" title=${title} data-device-type=${origin?.device?.type ?? ''}>${(origin?.device?.type && DEVICE_ICONS[origin.device.type]) || nothing}<span class="device-name">${deviceName(origin)}</span></span>`;
 }
 
 const LOGOUT_ICON = html`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"/><polyline points="16 17 21 12 16 7"/><line x1="21" y1="12" x2="9" y2="12"/></svg>`;

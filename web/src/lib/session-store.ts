@@ -2,7 +2,7 @@
  * The live session list: a snapshot plus the events that follow it. Pure logic (no DOM),
  * shared by the Access view, the wall display and the benchmark.
  */
-import type { Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
+import type { DeviceType, Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
 import { FINAL_EVENTS } from '../../../shared/protocol.js';
 
 export class SessionStore {
@@ -102,37 +102,26 @@ export function viewSessions(all: Iterable<Session>, filter: SessionFilter, sort
   return out.map((o) => o.s);
 }
 
-/** "Chrome 131 on Linux" from a user-agent string; the raw string when unknown. */
-export function describeUserAgent(ua: string | null | undefined): string {
-  if (!ua) return 'Unknown client';
-  const os = /Windows/.test(ua)
-    ? 'Windows'
-    : /Android/.test(ua)
-      ? 'Android'
-      : /iPhone|iPad/.test(ua)
-        ? 'iOS'
-        : /Mac OS X/.test(ua)
-          ? 'macOS'
-          : /Linux/.test(ua)
-            ? 'Linux'
-            : '';
-  const browsers: Array<[RegExp, string]> = [
-    [/Edg\/(\d+)/, 'Edge'],
-    [/OPR\/(\d+)/, 'Opera'],
-    [/Firefox\/(\d+)/, 'Firefox'],
-    [/HeadlessChrome\/(\d+)/, 'Headless Chrome'],
-    [/Chrom(?:e|ium)\/(\d+)/, 'Chrome'],
-    [/Version\/(\d+)[^ ]* .*Safari/, 'Safari'],
-    [/^node|undici|axios|curl\/|python|Go-http/i, ''],
-  ];
-  for (const [re, name] of browsers) {
-    const m = re.exec(ua);
-    if (m) {
-      if (!name) return ua.split(/[ ;]/)[0];
-      return `${name} ${m[1]}${os ? ` on ${os}` : ''}`;
-    }
-  }
-  return ua.length > 40 ? `${ua.slice(0, 40)}…` : ua;
+/**
+ * "Chrome 131 on Windows 10" from the device the server parsed from the user agent
+ * (`origin.device`); the raw user agent when the server recognised neither (curl, scripts),
+ * "Unknown client" when there is none.
+ */
+export function deviceName(origin: Partial<Session['origin']> | null | undefined): string {
+  const d = origin?.device;
+  if (d?.browser && d.os) return `${d.browser} on ${d.os}`;
+  if (d?.browser || d?.os) return (d.browser ?? d.os)!;
+  return origin?.userAgent || 'Unknown client';
+}
+
+const DEVICE_TYPE_LABELS: Record<DeviceType, string> = {
+  desktop: 'Desktop', mobile: 'Mobile', tablet: 'Tablet', console: 'Console', smarttv: 'Smart TV', wearable: 'Wearable', embedded: 'Embedded',
+};
+
+/** "Desktop", "Mobile", "Smart TV"…; null when the server could not tell. */
+export function deviceTypeLabel(origin: Partial<Session['origin']> | null | undefined): string | null {
+  const t = origin?.device?.type;
+  return t ? (DEVICE_TYPE_LABELS[t] ?? t) : null;
 }
 
 function compareKeyed(ka: string | number, a: Session, kb: string | number, b: Session, dir: number): number {
