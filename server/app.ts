@@ -33,6 +33,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { oidcPlugin } from './oidc/plugin.js';
 import { realmRoutes } from './routes/realms.js';
+import { asyncApiRoute } from './docs/asyncapi.js';
 import { randomBytes } from 'node:crypto';
 import { loggerOptions } from './log.js';
 
@@ -131,7 +132,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(realmRoutes);
   await app.register(wsTransport);
   await app.register(socketIoTransport);
-  await app.register((await import('./docs/asyncapi.js')).asyncApiRoute);
+  await app.register(asyncApiRoute);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
