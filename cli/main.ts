@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './client.js';
 import { CliError } from './errors.js';
 import { loginCommand } from './commands/login.js';
+import { tailCommand } from './commands/tail.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { usersCommand } from './commands/users.js';
 import { keysCommand } from './commands/keys.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   };
 
   loginCommand(program, globals);
+  tailCommand(program, globals);
   sessionsCommand(program, globals);
   usersCommand(program, globals);
   keysCommand(program, globals);
