@@ -11,6 +11,7 @@ import { tailCommand } from './commands/tail.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { usersCommand } from './commands/users.js';
 import { keysCommand } from './commands/keys.js';
+import { simulateCommand } from './commands/simulate.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   sessionsCommand(program, globals);
   usersCommand(program, globals);
   keysCommand(program, globals);
+  simulateCommand(program, globals);
   return program;
 }
 
