@@ -6,6 +6,9 @@
 import { CliError } from './errors.js';
 import { loadCredential } from './credentials.js';
 
+/** What the server records as the session's client (`origin.userAgent`). */
+export const USER_AGENT = `vigil-cli (node ${process.version})`;
+
 export interface GlobalOptions {
   url: string;
   realm: string;
@@ -66,7 +69,7 @@ export class Client {
 
   /** As request, but answers every status (for callers that handle some refusals themselves). */
   async raw(method: string, path: string, opts: { body?: unknown; token?: string | null; query?: Record<string, string | number | undefined> } = {}): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
     const token = opts.token === null ? undefined : (opts.token ?? this.resolveToken());
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';

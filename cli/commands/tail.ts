@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { Option, type Command } from 'commander';
 import { CLOSE, type Session, type Stats, type VigilEvent } from '../../shared/protocol.js';
-import { Client, describeError, unreachable, type GlobalOptions } from '../client.js';
+import { Client, USER_AGENT, describeError, unreachable, type GlobalOptions } from '../client.js';
 import { CliError } from '../errors.js';
 import { paint, useColour, wildcard, type Colour } from '../output.js';
 
@@ -178,7 +178,8 @@ function tail(client: Client, opts: TailOptions): Promise<void> {
     function connect() {
       if (done) return;
       let failed = false;
-      const sock = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 10_000 });
+      let lastError: (Error & { code?: string }) | undefined;
+      const sock = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT }, handshakeTimeout: 10_000 });
       ws = sock;
       sock.on('unexpected-response', (_req, res) => {
         failed = true;
@@ -212,6 +213,7 @@ function tail(client: Client, opts: TailOptions): Promise<void> {
         onMessage(m);
       });
       sock.on('error', (err) => {
+        lastError = err;
         if (failed || done) return;
         if (!everConnected) {
           failed = true;
@@ -224,6 +226,7 @@ function tail(client: Client, opts: TailOptions): Promise<void> {
         const reason = reasonBuf.toString();
         if (code === CLOSE.UNAUTHENTICATED) return finish(new CliError(`the credential ended (${code}${reason ? ` ${reason}` : ''}); run \`vigil login\` again`));
         if (code === CLOSE.FORBIDDEN) return finish(new CliError(`forbidden (${code}${reason ? ` ${reason}` : ''})`));
+        if (lastError && code === 1006) return reconnect(`cannot reach the server (${lastError.code ?? lastError.message})`);
         const what = code === CLOSE.GOING_AWAY ? 'the server is going away' : code === CLOSE.RECONNECT ? 'the user’s roles changed' : 'the connection closed';
         reconnect(`${what} (${code}${reason ? ` ${reason}` : ''})`, code === CLOSE.RECONNECT);
       });
