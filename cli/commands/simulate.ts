@@ -48,6 +48,7 @@ export interface Summary {
 }
 
 export function summaryText(s: Summary): string {
+  // each sign-in holds a slot of 1/rate: N sign-ins at R/s that keep up take N/R seconds
   const rate = s.signInSeconds > 0 ? s.signInsOk / s.signInSeconds : 0;
   const lines = [
     `simulate ${s.interrupted ? 'stopped early' : 'done'} after ${duration(s.elapsedSeconds)}`,
@@ -188,7 +189,7 @@ async function simulate(client: Client, opts: SimulateOptions): Promise<void> {
       if (tty) {
         const width = 24;
         const filled = Math.round((Math.min(1, (now - phaseStart) / (deadline - phaseStart))) * width);
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${ready.length} signed in · ${live.length} live · ${s.activityCalls} activity · ${errs} errors · ${left.toFixed(0)}s left \x1b[K${final ? '\n' : ''}`);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${ready.length} signed in · ${live.length} live · ${s.activityCalls} activity · ${errs} errors · ${Math.ceil(left)}s left \x1b[K${final ? '\n' : ''}`);
       } else if (final || now - lastReport >= 5000) {
         lastReport = now;
         if (!final) process.stderr.write(`simulate: ${duration((now - phaseStart) / 1000)}: ${done}/${ready.length} signed in, ${live.length} live, ${s.activityCalls} activity calls, ${errs} errors\n`);
@@ -210,7 +211,7 @@ async function simulate(client: Client, opts: SimulateOptions): Promise<void> {
       const nextSignIn = i < ready.length ? phaseStart + i * interval : Infinity;
       await sleep(Math.min(100, nextSignIn - Date.now(), deadline - Date.now()));
     }
-    s.signInSeconds = Math.max(0.001, (lastSignInDone - phaseStart) / 1000);
+    s.signInSeconds = (lastSignInDone - phaseStart) / 1000 + interval / 1000;
     await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 10_000).unref())]);
     progress(true);
 
