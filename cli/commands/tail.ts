@@ -196,8 +196,8 @@ function tail(client: Client, opts: TailOptions): Promise<void> {
           const status = res.statusCode ?? 0;
           if (status === 401 || status === 403 || status === 404 || status === 400) finish(new CliError(describeError(status, body)));
           else reconnect(`the server refused the connection: ${describeError(status, body)}`);
+          sock.terminate(); // only once the body is read: terminating aborts the response
         });
-        sock.terminate();
       });
       sock.on('open', () => {
         if (everConnected) note('reconnected');

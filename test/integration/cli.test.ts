@@ -166,6 +166,12 @@ describe('vigil tail', () => {
     expect(tail.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a refused credential exits 1 with the server’s message', async () => {
+    const r = await vigil(['tail', '--token', 'vs_not-a-token']);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^vigil: .+ \(VIGIL_ERR_UNAUTHENTICATED\)$/)]);
+  });
+
   it('a topic the server does not offer is printed and exits 1 (or is followed, once the server has it)', async () => {
     const tail = new Running(['tail', '--topic', 'stats', '--token', t.adminToken]);
     await tail.waitFor('an answer', () => tail.child.exitCode !== null || tail.lines().length > 0);
