@@ -29,6 +29,16 @@ export function describeError(status: number, body: unknown): string {
   return e.code ? `${message} (${e.code})` : message;
 }
 
+/** An answer's body: its JSON, else its text (null when empty). */
+export function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function unreachable(url: string, err: unknown): CliError {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
@@ -82,13 +92,6 @@ export class Client {
     } catch (err) {
       throw unreachable(this.url, err);
     }
-    const text = await res.text().catch(() => '');
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body };
+    return { status: res.status, body: parseBody(await res.text().catch(() => '')) };
   }
 }

@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { Option, type Command } from 'commander';
 import { CLOSE, type Session, type Stats, type VigilEvent } from '../../shared/protocol.js';
-import { Client, USER_AGENT, describeError, unreachable, type GlobalOptions } from '../client.js';
+import { Client, USER_AGENT, describeError, parseBody, unreachable, type GlobalOptions } from '../client.js';
 import { CliError } from '../errors.js';
 import { paint, useColour, wildcard, type Colour } from '../output.js';
 
@@ -187,12 +187,7 @@ function tail(client: Client, opts: TailOptions): Promise<void> {
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
         res.on('end', () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
+          const body = parseBody(text);
           const status = res.statusCode ?? 0;
           if (status === 401 || status === 403 || status === 404 || status === 400) finish(new CliError(describeError(status, body)));
           else reconnect(`the server refused the connection: ${describeError(status, body)}`);
