@@ -1,5 +1,5 @@
 /** `vigil sessions` (a table of live sessions, every page) and `vigil sessions kill ID|--others`. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SESSION_KINDS, type Session } from '../../shared/protocol.js';
 import { Client, type GlobalOptions } from '../client.js';
 import { usageError } from '../errors.js';
@@ -25,13 +25,14 @@ export function sessionsCommand(program: Command, globals: () => GlobalOptions):
     .option('--user <username>', 'only this user’s sessions')
     .option('--kind <kind>', `only sessions of this kind (${SESSION_KINDS.join(', ')})`)
     .option('--state <state>', 'only active or warning sessions')
-    .action(async (opts: { user?: string; kind?: string; state?: string }) => {
+    .addOption(new Option('--page-size <n>', 'sessions per request').default(500).argParser(Number).hideHelp())
+    .action(async (opts: { user?: string; kind?: string; state?: string; pageSize: number }) => {
       const client = new Client(globals());
       const all: Session[] = [];
       let cursor: string | undefined;
       do {
         const page = await client.request<{ sessions: Session[]; nextCursor: string | null }>('GET', '/sessions', {
-          query: { user: opts.user, kind: opts.kind, state: opts.state, limit: 500, cursor },
+          query: { user: opts.user, kind: opts.kind, state: opts.state, limit: opts.pageSize, cursor },
         });
         all.push(...page.sessions);
         cursor = page.nextCursor ?? undefined;

@@ -6,6 +6,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { WebSocketServer } from 'ws';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -95,6 +97,9 @@ describe('vigil login and sessions', () => {
     expect(lines[0]).toMatch(/^ID\s+USER\s+KIND\s+STATE\s+LAST ACTIVITY\s+EXPIRES\s+IP\s+CLIENT$/);
     expect(lines.find((l) => l.startsWith(`${cred.sessionId} *`))).toMatch(/admin\s+console\s+active/);
     expect(s.stdout).toContain(me.body.session.id);
+    const paged = await vigil(['sessions', '--page-size', '1']);
+    expect(oneLine(paged.stdout).slice(1).map((l) => l.split(' ')[0]).sort()).toEqual(lines.slice(1).map((l) => l.split(' ')[0]).sort());
+    expect(lines.length).toBeGreaterThanOrEqual(3); // the header and at least two sessions: more than one page
     const filtered = await vigil(['sessions', '--user', 'nobody-here']);
     expect(oneLine(filtered.stdout)).toHaveLength(1); // the header only
   });
@@ -164,6 +169,23 @@ describe('vigil tail', () => {
     expect(await tail.exited).toBe(1);
     expect(tail.stderr).toMatch(/4401/);
     expect(tail.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 1 on one line when an admin closes the connection (4403)', async (ctx) => {
+    const tail = new Running(['tail', '--token', t.adminToken]);
+    await tail.waitFor('the subscription', () => /following sessions/.test(tail.stderr));
+    const conns = await t.api('GET', '/connections', { token: t.adminToken });
+    if (conns.status === 404) {
+      // the contract's GET/DELETE /connections is not on the server yet
+      tail.child.kill('SIGINT');
+      await tail.exited;
+      return ctx.skip('the server has no /connections yet');
+    }
+    const mine = conns.body.connections.filter((c: { transport: string; userAgent: string }) => c.transport === 'ws' && /vigil-cli/.test(c.userAgent));
+    expect(mine).toHaveLength(1);
+    expect((await t.api('DELETE', `/connections/${mine[0].id}`, { token: t.adminToken })).status).toBe(204);
+    expect(await tail.exited).toBe(1);
+    expect(oneLine(tail.stderr).at(-1)).toMatch(/^vigil: forbidden \(4403/);
   });
 
   it('a refused credential exits 1 with the server’s message', async () => {
@@ -277,5 +299,45 @@ describe('vigil usage and failures', () => {
     const r = await vigil(['sessions'], { VIGIL_CONFIG_DIR: join(configDir, 'empty') });
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/not signed in .*vigil login/)]);
+  });
+});
+
+describe('vigil tail against a stand-in server (what the real one does rarely)', () => {
+  it('says so on stderr when a resume comes back as a resync snapshot, skips what it printed already, and exits 1 on 4403', async () => {
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http, path: '/ws' });
+    const subscribes: Record<string, unknown>[] = [];
+    const event = (id: string) => ({ id, name: 'session.started', at: '2026-12-01T08:00:00.000Z', realm: 'default', sessionId: `s_${id}`, session: null, data: {} });
+    wss.on('connection', (ws) => {
+      const n = subscribes.length;
+      ws.send(JSON.stringify({ type: 'hello', protocol: 1, serverTime: new Date().toISOString(), role: 'admin', realm: 'default', sessionId: null, expiresAt: null }));
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.type !== 'subscribe') return;
+        subscribes.push(m);
+        if (n === 0) {
+          ws.send(JSON.stringify({ type: 'snapshot', topic: 'sessions', cursor: '100-0', sessions: [], resync: false, ref: m.ref }));
+          ws.send(JSON.stringify({ type: 'events', topic: 'sessions', events: [event('100-1')] }));
+          setTimeout(() => ws.close(1001, 'going away'), 200);
+        } else {
+          ws.send(JSON.stringify({ type: 'snapshot', topic: 'sessions', cursor: '200-0', sessions: [], resync: true, ref: m.ref }));
+          ws.send(JSON.stringify({ type: 'events', topic: 'sessions', events: [event('100-1'), event('200-1')] }));
+          setTimeout(() => ws.close(4403, 'closed by an admin'), 200);
+        }
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    try {
+      const r = await vigil(['--url', url, '--token', 'x', 'tail', '--json']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(subscribes.map((m) => m.since)).toEqual([undefined, '100-1']);
+      expect(oneLine(r.stdout).map((l) => JSON.parse(l).id)).toEqual(['100-1', '200-1']);
+      expect(r.stderr).toMatch(/away too long .* events may be missing/);
+      expect(oneLine(r.stderr).at(-1)).toBe('vigil: forbidden (4403 closed by an admin)');
+    } finally {
+      wss.close();
+      http.close();
+    }
   });
 });
