@@ -6,7 +6,7 @@ import { REQUIRED_ACTIONS, USERNAME } from '../users/store.js';
 import { literals, Timestamp } from './common.js';
 import { TokenLifetime } from './sessions.js';
 
-export const Role = Type.Union(ROLES.map((r) => Type.Literal(r)), { $id: 'Role', title: 'Role', description: 'admin includes viewer; user: own sessions only' });
+export const Role = Type.Enum([...ROLES], { type: 'string', $id: 'Role', title: 'Role', description: 'admin includes viewer; user: own sessions only' });
 
 export const USERNAME_RULE = '1 to 64 letters, digits, or . _ @ -';
 export const Username = Type.String({ pattern: USERNAME.source, maxLength: 64, description: USERNAME_RULE });
