@@ -21,7 +21,7 @@ describe('the rule of a schema, in words', () => {
 });
 
 describe('a validation message', () => {
-  const at = (instancePath: string, keyword: string, params: object, parentSchema: object) => ({ instancePath, keyword, params, parentSchema, schemaPath: '', message: 'x' });
+  const at = (instancePath: string, keyword: string, params: Record<string, unknown>, parentSchema: object) => ({ instancePath, keyword, params, parentSchema: parentSchema as Record<string, unknown>, schemaPath: '', message: 'x' });
 
   it('names a nested field with dots and array items with brackets', () => {
     expect(validationMessage(at('/origin/ip', 'maxLength', {}, Type.String({ maxLength: 64 })), 'body')).toBe('origin.ip must be a string of at most 64 characters');
