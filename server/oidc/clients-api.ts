@@ -4,12 +4,12 @@ import { Type } from 'typebox';
 import { identify, need, realmOf } from '../auth/guard.js';
 import { vigilError } from '../errors.js';
 import { errorResponses } from '../schemas/errors.js';
-import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
 import { ClientCreateBody, ClientParams, ClientPatchBody } from '../schemas/clients.js';
 
 const clients_ = { tags: ['clients'], security: SECURITY };
 const ByClientId = realmParams('clientId', ClientParams.properties.clientId);
-const ClientBody = Type.Object({ client: Type.Ref('OidcClient') });
+const ClientBody = Type.Object({ client: Type.Ref('OidcClient') }, { description: 'The client' });
 
 export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { engine } = app.vigil;
@@ -19,7 +19,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/clients', {
     preValidation: need('admin'),
-    schema: { ...clients_, params: RealmParams, summary: 'List OIDC clients', response: { 200: Type.Object({ clients: Type.Array(Type.Ref('OidcClient')) }), ...errorResponses(401, 403, 404) } },
+    schema: { ...clients_, params: RealmParams, summary: 'List OIDC clients', response: { 200: Type.Object({ clients: Type.Array(Type.Ref('OidcClient')) }, { description: 'The realm\'s clients' }), ...errorResponses(401, 403, 404) } },
   }, async (req) => ({ clients: await clients.list(realmOf(req)) }));
 
   app.post('/clients', {
@@ -63,7 +63,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preValidation: need('admin'),
     schema: {
       ...clients_, params: RealmParams, summary: 'Rotate the signing key', description: 'A new active key; the old one stays in the JWKS as long as a token it signed can live.',
-      response: { 200: Type.Object({ kid: Type.String({ description: 'The new active key' }) }), ...errorResponses(401, 403, 404) },
+      response: { 200: Type.Object({ kid: Type.String({ description: 'The new active key' }) }, { description: 'Rotated' }), ...errorResponses(401, 403, 404) },
     },
   }, async (req) => {
     const realm = realmOf(req);

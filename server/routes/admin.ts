@@ -7,7 +7,7 @@ import { identify, need, realmOf } from '../auth/guard.js';
 import { publicUser } from '../users/store.js';
 import { applyTokenLifetime } from './sessions.js';
 import { errorResponses } from '../schemas/errors.js';
-import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
 import { UserCreateBody, UserParams, UserPatchBody } from '../schemas/users.js';
 import { DisplayKeyBody } from '../schemas/display-keys.js';
 import { PolicyPatch } from '../schemas/policy.js';
@@ -18,8 +18,8 @@ const users_ = { tags: ['users'], security: SECURITY };
 const keys_ = { tags: ['display-keys'], security: SECURITY };
 const policy_ = { tags: ['policy'], security: SECURITY, params: RealmParams };
 const ByUsername = realmParams('username', UserParams.properties.username);
-const UserBody = Type.Object({ user: Type.Ref('User') });
-const PolicyBody = Type.Object({ policy: Type.Ref('Policy') });
+const UserBody = Type.Object({ user: Type.Ref('User') }, { description: 'The user' });
+const PolicyBody = Type.Object({ policy: Type.Ref('Policy') }, { description: 'The realm policy' });
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { engine, users, displayKeys, realms, redis, keys, hub } = app.vigil;
@@ -33,7 +33,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/users', {
     preValidation: need('admin'),
-    schema: { ...users_, params: RealmParams, summary: 'List users', response: { 200: Type.Object({ users: Type.Array(Type.Ref('User')) }), ...errorResponses(401, 403, 404) } },
+    schema: { ...users_, params: RealmParams, summary: 'List users', response: { 200: Type.Object({ users: Type.Array(Type.Ref('User')) }, { description: 'Every user of the realm, by username' }), ...errorResponses(401, 403, 404) } },
   }, async (req) => ({ users: (await users.list(realmOf(req))).map(publicUser) }));
 
   app.post('/users', {
@@ -107,7 +107,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/display-keys', {
     preValidation: need('admin'),
-    schema: { ...keys_, params: RealmParams, summary: 'List display keys', description: 'The keys themselves are never shown again.', response: { 200: Type.Object({ displayKeys: Type.Array(Type.Ref('DisplayKey')) }), ...errorResponses(401, 403, 404) } },
+    schema: { ...keys_, params: RealmParams, summary: 'List display keys', description: 'The keys themselves are never shown again.', response: { 200: Type.Object({ displayKeys: Type.Array(Type.Ref('DisplayKey')) }, { description: 'The realm\'s display keys, oldest first' }), ...errorResponses(401, 403, 404) } },
   }, async (req) => ({ displayKeys: await displayKeys.list(realmOf(req)) }));
 
   app.post('/display-keys', {
@@ -116,7 +116,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }],
     schema: {
       ...keys_, params: RealmParams, summary: 'Create a display key', description: 'A long-lived, revocable viewer credential (vk_…) for a wall display, shown once in this answer.',
-      body: DisplayKeyBody, response: { 201: Type.Object({ displayKey: Type.Ref('DisplayKey') }), ...errorResponses(401, 403, 404, 413) },
+      body: DisplayKeyBody, response: { 201: Type.Object({ displayKey: Type.Ref('DisplayKey') }, { description: 'Made: the key is in this answer only' }), ...errorResponses(401, 403, 404, 413) },
     },
   }, async (req, reply) => {
     const key = await displayKeys.create(realmOf(req), req.body.name, req.principal!.user!.username);
@@ -157,7 +157,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/stats', {
     preValidation: need('viewer'),
-    schema: { tags: ['stats'], security: SECURITY, params: RealmParams, summary: 'Counters for the wall display', response: { 200: Type.Ref('Stats'), ...errorResponses(401, 403, 404) } },
+    schema: { tags: ['stats'], security: SECURITY, params: RealmParams, summary: 'Counters for the wall display', response: { 200: answer('Stats', 'The counters'), ...errorResponses(401, 403, 404) } },
   }, async (req): Promise<Stats> => {
     const realm = realmOf(req);
     const counts = await redis.hgetall(`${keys.realmBase(realm)}count`);

@@ -9,7 +9,7 @@ import { LoginFailure } from '../auth/login.js';
 import { hasRole } from '../auth/principal.js';
 import type { MeResponse, Session } from '../../shared/protocol.js';
 import { errorResponses } from '../schemas/errors.js';
-import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
 import { LoginBody, SessionId, SessionList, SessionQuery, StartSessionBody, TokenAndSession, TokenLifetimeBody } from '../schemas/sessions.js';
 
 const signIn = { tags: ['sign-in'], params: RealmParams };
@@ -87,14 +87,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/me', {
     preValidation: needSession,
-    schema: { ...signIn, security: SECURITY, summary: 'The caller', description: 'The signed-in user and their current session.', response: { 200: Type.Ref('MeResponse'), ...errorResponses(401, 403, 404) } },
+    schema: { ...signIn, security: SECURITY, summary: 'The caller', description: 'The signed-in user and their current session.', response: { 200: answer('MeResponse', 'The caller and their session'), ...errorResponses(401, 403, 404) } },
   }, me);
 
   app.put('/me/token-lifetime', {
     preValidation: needSession,
     schema: {
       ...signIn, security: SECURITY, summary: 'Set my token lifetime', description: 'Applies at once to the user\'s live console sessions.',
-      body: TokenLifetimeBody, response: { 200: Type.Ref('MeResponse'), ...errorResponses(401, 403, 404, 413) },
+      body: TokenLifetimeBody, response: { 200: answer('MeResponse', 'Set: the caller with the new lifetime, and their session'), ...errorResponses(401, 403, 404, 413) },
     },
   }, async (req) => {
     const p = sessionPrincipal(req);
@@ -113,7 +113,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preValidation: needSession,
     schema: {
       ...signIn, security: SECURITY, summary: 'Extend my session', description: 'Answers the expiry prompt; 409 VIGIL_ERR_NOT_EXTENDABLE when the warning is for the hard limit.',
-      response: { 200: Type.Object({ session: Type.Ref('Session') }), ...errorResponses(401, 403, 404, 409) },
+      response: { 200: Type.Object({ session: Type.Ref('Session') }, { description: 'Extended: the session with its new deadlines' }), ...errorResponses(401, 403, 404, 409) },
     },
   }, async (req) => {
     const p = sessionPrincipal(req);
@@ -144,7 +144,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/sessions/:id', {
     preValidation: need('user'),
-    schema: { ...sessions, params: SessionParams, summary: 'Read a session', description: 'Viewers read any session, users their own.', response: { 200: Type.Object({ session: Type.Ref('Session') }), ...errorResponses(401, 403, 404) } },
+    schema: { ...sessions, params: SessionParams, summary: 'Read a session', description: 'Viewers read any session, users their own.', response: { 200: Type.Object({ session: Type.Ref('Session') }, { description: 'The session' }), ...errorResponses(401, 403, 404) } },
   }, async (req) => {
     const realm = realmOf(req);
     const p = req.principal!;
@@ -174,7 +174,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preValidation: [need('user'), needSession],
     schema: {
       ...sessions, params: RealmParams, summary: 'Terminate the other sessions', description: 'Admins: every other session of the realm; users: their own others. The caller\'s session stays.',
-      response: { 200: Type.Object({ terminated: Type.Integer({ minimum: 0, description: 'How many sessions ended' }) }), ...errorResponses(401, 403, 404) },
+      response: { 200: Type.Object({ terminated: Type.Integer({ minimum: 0, description: 'How many sessions ended' }) }, { description: 'Done' }), ...errorResponses(401, 403, 404) },
     },
   }, async (req) => {
     const p = sessionPrincipal(req);

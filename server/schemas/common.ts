@@ -18,6 +18,9 @@ export function realmParams<K extends string, T extends ReturnType<typeof Type.S
   return Type.Object({ realm: RealmName, [name]: schema } as { realm: typeof RealmName } & { [P in K]: T }, { additionalProperties: false });
 }
 
+/** A shared schema (by its $id) as an answer, with what the answer means. */
+export const answer = (id: string, description: string) => Type.Unsafe<unknown>({ $ref: id, description });
+
 /** A 204: no body (`type: 'null'` is how @fastify/swagger documents an answer without content). */
 export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'Done: no content' });
 

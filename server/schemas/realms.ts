@@ -18,6 +18,6 @@ export const RealmCreated = Type.Object({
     policy: Type.Ref('Policy'),
     admin: Type.Union([Type.Object({ username: Type.String() }), Type.Null()]),
   }),
-});
+}, { description: 'Made: the realm, its policy and its admin' });
 
-export const RealmList = Type.Object({ realms: Type.Array(Type.Object({ realm: Type.String() })) });
+export const RealmList = Type.Object({ realms: Type.Array(Type.Object({ realm: Type.String() })) }, { description: 'Every realm' });

@@ -30,7 +30,7 @@ export const Session = Type.Object({
 export const TokenAndSession = Type.Object({
   token: Type.String({ description: 'The session token (shown once): send it as Authorization: Bearer <token>' }),
   session: Type.Ref('Session'),
-});
+}, { description: 'Signed in: the token and its session' });
 
 export const MeResponse = Type.Object({
   user: Type.Object({ id: Type.String(), username: Type.String(), roles: Type.Array(Type.Ref('Role')), tokenLifetime: Type.Integer() }),
@@ -56,7 +56,7 @@ export const TokenLifetimeBody = Type.Object({ tokenLifetime: TokenLifetime }, {
 export const SessionList = Type.Object({
   sessions: Type.Array(Type.Ref('Session')),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last one' }),
-});
+}, { description: 'A page of sessions, newest first' });
 
 export const SessionQuery = Type.Object({
   user: Type.Optional(Type.String({ maxLength: 64, description: 'A username' })),
