@@ -38,6 +38,7 @@ export const apiDocs = fp(async (app: FastifyInstance) => {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transform: ({ schema, url, ...rest }) => ({ ...rest, url, schema: { ...schema, hide: schema?.hide || !DOCUMENTED.some((p) => p.test(url)) } as typeof schema }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { url: '/docs/openapi.json', deepLinking: true } });
+  // the UI reads the same document at its own /docs/json (it always loads ./json); the contract's name for it is /docs/openapi.json
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { deepLinking: true } });
   app.get('/docs/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }, { name: 'vigil-api-docs' });
