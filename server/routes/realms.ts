@@ -20,20 +20,19 @@ const realms_ = { tags: ['realms'], security: SECURITY };
 export const realmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { realms, users, engine } = app.vigil;
 
-  /** The caller, an admin of realm default (the same guard as every realm route, in realm default). */
-  // before validation, as every realm route: a caller who may not use a route learns nothing of its rules
+  // the caller must be an admin of realm default (the same guard as every realm route, in realm
+  // default), checked before validation: a caller who may not use a route learns nothing of its rules
   app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
     await identifyIn(req, reply, ROOT_REALM);
     if (!req.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
     if (roleProblem(req.principal, 'admin', true)) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');
   });
+  /** The admin of realm default making the request. */
   const rootAdmin = (req: FastifyRequest): string => req.principal!.user!.username;
 
   app.get('/api/v1/realms', {
     schema: { ...realms_, summary: 'List realms', description: 'For admins of realm default.', response: { 200: RealmList, ...errorResponses(401, 403) } },
-  }, async () => {
-    return { realms: (await realms.list()).map((realm) => ({ realm })) };
-  });
+  }, async () => ({ realms: (await realms.list()).map((realm) => ({ realm })) }));
 
   app.post('/api/v1/realms', {
     schema: {
