@@ -150,6 +150,20 @@ describe('what the document says is enforced', () => {
   });
 });
 
+describe('answers, serialized by their schemas', () => {
+  it('carry every field of the objects behind them', async () => {
+    const { vigil } = t.app;
+    const me = await t.api('GET', '/me', { token: t.adminToken });
+    expect(me.body.session).toEqual(await vigil.engine.get('default', me.body.session.id, me.body.session.id));
+    const { passwordHash: _omit, ...admin } = (await vigil.users.byUsername('default', 'admin'))!;
+    expect((await t.api('GET', '/users/admin', { token: t.adminToken })).body.user).toEqual(admin);
+    expect((await t.api('GET', '/policy', { token: t.adminToken })).body.policy).toEqual(await vigil.realms.policy('default'));
+    const made = await t.api('POST', '/clients', { token: t.adminToken, body: { clientId: 'answers', apiRoles: ['viewer'], introspection: true } });
+    expect(made.body.client.secret).toEqual(expect.any(String));
+    expect((await t.api('GET', '/clients/answers', { token: t.adminToken })).body.client).toEqual(await vigil.oidc!.clients.get('default', 'answers'));
+  });
+});
+
 describe('GET /docs', () => {
   it('renders the reference as HTML', async () => {
     const res = await fetch(`${t.url}/docs`);
