@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,11 @@ import { realmRoutes } from './routes/realms.js';
 import { asyncApiRoute } from './docs/asyncapi.js';
 import { randomBytes } from 'node:crypto';
 import { loggerOptions } from './log.js';
+import { schemaController, schemaErrorFormatter } from './schemas/validation.js';
+import { addSharedSchemas } from './schemas/index.js';
+import { apiDocs } from './docs.js';
+import { errorResponses } from './schemas/errors.js';
+import { Health, Readiness } from './schemas/operations.js';
 
 export const WEB_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/healthz', '/readyz', '/docs'];
@@ -98,7 +104,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // one line per request drowns the log at thousands of requests a second; debug shows them
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-  });
+    // route schemas validate and document (server/schemas): bodies strictly, unknown fields refused by name
+    schemaController,
+    schemaErrorFormatter,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorateRequest('principal', null);
   app.decorateRequest('viaCookie', false);
   const services = await createServices(app, config, opts.redisUrl);
@@ -120,6 +129,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return reply.code(500).send(errorBody(vigilError('VIGIL_ERR_INTERNAL')));
   });
 
+  addSharedSchemas(app);
+  await app.register(apiDocs); // before the routes, so that it sees them all
   await app.register(cookie);
   await app.register(websocket, { options: WS_OPTIONS, preClose: closeGoingAway, errorHandler: onSocketError });
 
@@ -134,12 +145,16 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(socketIoTransport);
   await app.register(asyncApiRoute);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  const ops = { tags: ['operations'] };
+  app.get('/healthz', { schema: { ...ops, summary: 'The process is up', response: { 200: Health, ...errorResponses() } } }, async () => ({ status: 'ok' as const }));
+  app.get('/readyz', {
+    schema: { ...ops, summary: 'Ready to serve', description: 'Redis reachable and, unless VIGIL_ROLE=api, the timer worker running; 503 within 2 s otherwise.', response: { 200: Readiness, 503: Readiness } },
+  }, async (_req, reply) => {
     const problems: string[] = [];
     if (!(await pingWithin(services.redis))) problems.push('redis unreachable');
     if (config.role !== 'api' && !services.timers.running) problems.push('timer worker not running');
-    return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unavailable' : 'ready', problems });
+    if (problems.length) return reply.code(503).send({ status: 'unavailable', problems });
+    return reply.code(200).send({ status: 'ready', problems });
   });
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(services.metrics.render()));
 

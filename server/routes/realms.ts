@@ -6,40 +6,42 @@
  */
 import { deleteMatching } from '../redis/purge.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { vigilError } from '../errors.js';
 import { identifyIn, roleProblem } from '../auth/guard.js';
-import { REALM_NAME } from '../realms/store.js';
-import { objectBody, requiredString } from './validate.js';
+import { errorResponses } from '../schemas/errors.js';
+import { NoContent, RealmParams, SECURITY } from '../schemas/common.js';
+import { RealmCreateBody, RealmCreated, RealmList } from '../schemas/realms.js';
 
 const ROOT_REALM = 'default';
+const realms_ = { tags: ['realms'], security: SECURITY };
 
-export async function realmRoutes(app: FastifyInstance): Promise<void> {
+export const realmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { realms, users, engine } = app.vigil;
 
-  /** The caller, an admin of realm default (the same guard as every realm route, in realm default). */
-  const rootAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<string> => {
+  // the caller must be an admin of realm default (the same guard as every realm route, in realm
+  // default), checked before validation: a caller who may not use a route learns nothing of its rules
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
     await identifyIn(req, reply, ROOT_REALM);
     if (!req.principal) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'Sign in to realm default as an admin first');
     if (roleProblem(req.principal, 'admin', true)) throw vigilError('VIGIL_ERR_FORBIDDEN', 'only an admin of realm default may manage realms');
-    return req.principal.user!.username;
-  };
-
-  app.get('/api/v1/realms', async (req, reply) => {
-    await rootAdmin(req, reply);
-    return { realms: (await realms.list()).map((realm) => ({ realm })) };
   });
+  /** The admin of realm default making the request. */
+  const rootAdmin = (req: FastifyRequest): string => req.principal!.user!.username;
 
-  app.post('/api/v1/realms', async (req, reply) => {
-    const by = await rootAdmin(req, reply);
-    const body = objectBody(req.body);
-    const realm = requiredString(body, 'realm', 40);
-    if (!REALM_NAME.test(realm)) throw vigilError('VIGIL_ERR_VALIDATION', 'realm must be 1 to 40 lowercase letters, digits, _ or -, starting with a letter or digit');
-    let admin: { username: string; password: string } | null = null;
-    if (body.admin !== undefined) {
-      const a = objectBody(body.admin);
-      admin = { username: requiredString(a, 'username', 64), password: requiredString(a, 'password', 256) };
-    }
-    const policy = body.policy === undefined ? {} : objectBody(body.policy);
+  app.get('/api/v1/realms', {
+    schema: { ...realms_, summary: 'List realms', description: 'For admins of realm default.', response: { 200: RealmList, ...errorResponses(401, 403) } },
+  }, async () => ({ realms: (await realms.list()).map((realm) => ({ realm })) }));
+
+  app.post('/api/v1/realms', {
+    schema: {
+      ...realms_, summary: 'Create a realm', description: 'With its own users, policy, signing keys, clients and event stream; optionally its first admin (realm.created).',
+      body: RealmCreateBody, response: { 201: RealmCreated, ...errorResponses(401, 403, 409, 413) },
+    },
+  }, async (req, reply) => {
+    const by = rootAdmin(req);
+    const { realm, admin, policy = {} } = req.body;
     if (await realms.exists(realm)) throw vigilError('VIGIL_ERR_CONFLICT', `realm ${realm} already exists`);
     if (!(await realms.create(realm, policy))) throw vigilError('VIGIL_ERR_CONFLICT', `realm ${realm} already exists`);
     let adminUser: string | null = null;
@@ -56,17 +58,21 @@ export async function realmRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ realm: { realm, policy: await realms.policy(realm), admin: adminUser ? { username: adminUser } : null } });
   });
 
-  app.delete('/api/v1/realms/:realm', async (req, reply) => {
-    const by = await rootAdmin(req, reply);
-    const realm = (req.params as { realm: string }).realm;
+  app.delete('/api/v1/realms/:realm', {
+    schema: {
+      ...realms_, params: RealmParams, summary: 'Delete a realm', description: 'Terminates its sessions (with their final events), then removes everything it holds; realm default cannot be deleted (409).',
+      response: { 204: NoContent, ...errorResponses(401, 403, 404, 409) },
+    },
+  }, async (req, reply) => {
+    const by = rootAdmin(req);
+    const realm = req.params.realm;
     if (realm === ROOT_REALM) throw vigilError('VIGIL_ERR_CONFLICT', 'realm default cannot be deleted');
     if (!(await realms.exists(realm))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no realm ${realm}`);
     const terminated = await removeRealm(app, realm, by);
     await engine.emit(ROOT_REALM, 'realm.deleted', { realm, terminated, by: { username: by } });
     return reply.code(204).send();
   });
-
-}
+};
 
 /** How long a deleted realm's event stream outlives it, so every process delivers its final events. */
 const DELETED_STREAM_TTL_SECONDS = 300;

@@ -1,24 +1,36 @@
 /** Sign-in, the caller's own session, and the Access view's session list and terminations. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { vigilError } from '../errors.js';
 import { identify, need, needSession, realmOf, sessionPrincipal } from '../auth/guard.js';
 import { clearSessionCookie, originAllowed, originPolicy, setSessionCookie } from '../auth/authenticate.js';
 import { LoginFailure } from '../auth/login.js';
 import { hasRole } from '../auth/principal.js';
-import { SESSION_KINDS, type MeResponse, type Session } from '../../shared/protocol.js';
-import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN, tokenLifetimeProblem } from '../../shared/policy.js';
-import { intInRange, objectBody, oneOf, optionalString, requiredString } from './validate.js';
+import type { MeResponse, Session } from '../../shared/protocol.js';
+import { errorResponses } from '../schemas/errors.js';
+import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { LoginBody, SessionId, SessionList, SessionQuery, StartSessionBody, TokenAndSession, TokenLifetimeBody } from '../schemas/sessions.js';
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+const signIn = { tags: ['sign-in'], params: RealmParams };
+const sessions = { tags: ['sessions'], security: SECURITY };
+const SessionParams = realmParams('id', SessionId);
+
+export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { engine, users, login } = app.vigil;
-  app.addHook('preHandler', identify);
+  // before validation, as before schemas: a caller who may not use a route learns nothing of its rules
+  app.addHook('preValidation', identify);
 
-  app.post('/login', async (req, reply) => {
+  app.post('/login', {
+    schema: {
+      ...signIn, summary: 'Sign in', description: 'Starts a console session; the token is also set as the vigil_session cookie (HttpOnly, SameSite=Strict).',
+      body: LoginBody,
+      response: { 201: TokenAndSession, ...errorResponses(401, 403, 404, 409, 413, 429) },
+    },
+  }, async (req, reply) => {
     const realm = realmOf(req);
     if (!originAllowed(req.headers, originPolicy(app.vigil.config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
-    const body = objectBody(req.body);
-    const username = requiredString(body, 'username', 64);
-    const password = requiredString(body, 'password', 256);
+    const { username, password } = req.body;
     let started: { token: string; session: Session };
     try {
       started = await login.signIn({ realm, username, password, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, kind: 'console', clientId: null });
@@ -33,26 +45,34 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ token: started.token, session: started.session });
   });
 
-  app.post('/logout', { preHandler: needSession }, async (req, reply) => {
+  app.post('/logout', {
+    preValidation: needSession,
+    schema: { ...signIn, security: SECURITY, summary: 'Sign out', description: 'Ends the caller\'s session (session.ended) and clears the cookie.', response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
+  }, async (req, reply) => {
     const p = sessionPrincipal(req);
     await engine.end(p.realm, p.sessionId, 'session.ended', { reason: 'logout' });
     if (req.viaCookie) clearSessionCookie(req, reply);
     return reply.code(204).send();
   });
 
-  app.post('/sessions', { preHandler: [need('admin'), needSession] }, async (req, reply) => {
+  app.post('/sessions', {
+    preValidation: [need('admin'), needSession],
+    schema: {
+      ...sessions, params: RealmParams, summary: 'Start a session for a user',
+      description: 'For an application that authenticated the user itself (admin). data.by of session.started names the caller.',
+      body: StartSessionBody,
+      response: { 201: TokenAndSession, ...errorResponses(401, 403, 404, 409, 413) },
+    },
+  }, async (req, reply) => {
     const realm = realmOf(req);
-    const body = objectBody(req.body);
-    const username = requiredString(body, 'username', 64);
+    const body = req.body;
+    const username = body.username;
     const user = await users.byUsername(realm, username);
     if (!user) throw vigilError('VIGIL_ERR_NOT_FOUND', `no user ${username} in realm ${realm}`);
     if (!user.enabled) throw vigilError('VIGIL_ERR_CONFLICT', `user ${username} is disabled`);
-    const idleTimeout = body.idleTimeout === undefined ? user.tokenLifetime : intInRange(body.idleTimeout, 'idleTimeout', TOKEN_LIFETIME_MIN, TOKEN_LIFETIME_MAX);
-    let origin: Record<string, unknown> = {};
-    if (body.origin !== undefined) origin = objectBody(body.origin);
     const started = await engine.start({
-      realm, kind: 'console', user, idleTimeout,
-      ip: optionalString(origin, 'ip', 64) ?? req.ip, userAgent: optionalString(origin, 'userAgent', 256) ?? null,
+      realm, kind: 'console', user, idleTimeout: body.idleTimeout ?? user.tokenLifetime,
+      ip: body.origin?.ip ?? req.ip, userAgent: body.origin?.userAgent ?? null,
       by: sessionPrincipal(req).user.username,
     });
     return reply.code(201).send({ token: started.token, session: { ...started.session, current: false } });
@@ -65,54 +85,84 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return { user: { id: p.user.id, username: p.user.username, roles: p.roles, tokenLifetime: user?.tokenLifetime ?? p.user.tokenLifetime }, session };
   };
 
-  app.get('/me', { preHandler: needSession }, me);
+  app.get('/me', {
+    preValidation: needSession,
+    schema: { ...signIn, security: SECURITY, summary: 'The caller', description: 'The signed-in user and their current session.', response: { 200: answer('MeResponse', 'The caller and their session'), ...errorResponses(401, 403, 404) } },
+  }, me);
 
-  app.put('/me/token-lifetime', { preHandler: needSession }, async (req) => {
+  app.put('/me/token-lifetime', {
+    preValidation: needSession,
+    schema: {
+      ...signIn, security: SECURITY, summary: 'Set my token lifetime', description: 'Applies at once to the user\'s live console sessions.',
+      body: TokenLifetimeBody, response: { 200: answer('MeResponse', 'Set: the caller with the new lifetime, and their session'), ...errorResponses(401, 403, 404, 413) },
+    },
+  }, async (req) => {
     const p = sessionPrincipal(req);
-    const { tokenLifetime } = objectBody(req.body);
-    const problem = tokenLifetimeProblem(tokenLifetime);
-    if (problem) throw vigilError('VIGIL_ERR_VALIDATION', problem);
-    await users.setTokenLifetime(p.realm, p.user.id, tokenLifetime as number);
-    await applyTokenLifetime(app, p.realm, p.user.id, tokenLifetime as number);
+    const { tokenLifetime } = req.body;
+    await users.setTokenLifetime(p.realm, p.user.id, tokenLifetime);
+    await applyTokenLifetime(app, p.realm, p.user.id, tokenLifetime);
     return me(req);
   });
 
-  app.post('/sessions/current/activity', { preHandler: needSession }, async (_req, reply) => reply.code(204).send());
+  app.post('/sessions/current/activity', {
+    preValidation: needSession,
+    schema: { ...signIn, security: SECURITY, summary: 'Report activity', description: 'Counts as activity of the caller\'s session (not while it is in warning: then only extend does).', response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
+  }, async (_req, reply) => reply.code(204).send());
 
-  app.post('/sessions/current/extend', { preHandler: needSession }, async (req) => {
+  app.post('/sessions/current/extend', {
+    preValidation: needSession,
+    schema: {
+      ...signIn, security: SECURITY, summary: 'Extend my session', description: 'Answers the expiry prompt; 409 VIGIL_ERR_NOT_EXTENDABLE when the warning is for the hard limit.',
+      response: { 200: Type.Object({ session: Type.Ref('Session') }, { description: 'Extended: the session with its new deadlines' }), ...errorResponses(401, 403, 404, 409) },
+    },
+  }, async (req) => {
     const p = sessionPrincipal(req);
     return { session: await engine.extend(p.realm, p.sessionId) };
   });
 
-  app.get('/sessions', { preHandler: need('user') }, async (req) => {
+  app.get('/sessions', {
+    preValidation: need('user'),
+    schema: {
+      ...sessions, params: RealmParams, summary: 'List sessions', description: 'Viewers see every session of the realm, users their own; newest first, a page at a time.',
+      querystring: SessionQuery, response: { 200: SessionList, ...errorResponses(401, 403, 404) },
+    },
+  }, async (req) => {
     const realm = realmOf(req);
     const p = req.principal!;
-    const q = req.query as Record<string, unknown>;
-    const limit = q.limit === undefined ? 100 : intInRange(Number(q.limit), 'limit', 1, 1000);
-    const kind = oneOf(q.kind, 'kind', SESSION_KINDS);
-    const state = oneOf(q.state, 'state', ['active', 'warning'] as const);
-    const cursor = optionalString(q, 'cursor', 200);
+    const q = req.query;
+    const { kind, state, cursor } = q;
+    const limit = q.limit ?? 100;
     let userId: string | undefined;
     if (!hasRole(p, 'viewer')) userId = p.user!.id; // a plain user sees only their own
     if (q.user !== undefined) {
-      const wanted = await users.byUsername(realm, String(q.user));
+      const wanted = await users.byUsername(realm, q.user);
       if (userId && wanted?.id !== userId) return { sessions: [], nextCursor: null };
       userId = wanted?.id ?? 'u_none';
     }
     return engine.list(realm, { user: userId, kind, state, limit, cursor }, p.sessionId);
   });
 
-  app.get('/sessions/:id', { preHandler: need('user') }, async (req) => {
+  app.get('/sessions/:id', {
+    preValidation: need('user'),
+    schema: { ...sessions, params: SessionParams, summary: 'Read a session', description: 'Viewers read any session, users their own.', response: { 200: Type.Object({ session: Type.Ref('Session') }, { description: 'The session' }), ...errorResponses(401, 403, 404) } },
+  }, async (req) => {
     const realm = realmOf(req);
     const p = req.principal!;
-    const session = await engine.get(realm, (req.params as { id: string }).id, p.sessionId);
+    const session = await engine.get(realm, req.params.id, p.sessionId);
     if (!session || (!hasRole(p, 'viewer') && session.user.id !== p.user?.id)) throw vigilError('VIGIL_ERR_NOT_FOUND', 'no such session');
     return { session };
   });
 
-  app.delete('/sessions/:id', { preHandler: [need('user'), needSession] }, async (req, reply) => {
+  app.delete('/sessions/:id', {
+    preValidation: [need('user'), needSession],
+    schema: {
+      ...sessions, params: SessionParams, summary: 'Terminate a session',
+      description: 'Admins terminate any session, users their own other sessions (session.terminated); 409 VIGIL_ERR_CURRENT_SESSION for the caller\'s current one.',
+      response: { 204: NoContent, ...errorResponses(401, 403, 404, 409) },
+    },
+  }, async (req, reply) => {
     const p = sessionPrincipal(req);
-    const id = (req.params as { id: string }).id;
+    const id = req.params.id;
     if (id === p.sessionId) throw vigilError('VIGIL_ERR_CURRENT_SESSION');
     const admin = hasRole(p, 'admin');
     const ended = await engine.terminate(p.realm, id, admin ? 'admin' : 'self', p.user.username, admin ? '' : p.user.id);
@@ -120,13 +170,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.post('/sessions/terminate-others', { preHandler: [need('user'), needSession] }, async (req) => {
+  app.post('/sessions/terminate-others', {
+    preValidation: [need('user'), needSession],
+    schema: {
+      ...sessions, params: RealmParams, summary: 'Terminate the other sessions', description: 'Admins: every other session of the realm; users: their own others. The caller\'s session stays.',
+      response: { 200: Type.Object({ terminated: Type.Integer({ minimum: 0, description: 'How many sessions ended' }) }, { description: 'Done' }), ...errorResponses(401, 403, 404) },
+    },
+  }, async (req) => {
     const p = sessionPrincipal(req);
     const ids = hasRole(p, 'admin') ? await engine.sessionIds(p.realm) : await engine.userSessionIds(p.realm, p.user.id);
     const terminated = await engine.terminateMany(p.realm, ids.filter((id) => id !== p.sessionId), 'others', p.user.username);
     return { terminated };
   });
-}
+};
 
 /** A new token lifetime applies at once to the user's live console sessions. */
 export async function applyTokenLifetime(app: FastifyInstance, realm: string, userId: string, tokenLifetime: number): Promise<void> {
