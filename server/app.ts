@@ -18,6 +18,7 @@ import { Keys } from './redis/keys.js';
 import { connectRedis, FailureLog, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
+import { StatsService } from './realms/stats.js';
 import { UserStore } from './users/store.js';
 import { DisplayKeyStore } from './auth/display-keys.js';
 import { LoginLimiter } from './auth/login-limiter.js';
@@ -77,13 +78,14 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   const displayKeys = new DisplayKeyStore(redis, keys);
   const hub = new Hub(redis, keys, engine, metrics, app.log, openReader);
   const limiter = new LoginLimiter(redis, keys);
+  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   return {
-    config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter,
+    config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter, nodeId,
+    stats: new StatsService(redis, keys, realms, nodeId, (realm) => hub.clientCount(realm)),
     login: new LoginService(engine, users, limiter, metrics),
     auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
     protocol: new ProtocolHandler(hub, engine),
     publicUrl: () => config.publicUrl ?? listeningUrl(app, config),
-    nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
   };
 }
 
@@ -174,23 +176,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return reply.code(404).send(errorBody(vigilError('VIGIL_ERR_NOT_FOUND', `no route ${req.method} ${url}`)));
   });
 
-  // report this process's real-time client counts for /stats across processes
-  const report = setInterval(() => {
-    void (async () => {
-      for (const realm of await services.realms.list()) {
-        await services.redis.hset(`${services.keys.realmBase(realm)}conns`, services.nodeId, `${services.hub.clientCount(realm)}:${Date.now()}`);
-      }
-    })().catch(() => {});
-  }, 5000);
-  report.unref();
+  services.stats.startReporting();
 
   app.addHook('onClose', async () => {
-    clearInterval(report);
+    await services.stats.stopReporting();
     await services.hub.close();
     await services.timers.close();
-    for (const realm of await services.realms.list().catch(() => [])) {
-      await services.redis.hdel(`${services.keys.realmBase(realm)}conns`, services.nodeId).catch(() => {});
-    }
     services.redis.disconnect();
     services.timerQueueConnection.disconnect();
     services.bullConnection.disconnect();

@@ -9,6 +9,7 @@ import type { Keys } from './redis/keys.js';
 import type { ScriptedRedis } from './redis/scripts.js';
 import type { SessionEngine } from './sessions/engine.js';
 import type { RealmStore } from './realms/store.js';
+import type { StatsService } from './realms/stats.js';
 import type { UserStore } from './users/store.js';
 import type { DisplayKeyStore } from './auth/display-keys.js';
 import type { LoginLimiter } from './auth/login-limiter.js';
@@ -47,6 +48,8 @@ export interface Services {
    * pointed anywhere by whoever sends the request).
    */
   publicUrl(): string;
+  /** The wall display's counters, across nodes. */
+  stats: StatsService;
   /** The process's id among the nodes sharing this Redis. */
   nodeId: string;
   /** The OpenID Connect provider; set when server/oidc/plugin.ts registers. */

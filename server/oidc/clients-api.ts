@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { identify, need, realmOf } from '../auth/guard.js';
 import { vigilError } from '../errors.js';
 import { errorResponses } from '../schemas/errors.js';
-import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
 import { ClientCreateBody, ClientParams, ClientPatchBody } from '../schemas/clients.js';
 
 const clients_ = { tags: ['clients'], security: SECURITY };

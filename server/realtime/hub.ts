@@ -79,7 +79,7 @@ export class Hub {
     private readonly keys: Keys,
     private readonly engine: SessionEngine,
     private readonly metrics: Metrics,
-    private readonly log: HubLog,
+    log: HubLog,
     private readonly openReader: () => Redis,
   ) {
     this.failures = new FailureLog(log);

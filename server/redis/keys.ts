@@ -34,6 +34,14 @@ export class Keys {
   policy(realm: string): string {
     return `${this.realmBase(realm)}policy`;
   }
+  /** Live sessions by kind and in warning, kept by the session scripts (includes/common.lua `count`). */
+  counts(realm: string): string {
+    return `${this.realmBase(realm)}count`;
+  }
+  /** Each node's real-time client count for the realm, `count:reportedAtMs` (realms/stats.ts). */
+  connectionCounts(realm: string): string {
+    return `${this.realmBase(realm)}conns`;
+  }
   counters(realm: string, minute: number): string {
     return `${this.realmBase(realm)}cnt:${minute}`;
   }

@@ -1,18 +1,15 @@
 /** Admin management: users, display keys and the realm policy; and the wall display's stats. */
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { vigilError } from '../errors.js';
 import { identify, need, realmOf } from '../auth/guard.js';
 import { publicUser } from '../users/store.js';
-import { applyTokenLifetime } from './sessions.js';
 import { errorResponses } from '../schemas/errors.js';
 import { answer, NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
 import { UserCreateBody, UserParams, UserPatchBody } from '../schemas/users.js';
 import { DisplayKeyBody } from '../schemas/display-keys.js';
 import { PolicyPatch } from '../schemas/policy.js';
-import { SESSION_KINDS, type SessionKind, type Stats } from '../../shared/protocol.js';
-import type { RealmPolicy } from '../../shared/policy.js';
+import type { Stats } from '../../shared/protocol.js';
 
 const users_ = { tags: ['users'], security: SECURITY };
 const keys_ = { tags: ['display-keys'], security: SECURITY };
@@ -22,7 +19,7 @@ const UserBody = Type.Object({ user: Type.Ref('User') }, { description: 'The use
 const PolicyBody = Type.Object({ policy: Type.Ref('Policy') }, { description: 'The realm policy' });
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { engine, users, displayKeys, realms, redis, keys, hub } = app.vigil;
+  const { engine, users, displayKeys, realms } = app.vigil;
   // before validation, as before schemas: a caller who may not use a route learns nothing of its rules
   app.addHook('preValidation', identify);
 
@@ -84,7 +81,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const ids = (await engine.userSessionIds(realm, after.id)).filter((id) => id !== req.principal!.sessionId);
         await engine.terminateMany(realm, ids, 'credentials-changed', by);
       }
-      if (before.tokenLifetime !== after.tokenLifetime) await applyTokenLifetime(app, realm, after.id, after.tokenLifetime);
+      if (before.tokenLifetime !== after.tokenLifetime) await engine.applyTokenLifetime(realm, after.id, after.tokenLifetime);
     }
     // REST reads the roles afresh on every request; real-time connections are told on the stream every process reads
     if ([...before.roles].sort().join() !== [...after.roles].sort().join()) {
@@ -149,7 +146,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const realm = realmOf(req);
     const { policy, fields } = await realms.patch(realm, req.body);
     if (fields.length) {
-      await applyPolicy(app, realm, policy);
+      await engine.applyPolicy(realm, policy);
       await engine.emit(realm, 'policy.updated', { fields, by: { username: req.principal!.user!.username } });
     }
     return { policy };
@@ -158,53 +155,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/stats', {
     preValidation: need('viewer'),
     schema: { tags: ['stats'], security: SECURITY, params: RealmParams, summary: 'Counters for the wall display', response: { 200: answer('Stats', 'The counters'), ...errorResponses(401, 403, 404) } },
-  }, async (req): Promise<Stats> => {
-    const realm = realmOf(req);
-    const counts = await redis.hgetall(`${keys.realmBase(realm)}count`);
-    const byKind = Object.fromEntries(SESSION_KINDS.map((k) => [k, Math.max(0, Number(counts[k] ?? 0))])) as Record<SessionKind, number>;
-    const warning = Math.max(0, Number(counts.warning ?? 0));
-    const minute = Math.floor(Date.now() / 60000);
-    const p = redis.pipeline();
-    for (let m = minute - 59; m <= minute; m++) p.hgetall(keys.counters(realm, m));
-    const sum: Record<string, number> = {};
-    for (const [, h] of (await p.exec()) ?? []) for (const [k, v] of Object.entries(h as Record<string, string>)) sum[k] = (sum[k] ?? 0) + Number(v);
-    const active = byKind.console + byKind.sso + byKind.offline;
-    return {
-      active,
-      warning,
-      byKind,
-      lastHour: {
-        started: sum['session.started'] ?? 0,
-        logins: sum['login.succeeded'] ?? 0,
-        expired: sum['session.expired'] ?? 0,
-        terminated: sum['session.terminated'] ?? 0,
-        ended: sum['session.ended'] ?? 0,
-      },
-      connectedClients: await connectedClients(app, realm, hub.clientCount(realm)),
-      serverTime: new Date().toISOString(),
-    };
-  });
+  }, async (req): Promise<Stats> => app.vigil.stats.get(realmOf(req)));
 };
-
-/** Policy changes apply to live sessions at once: idle and max limits by kind, and the prompt. */
-export async function applyPolicy(app: FastifyInstance, realm: string, policy: RealmPolicy): Promise<void> {
-  const { engine } = app.vigil;
-  const hashes = await engine.hashes(realm, await engine.sessionIds(realm));
-  const group = (k: SessionKind) => hashes.filter((h) => h.k === k).map((h) => String(h.id));
-  await engine.reapply(realm, group('console'), null, policy.consoleSessionMax);
-  await engine.reapply(realm, group('sso'), policy.ssoSessionIdle, policy.ssoSessionMax);
-  await engine.reapply(realm, group('offline'), policy.offlineSessionIdle, policy.offlineSessionMaxEnabled ? policy.offlineSessionMax : 100 * 365 * 86400);
-}
-
-/** Every process reports its connected clients per realm every few seconds; fresh reports are summed. */
-async function connectedClients(app: FastifyInstance, realm: string, local: number): Promise<number> {
-  const { redis, keys, nodeId } = app.vigil;
-  const all = await redis.hgetall(`${keys.realmBase(realm)}conns`);
-  let n = local;
-  for (const [node, v] of Object.entries(all)) {
-    if (node === nodeId) continue;
-    const [count, at] = v.split(':').map(Number);
-    if (Date.now() - at! < 15_000) n += count!;
-  }
-  return n;
-}

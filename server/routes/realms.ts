@@ -7,7 +7,6 @@
 import { deleteMatching } from '../redis/purge.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { vigilError } from '../errors.js';
 import { identifyIn, roleProblem } from '../auth/guard.js';
 import { errorResponses } from '../schemas/errors.js';

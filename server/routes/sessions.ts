@@ -1,5 +1,5 @@
 /** Sign-in, the caller's own session, and the Access view's session list and terminations. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { vigilError } from '../errors.js';
@@ -100,7 +100,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const p = sessionPrincipal(req);
     const { tokenLifetime } = req.body;
     await users.setTokenLifetime(p.realm, p.user.id, tokenLifetime);
-    await applyTokenLifetime(app, p.realm, p.user.id, tokenLifetime);
+    await engine.applyTokenLifetime(p.realm, p.user.id, tokenLifetime);
     return me(req);
   });
 
@@ -183,12 +183,3 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { terminated };
   });
 };
-
-/** A new token lifetime applies at once to the user's live console sessions. */
-export async function applyTokenLifetime(app: FastifyInstance, realm: string, userId: string, tokenLifetime: number): Promise<void> {
-  const { engine } = app.vigil;
-  const hashes = await engine.hashes(realm, await engine.userSessionIds(realm, userId));
-  const consoleIds = hashes.filter((h) => h.k === 'console').map((h) => String(h.id));
-  await engine.reapply(realm, consoleIds, tokenLifetime, null);
-}
-

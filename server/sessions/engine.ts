@@ -8,6 +8,7 @@ import type { ScriptedRedis } from '../redis/scripts.js';
 import { isRedisUnavailable } from '../redis/connect.js';
 import { vigilError } from '../errors.js';
 import type { Session, SessionKind, SessionState, TerminationReason } from '../../shared/protocol.js';
+import type { RealmPolicy } from '../../shared/policy.js';
 import { compareStreamIds, flatToHash, formatSession, type SessionHash } from './format.js';
 import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from './tokens.js';
 
@@ -41,6 +42,8 @@ export interface ListFilter {
 export type SliceScheduler = (realm: string, slices: number[]) => Promise<void>;
 
 const CHUNK = 500;
+/** An offline session without Offline Session Max: a hundred years (create-session-0.lua uses the same). */
+const UNLIMITED_SECONDS = 100 * 365 * 86400;
 
 export class SessionEngine {
   constructor(
@@ -140,6 +143,21 @@ export class SessionEngine {
       }
       if (down) throw down;
     }
+  }
+
+  /** A new token lifetime applies at once to the user's live console sessions. */
+  async applyTokenLifetime(realm: string, userId: string, tokenLifetime: number): Promise<void> {
+    const hashes = await this.hashes(realm, await this.userSessionIds(realm, userId));
+    await this.reapply(realm, hashes.filter((h) => h.k === 'console').map((h) => String(h.id)), tokenLifetime, null);
+  }
+
+  /** Policy changes apply to live sessions at once: idle and max limits by kind, and the prompt. */
+  async applyPolicy(realm: string, policy: RealmPolicy): Promise<void> {
+    const hashes = await this.hashes(realm, await this.sessionIds(realm));
+    const group = (k: SessionKind) => hashes.filter((h) => h.k === k).map((h) => String(h.id));
+    await this.reapply(realm, group('console'), null, policy.consoleSessionMax);
+    await this.reapply(realm, group('sso'), policy.ssoSessionIdle, policy.ssoSessionMax);
+    await this.reapply(realm, group('offline'), policy.offlineSessionIdle, policy.offlineSessionMaxEnabled ? policy.offlineSessionMax : UNLIMITED_SECONDS);
   }
 
   async get(realm: string, sid: string, currentSessionId: string | null = null): Promise<Session | null> {
