@@ -22,7 +22,7 @@
  * All of them reconnect quickly (at most RECONNECT_MAX_MS apart), so that once Redis is back
  * the service is too.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Command, type RedisOptions } from 'ioredis';
 import { defineCommands, type ScriptedRedis } from './scripts.js';
 
 export type RedisPurpose = 'commands' | 'blocking' | 'bullmq';
@@ -124,6 +124,28 @@ function dropWhenStalled(client: Redis): void {
   }, STALL_CHECK_MS);
   timer.unref();
   client.once('end', () => clearInterval(timer));
+}
+
+/** One command in this many is timed by `timeCommands`. */
+export const COMMAND_SAMPLE_EVERY = 16;
+
+/**
+ * Reports the latency of one command in `every` sent on `client`, from the moment it is sent
+ * (written, or queued behind an auto-pipeline) to its reply or failure, as
+ * `observe(command name, seconds)`. Sampling keeps the cost off the hot path: the other
+ * commands pay one counter decrement (bench:ingest T3/T4 before and after in the commit).
+ */
+export function timeCommands(client: Redis, observe: (command: string, seconds: number) => void, every = COMMAND_SAMPLE_EVERY): void {
+  const send = client.sendCommand;
+  let left = every;
+  client.sendCommand = function (this: Redis, command: Command, ...rest: unknown[]) {
+    if (--left > 0) return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+    left = every;
+    const start = process.hrtime.bigint();
+    const done = () => observe(command.name, Number(process.hrtime.bigint() - start) / 1e9);
+    command.promise.then(done, done);
+    return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+  } as Redis['sendCommand'];
 }
 
 /**
