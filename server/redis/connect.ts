@@ -136,15 +136,16 @@ export const COMMAND_SAMPLE_EVERY = 16;
  * commands pay one counter decrement (bench:ingest T3/T4 before and after in the commit).
  */
 export function timeCommands(client: Redis, observe: (command: string, seconds: number) => void, every = COMMAND_SAMPLE_EVERY): void {
-  const send = client.sendCommand;
+  const send = client.sendCommand as (this: Redis, command: Command, stream?: unknown) => unknown;
   let left = every;
-  client.sendCommand = function (this: Redis, command: Command, ...rest: unknown[]) {
-    if (--left > 0) return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+  // fixed parameters (ioredis's sendCommand takes two), not rest and spread: an array per command costs
+  client.sendCommand = function (this: Redis, command: Command, stream?: unknown) {
+    if (--left > 0) return send.call(this, command, stream);
     left = every;
     const start = process.hrtime.bigint();
     const done = () => observe(command.name, Number(process.hrtime.bigint() - start) / 1e9);
     command.promise.then(done, done);
-    return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+    return send.call(this, command, stream);
   } as Redis['sendCommand'];
 }
 
