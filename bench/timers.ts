@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     if (!admin) throw new Error('bootstrap made no admin');
     await users.setTokenLifetime(REALM, admin.id, 86_400); // the watcher must outlive the run
     const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 1800);
-    const wheel = new TimerWheel(rds, keys, bull, new Metrics(), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
+    const wheel = new TimerWheel(rds, keys, bull, new Metrics({ defaults: false }), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
     closers.push(() => wheel.queue.close());
 
     const login = await fetch(`${url}/api/v1/realms/${REALM}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Services } from './services.js';
 import { Keys } from './redis/keys.js';
-import { connectRedis, FailureLog, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
+import { connectRedis, FailureLog, timeCommands, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { StatsService } from './realms/stats.js';
@@ -27,7 +27,7 @@ import { Authenticator, originPolicy } from './auth/authenticate.js';
 import { TimerWheel } from './timers/wheel.js';
 import { Hub } from './realtime/hub.js';
 import { ProtocolHandler } from './realtime/protocol.js';
-import { Metrics } from './metrics.js';
+import { bearerCheck, Metrics, QUEUE_STATES } from './metrics.js';
 import { errorBody, isVigilError, vigilError } from './errors.js';
 import { closeGoingAway, onSocketError, wsTransport, WS_OPTIONS } from './realtime/ws.js';
 import { socketIoTransport } from './realtime/socketio.js';
@@ -64,15 +64,19 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   watchRedis(redis, 'commands', app.log);
   watchRedis(timerQueueConnection, 'timer queue', app.log);
   watchRedis(bullConnection, 'timers', app.log);
+  const metrics = new Metrics();
+  const observeCommand = (command: string, seconds: number) => metrics.redisDuration.observe({ command }, seconds);
+  timeCommands(redis, observeCommand);
+  timeCommands(timerQueueConnection, observeCommand);
   await Promise.all([untilReady(redis), untilReady(timerQueueConnection)]); // they queue nothing before
   const openReader = () => {
     const conn = connectRedis(redisUrl, 'blocking');
     watchRedis(conn, 'events', app.log);
     return conn;
   };
-  const metrics = new Metrics();
   const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log, timerQueueConnection);
   const engine = new SessionEngine(redis, keys, timers.schedule);
+  metrics.timerQueue(() => timers.queue.getJobCounts(...QUEUE_STATES));
   const realms = new RealmStore(redis, keys);
   const users = new UserStore(redis, keys);
   const displayKeys = new DisplayKeyStore(redis, keys);
@@ -114,7 +118,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.decorateRequest('viaCookie', false);
   const services = await createServices(app, config, opts.redisUrl);
   app.decorate('vigil', services);
-  services.metrics.gauge('vigil_realtime_clients', 'Real-time clients connected to this process.', () => services.hub.clientCount());
+  services.metrics.realtimeClients(() => services.hub.clientCount());
+  // per route template (bounded), not per URL; the not-found handler has none
+  app.addHook('onResponse', (req, reply, done) => {
+    services.metrics.observeRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
 
   const failures = new FailureLog(app.log);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -158,7 +167,14 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     if (problems.length) return reply.code(503).send({ status: 'unavailable', problems });
     return reply.code(200).send({ status: 'ready', problems });
   });
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(services.metrics.render()));
+  const metricsAuthorized = bearerCheck(config.metricsToken);
+  app.get('/metrics', async (req, reply) => {
+    if (!metricsAuthorized(req.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <VIGIL_METRICS_TOKEN>');
+    }
+    return reply.type(services.metrics.contentType()).send(await services.metrics.render());
+  });
 
   // the dashboard
   const built = existsSync(path.join(WEB_DIST, 'index.html'));

@@ -37,6 +37,8 @@ export interface Config {
   publicUrl: string | null;
   /** Fastify's trustProxy: only then are X-Forwarded-* believed (client address, protocol). */
   trustProxy: boolean | number | string[];
+  /** Null: /metrics is open; else it needs `Authorization: Bearer <this>`. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -112,7 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const trustProxy = parseTrustProxy(env.VIGIL_TRUST_PROXY);
 
-  return { publicUrl, trustProxy, port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
+  const metricsToken = env.VIGIL_METRICS_TOKEN ?? null;
+  if (metricsToken !== null && (!metricsToken || /\s/.test(metricsToken))) fail('VIGIL_METRICS_TOKEN must be a non-empty token without spaces (or unset, for an open /metrics).');
+
+  return { publicUrl, trustProxy, metricsToken, port, host, redisUrl, dataDir, adminUser, adminPassword, allowedOrigins, role, logLevel, clientBufferBytes, passwordAttemptsPerMinute, authorizationRequestsPerMinute, redisPrefix };
 }
 
 function parseUrl(text: string): URL | null {

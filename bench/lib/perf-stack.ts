@@ -94,7 +94,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     const base = keys.realmBase(REALM);
     const users = new UserStore(rds, keys);
     const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 3600);
-    const wheel = new TimerWheel(rds, keys, bull, new Metrics(), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
+    const wheel = new TimerWheel(rds, keys, bull, new Metrics({ defaults: false }), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
     closers.push(() => wheel.queue.close());
 
     const createSessions = async (n: number, idleTimeout: number, inFlight = 2) => {

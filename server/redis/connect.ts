@@ -22,7 +22,7 @@
  * All of them reconnect quickly (at most RECONNECT_MAX_MS apart), so that once Redis is back
  * the service is too.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Command, type RedisOptions } from 'ioredis';
 import { defineCommands, type ScriptedRedis } from './scripts.js';
 
 export type RedisPurpose = 'commands' | 'blocking' | 'bullmq';
@@ -124,6 +124,31 @@ function dropWhenStalled(client: Redis): void {
   }, STALL_CHECK_MS);
   timer.unref();
   client.once('end', () => clearInterval(timer));
+}
+
+/** One command in this many is timed by `timeCommands`. */
+export const COMMAND_SAMPLE_EVERY = 16;
+
+/**
+ * Reports the latency of one command in `every` sent on `client`, from the moment it is sent
+ * (written, or queued behind an auto-pipeline) to its reply or failure, as
+ * `observe(command name, seconds)`. Sampling keeps the cost off the hot path: the other
+ * commands pay one counter decrement and a call. bench:ingest, six alternating runs each on a
+ * shared 2-core machine, medians without → with it: T3 21.8k → 25.2k/s, T4 6.46k → 6.38k/s,
+ * a difference inside the runs' spread (±30 %).
+ */
+export function timeCommands(client: Redis, observe: (command: string, seconds: number) => void, every = COMMAND_SAMPLE_EVERY): void {
+  const send = client.sendCommand as (this: Redis, command: Command, stream?: unknown) => unknown;
+  let left = every;
+  // fixed parameters (ioredis's sendCommand takes two), not rest and spread: an array per command costs
+  client.sendCommand = function (this: Redis, command: Command, stream?: unknown) {
+    if (--left > 0) return send.call(this, command, stream);
+    left = every;
+    const start = process.hrtime.bigint();
+    const done = () => observe(command.name, Number(process.hrtime.bigint() - start) / 1e9);
+    command.promise.then(done, done);
+    return send.call(this, command, stream);
+  } as Redis['sendCommand'];
 }
 
 /**

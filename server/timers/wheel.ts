@@ -84,7 +84,7 @@ export class TimerWheel {
         const kind = String(reply[3 + i * 2]);
         const lateMs = Number(reply[4 + i * 2]);
         const labels = { kind: kind === 'w' ? 'warning' : 'expiry' };
-        this.metrics.timerLateness.observe(lateMs / 1000, labels);
+        this.metrics.timerLateness.observe(labels, lateMs / 1000);
         this.metrics.timerFired.inc(labels);
       }
       await this.schedule(realm, reply.slice(3 + nFired * 2).map(Number));

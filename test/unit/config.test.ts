@@ -22,6 +22,8 @@ describe('configuration', () => {
     [{ VIGIL_PUBLIC_URL: 'vigil.example.com' }, 'VIGIL_PUBLIC_URL'],
     [{ VIGIL_PUBLIC_URL: 'https://vigil.example.com/?x=1' }, 'VIGIL_PUBLIC_URL'],
     [{ VIGIL_TRUST_PROXY: 'my proxy' }, 'VIGIL_TRUST_PROXY'],
+    [{ VIGIL_METRICS_TOKEN: '' }, 'VIGIL_METRICS_TOKEN'],
+    [{ VIGIL_METRICS_TOKEN: 'two words' }, 'VIGIL_METRICS_TOKEN'],
   ])('stops with one sentence naming the variable: %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name} `));
@@ -35,6 +37,11 @@ describe('configuration', () => {
     expect(loadConfig({ VIGIL_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ VIGIL_TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ VIGIL_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('leaves /metrics open unless VIGIL_METRICS_TOKEN is set', () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ VIGIL_METRICS_TOKEN: 'scrape-me_0123' }).metricsToken).toBe('scrape-me_0123');
   });
 
   it('normalises allowed origins', () => {
