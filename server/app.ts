@@ -19,6 +19,7 @@ import { connectRedis, FailureLog, timeCommands, isRedisUnavailable, pingWithin,
 import { SessionEngine } from './sessions/engine.js';
 import { RealmStore } from './realms/store.js';
 import { StatsService } from './realms/stats.js';
+import { RealmService } from './realms/service.js';
 import { UserStore } from './users/store.js';
 import { DisplayKeyStore } from './auth/display-keys.js';
 import { LoginLimiter } from './auth/login-limiter.js';
@@ -86,6 +87,7 @@ async function createServices(app: FastifyInstance, config: Config, redisUrl: st
   return {
     config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter, nodeId,
     stats: new StatsService(redis, keys, realms, nodeId, (realm) => hub.clientCount(realm)),
+    realmService: new RealmService(redis, keys, realms, users, engine),
     login: new LoginService(engine, users, limiter, metrics),
     auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
     protocol: new ProtocolHandler(hub, engine),

@@ -10,6 +10,7 @@ import type { ScriptedRedis } from './redis/scripts.js';
 import type { SessionEngine } from './sessions/engine.js';
 import type { RealmStore } from './realms/store.js';
 import type { StatsService } from './realms/stats.js';
+import type { RealmService } from './realms/service.js';
 import type { UserStore } from './users/store.js';
 import type { DisplayKeyStore } from './auth/display-keys.js';
 import type { LoginLimiter } from './auth/login-limiter.js';
@@ -48,6 +49,8 @@ export interface Services {
    * pointed anywhere by whoever sends the request).
    */
   publicUrl(): string;
+  /** Creating and removing realms. */
+  realmService: RealmService;
   /** The wall display's counters, across nodes. */
   stats: StatsService;
   /** The process's id among the nodes sharing this Redis. */

@@ -163,8 +163,7 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
       }
     }
     if (claims?.sid) {
-      const h = await redis.hmget(keys.session(realm, claims.sid), 'u');
-      if (h[0] === claims.sub) {
+      if ((await engine.facts(realm, claims.sid))?.userId === claims.sub) {
         await oidc.closeClientSession(realm, claims.sid, claims.azp);
         await engine.end(realm, claims.sid, 'session.ended', { reason: 'logout', clientId: claims.azp });
       }

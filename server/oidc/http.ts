@@ -75,8 +75,8 @@ export async function authenticateClient(app: FastifyInstance, req: FastifyReque
 }
 
 /** The facts about a live OIDC session that token issuance needs, or null when it has ended. */
-export async function sessionFacts(app: FastifyInstance, realm: string, sid: string): Promise<(SessionFacts & { userId: string; state: string; reason: string }) | null> {
-  const [k, it, mx, ca, u, st, wr] = await app.vigil.redis.hmget(app.vigil.keys.session(realm, sid), 'k', 'it', 'mx', 'ca', 'u', 'st', 'wr');
-  if (!k || (k !== 'sso' && k !== 'offline')) return null;
-  return { id: sid, kind: k, it: Number(it), mx: Number(mx), authTime: Math.floor(Number(ca) / 1000), userId: u!, state: st ?? 'a', reason: wr ?? '' };
+export async function sessionFacts(app: FastifyInstance, realm: string, sid: string): Promise<(SessionFacts & { userId: string }) | null> {
+  const f = await app.vigil.engine.facts(realm, sid);
+  if (!f || (f.kind !== 'sso' && f.kind !== 'offline')) return null;
+  return { id: sid, kind: f.kind, it: f.idleTimeout, mx: f.maxExpiresAt, authTime: Math.floor(f.createdAt / 1000), userId: f.userId };
 }

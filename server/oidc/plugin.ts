@@ -30,6 +30,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
   const oidc = new OidcService(app.vigil);
   app.vigil.oidc = oidc;
   app.vigil.auth.addResolver(oidc.resolver);
+  app.vigil.realmService.onRemoved((realm) => oidc.signing.forget(realm));
   const perMinute = app.vigil.config.passwordAttemptsPerMinute;
 
   await app.register(async (api) => {

@@ -25,6 +25,19 @@ export interface StartSessionInput {
   by?: string;
 }
 
+export interface SessionFacts {
+  kind: SessionKind;
+  userId: string;
+  /** seconds */
+  idleTimeout: number;
+  /** ms since the epoch */
+  maxExpiresAt: number;
+  /** ms since the epoch */
+  createdAt: number;
+  state: SessionState;
+  warningReason: 'idle' | 'max' | null;
+}
+
 export interface ResolvedSession {
   session: SessionHash;
   user: Record<string, string>;
@@ -158,6 +171,19 @@ export class SessionEngine {
     await this.reapply(realm, group('console'), null, policy.consoleSessionMax);
     await this.reapply(realm, group('sso'), policy.ssoSessionIdle, policy.ssoSessionMax);
     await this.reapply(realm, group('offline'), policy.offlineSessionIdle, policy.offlineSessionMaxEnabled ? policy.offlineSessionMax : UNLIMITED_SECONDS);
+  }
+
+  /**
+   * What other layers need of a live session without formatting it (the short field names stay
+   * in sessions/): kind, owner, limits and state; null when it has ended.
+   */
+  async facts(realm: string, sid: string): Promise<SessionFacts | null> {
+    const [k, u, it, mx, ca, st, wr] = await this.redis.hmget(this.keys.session(realm, sid), 'k', 'u', 'it', 'mx', 'ca', 'st', 'wr');
+    if (!k || !u) return null;
+    return {
+      kind: k as SessionKind, userId: u, idleTimeout: Number(it), maxExpiresAt: Number(mx), createdAt: Number(ca),
+      state: st === 'w' ? 'warning' : 'active', warningReason: wr === 'idle' || wr === 'max' ? wr : null,
+    };
   }
 
   async get(realm: string, sid: string, currentSessionId: string | null = null): Promise<Session | null> {
