@@ -70,7 +70,9 @@ describe('the wall display', () => {
     const page = await newPage(browser, 1920, 1080);
     await page.goto(`${app.url}/wall#key=${key}`);
     await page.locator('vigil-wall vigil-connection-badge[state="live"]').waitFor();
-    const before = await counter(page, 'active');
+    // live (hello) comes before the snapshot: wait for the wall to show what the server holds
+    const before = (await app.api('GET', '/sessions', { token: app.adminToken })).body.sessions.length as number;
+    await expect.poll(() => counter(page, 'active'), { timeout: 10_000 }).toBe(before);
     // drop every Socket.IO connection the way a shutting-down server does, and start a session meanwhile
     // (what the server's preClose hook does on shutdown: disconnect(true) with no close code)
     const hub = app.app.vigil.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; t?: { socket?: { disconnect(close: boolean): void } } }> }> };
