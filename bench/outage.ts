@@ -43,7 +43,7 @@ import type { VigilEvent } from '../shared/protocol.js';
 import { adminLogin, flag, log, opt, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { startRedis, type BenchRedis } from './lib/redis.js';
 import { BenchSubscriber } from './lib/realtime.js';
-import { fmtMs, runHeader, summarize, table, type Summary } from './lib/stats.js';
+import { fmtMs, runFooter, runHeader, summarize, table, type Summary } from './lib/stats.js';
 import { readFired, streamCursor } from './lib/stream.js';
 
 const o = {
@@ -410,7 +410,7 @@ async function main(): Promise<void> {
     for (const r of outages) {
       out.push(`Headline (${r.kind} vs baseline): slowest answer during the window ${fmtMs(r.requests.answerMs.max)} ms vs ${fmtMs(base.requests.answerMs.max)} ms; latest warning after Redis was back ${fmtMs(r.warnings.lateMs.max)} ms vs ${fmtMs(base.warnings.lateMs.max)} ms after its deadline; lost ${r.warnings.lost + r.expiries.lost} vs ${base.warnings.lost + base.expiries.lost}.`);
     }
-    out.push(`T11: ${verdict ? 'met' : 'NOT met'} in this run (every request in an outage window answered ≤ ${TARGET_MS} ms with 503 or 2xx; every warning fired ≤ ${TARGET_MS} ms after Redis was back, every expiry ≤ ${TARGET_MS} ms after its deadline; none lost or doubled). Total ${((Date.now() - started) / 1000).toFixed(0)} s; ${os.cpus().length} CPUs, Node ${process.version}; load average at start ${loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+    out.push(`T11: ${verdict ? 'met' : 'NOT met'} in this run (every request in an outage window answered ≤ ${TARGET_MS} ms with 503 or 2xx; every warning fired ≤ ${TARGET_MS} ms after Redis was back, every expiry ≤ ${TARGET_MS} ms after its deadline; none lost or doubled). ${runFooter(started, loadavgAtStart)}`);
     console.log(out.join('\n'));
 
     const file = path.join(RESULTS, 'outage.json');

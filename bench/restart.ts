@@ -41,7 +41,7 @@ import type { VigilEvent } from '../shared/protocol.js';
 import { adminLogin, flag, HERE, log, opt, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { BenchSubscriber } from './lib/realtime.js';
-import { fmtMs, runHeader, summarize, table, type Summary } from './lib/stats.js';
+import { fmtMs, runFooter, runHeader, summarize, table, type Summary } from './lib/stats.js';
 import { readFired, streamCursor, type Fired } from './lib/stream.js';
 
 const o = {
@@ -396,7 +396,7 @@ async function main(): Promise<void> {
     }
     out.push('TrueNAS: sessions do not survive a restart (anchor, not run)');
     const verdict = vigil.warnings.lost + vigil.expiries.lost + vigil.warnings.doubled + vigil.expiries.doubled === 0 && vigil.warnings.overTargetAfterReady === 0 && vigil.warnings.fired > 0;
-    out.push(`T9 (Vigil): ${verdict ? 'met' : 'NOT met'} in this run. Total ${((Date.now() - started) / 1000).toFixed(0)} s; ${os.cpus().length} CPUs, Node ${process.version}; load average at start ${loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+    out.push(`T9 (Vigil): ${verdict ? 'met' : 'NOT met'} in this run. ${runFooter(started, loadavgAtStart)}`);
     console.log(out.join('\n'));
 
     const file = path.join(RESULTS, 'restart.json');

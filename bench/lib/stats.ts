@@ -100,6 +100,12 @@ export function histogramPercentile(h: PromHistogram, p: number): number {
   return Infinity;
 }
 
+/** The closing sentence of a benchmark's table: its duration, the machine, and its load at the start and end. */
+export function runFooter(startedMs: number, loadavgAtStart: number[]): string {
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  return `Total ${((Date.now() - startedMs) / 1000).toFixed(0)} s; ${os.cpus().length} CPUs, Node ${process.version}; load average at start ${load(loadavgAtStart)}, at end ${load(os.loadavg())}.`;
+}
+
 /**
  * The head of a result file: which bench, when, at which commit, with which command line, on
  * what machine (load averages at start and at the end, since the machine is shared).
