@@ -21,8 +21,8 @@ function s256(verifier: string): string {
 export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
-  const { engine, users, realms, redis, login } = app.vigil;
-  const oidc = app.vigil.oidc!;
+  const { engine, users, realms, redis, login } = app;
+  const oidc = app.oidc;
 
   /** Client-session TTL: a little past the refresh token's own expiry. */
   const csTtl = (f: SessionFacts) => Math.max(60_000, Math.min(Date.now() + f.it * 1000, f.mx) - Date.now() + 60_000);
@@ -44,7 +44,7 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     // the script compares the verifier with the code's challenge and the redirect_uri with the
     // authorization request's before it changes anything: a wrong one does not use the code up
     const reply = (await redis.oidcRedeemCode(
-      app.vigil.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
+      app.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
     )) as unknown[];
     const status = Number(reply[0]);
     if (status === -4) throw oauthError('invalid_grant', verifier ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified');
@@ -75,7 +75,7 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     const rotate = client.publicClient || policy.revokeRefreshToken;
     const maxReuse = client.publicClient ? 0 : policy.refreshTokenMaxReuse;
     const reply = (await redis.oidcRefresh(
-      app.vigil.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
+      app.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
       JSON.stringify({ clientId: client.clientId, generation: claims.gen }),
     )) as unknown[];
     const status = Number(reply[0]);
