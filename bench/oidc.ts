@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const { loadConfig } = await import('../server/config.js');
   const { startRedis } = await import('./lib/redis.js');
   const { summarize, table, fmtMs } = await import('./lib/stats.js');
-  const { verifyPassword, hashPassword } = await import('../server/auth/passwords.js');
+  const { verifyPassword, hashPassword } = await import('../server/users/passwords.js');
 
   const own = process.env.REDIS_URL ? null : await startRedis();
   const redisUrl = process.env.REDIS_URL ?? own!.url;

@@ -21,7 +21,7 @@ import type { OidcClient } from './clients.js';
 import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
 import { secureCookies } from '../auth/authenticate.js';
-import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../users/passwords.js';
 import { LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
 
