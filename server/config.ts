@@ -11,10 +11,8 @@
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { PASSWORD_MAX, PASSWORD_MIN } from './auth/passwords.js';
-import { rule, UNIT } from './schemas/validation.js';
-import { USERNAME_RULE } from './schemas/users.js';
-import { USERNAME } from './users/store.js';
+import { rule, UNIT } from './schemas/rules.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME, USERNAME_RULE } from '../shared/accounts.js';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 const ROLES = ['all', 'api', 'worker'] as const satisfies readonly ProcessRole[];

@@ -21,7 +21,8 @@ import type { OidcClient } from './clients.js';
 import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
 import { secureCookies } from '../auth/authenticate.js';
-import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../users/passwords.js';
+import { verifyPassword } from '../users/passwords.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/accounts.js';
 import { LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
 

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN } from '../../shared/policy.js';
 import { DEVICE_TYPES, SESSION_KINDS } from '../../shared/protocol.js';
-import { UNIT } from './validation.js';
+import { UNIT } from './rules.js';
 import { literals, Timestamp } from './common.js';
 
 

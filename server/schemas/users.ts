@@ -1,14 +1,13 @@
 /** Users (publicUser in server/users/store.ts) and the bodies that make and change them. */
 import { Type } from 'typebox';
 import { ROLES } from '../../shared/protocol.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../users/passwords.js';
-import { REQUIRED_ACTIONS, USERNAME } from '../users/store.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME, USERNAME_RULE } from '../../shared/accounts.js';
+import { REQUIRED_ACTIONS } from '../users/store.js';
 import { literals, Timestamp } from './common.js';
 import { TokenLifetime } from './sessions.js';
 
 export const Role = Type.Enum([...ROLES], { type: 'string', $id: 'Role', title: 'Role', description: 'admin includes viewer; user: own sessions only' });
 
-export const USERNAME_RULE = '1 to 64 letters, digits, or . _ @ -';
 export const Username = Type.String({ pattern: USERNAME.source, maxLength: 64, description: USERNAME_RULE });
 
 const Password = Type.String({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX });

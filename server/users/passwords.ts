@@ -26,5 +26,3 @@ export async function verifyPassword(stored: string | null | undefined, password
   }
 }
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;

@@ -5,11 +5,10 @@ import type { Role, UserRecord } from '../../shared/protocol.js';
 import { ROLES } from '../../shared/protocol.js';
 import { tokenLifetimeProblem } from '../../shared/policy.js';
 import { vigilError } from '../errors.js';
-import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
+import { hashPassword } from './passwords.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../../shared/accounts.js';
 import { newId } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
-
-export const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 /** Required actions an admin can set; the OIDC login asks for them before it completes. */
 export const REQUIRED_ACTIONS = ['UPDATE_PASSWORD'] as const;

@@ -1,7 +1,8 @@
 /** Validation messages are written from the schema that failed: the field, then its rule in words. */
 import { describe, expect, it } from 'vitest';
 import { Type } from 'typebox';
-import { rule, validationMessage } from '../../server/schemas/validation.js';
+import { validationMessage } from '../../server/schemas/validation.js';
+import { rule } from '../../server/schemas/rules.js';
 
 describe('the rule of a schema, in words', () => {
   it.each([
