@@ -79,14 +79,27 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The first port of the kernel's ephemeral range, which outgoing connections take at any time. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 20_001) return low;
+  } catch {
+    /* not Linux */
+  }
+  return 32768;
+}
+
 /**
  * A free loopback port (not 6379, not one handed out before in this process); with `bus`, port
- * + 10000 (the cluster bus) is free too. Random in 20000..45535 rather than the kernel's
- * ephemeral range, whose ports outgoing connections take at any time.
+ * + 10000 (the cluster bus) is free too. Random from 10001 up to where port + 10000 would reach
+ * the ephemeral range, so that neither is taken by an outgoing connection (a node killed and
+ * restarted later finds its port still free) nor collides with the suite's `freePort()` (port 0).
  */
 async function pickPort(bus: boolean): Promise<number> {
+  const span = ephemeralLow() - 10_000 - 10_001;
   for (let i = 0; i < 500; i++) {
-    const port = 20000 + Math.floor(Math.random() * 25536);
+    const port = 10_001 + Math.floor(Math.random() * span);
     if (port === 6379 || handedOut.has(port) || (bus && handedOut.has(port + 10000))) continue;
     if (!(await portFree(port)) || (bus && !(await portFree(port + 10000)))) continue;
     handedOut.add(port);
@@ -322,6 +335,8 @@ const commonConf = (port: number, dir: string) => [
   'save ""',
   'hash-max-listpack-value 512',
   'maxclients 10000',
+  // a replica's first full sync starts at once, not after Redis 7's default 5 s wait for more replicas
+  'repl-diskless-sync-delay 0',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +387,10 @@ export interface TestCluster {
   masters(): Promise<ClusterMaster[]>;
   /** CLUSTER FAILOVER (or FORCE / TAKEOVER) on the replica at `port`; resolves once it is master and the cluster is ok. */
   failover(port: number, mode?: 'FORCE' | 'TAKEOVER'): Promise<void>;
-  /** Waits until every live node says cluster_state:ok and agrees on who owns every slot. */
+  /**
+   * Waits until every running node says cluster_state:ok and they agree on who owns every
+   * slot, each owner running: after kill() of a master, until its replica has taken over.
+   */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   kill(port: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a killed node again (same port, config and nodes.conf: it rejoins). */
@@ -486,12 +504,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         }
       },
       async waitUntilHealthy(ms = 20_000) {
-        await waitFor('every live cluster node to say cluster_state:ok and agree on the slot owners', ms, async () => {
+        await waitFor('every running cluster node to say cluster_state:ok and agree on the slot owners, all running', ms, async () => {
           let view: string | null = null;
           for (const p of ports.filter((x) => topo.running(x))) {
             const info: string = await call(p, 'CLUSTER', 'INFO');
             if (!/cluster_state:ok/.test(info)) return false;
-            const owners = groupMasters(await clusterNodes(p)).map((m) => `${m.port}:${JSON.stringify(m.slots)}`).join(' ');
+            const masters = groupMasters(await clusterNodes(p));
+            // right after a master is killed the others still say ok until cluster-node-timeout
+            if (masters.some((m) => !topo.running(m.port))) return false;
+            const owners = masters.map((m) => `${m.port}:${JSON.stringify(m.slots)}`).join(' ');
             if (view !== null && owners !== view) return false;
             view = owners;
           }

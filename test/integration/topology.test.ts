@@ -2,7 +2,8 @@
  * The Redis Cluster and Sentinel topologies the distributed-Redis tests run on
  * (test/helpers/topology.ts), checked with ioredis itself: the cluster has 3 masters owning all
  * slots, each with a replica in sync; a key written through `Cluster` lives on the master that
- * owns its slot and survives a CLUSTER FAILOVER of that master; Sentinel promotes the replica
+ * owns its slot and survives a CLUSTER FAILOVER of that master, then a SIGKILL of the new one
+ * (its replica takes over; restarted, the killed node rejoins as a replica); Sentinel promotes the replica
  * when the master is SIGKILLed and an ioredis sentinel client follows it with the data written
  * before. stop(), and a test process that dies, leave no redis-server and no temp directory.
  *
@@ -124,6 +125,29 @@ describe('Redis Cluster: 3 masters, 3 replicas on loopback', () => {
     await vi.waitFor(async () => expect(await client.get(key)).toBe(value), { timeout: 15_000, interval: 200 });
     expect(await client.set(`${key}:after`, 'x')).toBe('OK');
     expect(await onNode(replicaPort, (r) => r.get(`${key}:after`))).toBe('x');
+  }, STEP_MS);
+
+  it('SIGKILL of that master: its replica takes over by itself; restarted, the killed node rejoins as a replica', async () => {
+    const before = await cluster.masterFor('{default}');
+    const replicaPort = before.replicas[0].port;
+
+    await cluster.kill(before.port);
+    expect(cluster.running(before.port)).toBe(false);
+    await cluster.waitUntilHealthy(30_000);
+
+    const after = await cluster.masterFor('{default}');
+    expect(after.port).toBe(replicaPort);
+    expect(await onNode(replicaPort, (r) => r.get(key))).toBe(value);
+    await vi.waitFor(async () => expect(await client.get(key)).toBe(value), { timeout: 15_000, interval: 200 });
+
+    await cluster.restart(before.port);
+    await vi.waitFor(async () => {
+      const m = await cluster.masterFor('{default}');
+      expect(m.port).toBe(replicaPort);
+      expect(m.replicas.map((r) => r.port)).toEqual([before.port]);
+      expect(await onNode(before.port, (r) => r.info('replication'))).toContain('master_link_status:up');
+    }, { timeout: 30_000, interval: 250 });
+    expect(await onNode(before.port, (r) => r.call('READONLY').then(() => r.get(key)))).toBe(value);
   }, STEP_MS);
 
   it('stop() kills every node it started and removes the temp directory', async () => {
