@@ -22,7 +22,8 @@
  *
  * By hand, the same topology (ports of your choice), each node in its own directory:
  *   redis-server ./redis.conf      # with: port 7000, bind 127.0.0.1, cluster-enabled yes,
- *                                  # cluster-node-timeout 2000, save "", appendonly no, protected-mode no
+ *                                  # cluster-node-timeout 2000, save "", appendonly no, protected-mode no,
+ *                                  # hash-max-listpack-value 512, repl-diskless-sync-delay 0
  *   … six of them (7000..7005), then
  *   redis-cli --cluster create 127.0.0.1:7000 … 127.0.0.1:7005 --cluster-replicas 1 --cluster-yes
  *   redis-cli -p 7000 cluster info | grep cluster_state
@@ -325,12 +326,18 @@ class Topology {
   }
 }
 
-const commonConf = (port: number, dir: string) => [
+/** Where a node (data node or sentinel) listens, works and logs. */
+const listenConf = (port: number, dir: string) => [
   `port ${port}`,
   `bind ${HOST}`,
   'protected-mode no',
   `dir ${dir}`,
   `logfile ${path.join(dir, 'redis.log')}`,
+];
+
+/** A data node's settings: no persistence, the listpack limit Vigil's session hashes need. */
+const commonConf = (port: number, dir: string) => [
+  ...listenConf(port, dir),
   'appendonly no',
   'save ""',
   'hash-max-listpack-value 512',
@@ -338,6 +345,35 @@ const commonConf = (port: number, dir: string) => [
   // a replica's first full sync starts at once, not after Redis 7's default 5 s wait for more replicas
   'repl-diskless-sync-delay 0',
 ];
+
+/** What both topologies offer over their processes. */
+export interface TopologyControl {
+  /** Sends `signal` (default SIGKILL) to the node on `port`; for SIGKILL/SIGTERM/SIGINT, resolves once it exited. */
+  kill(port: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed node again on the same port, with the same config and directory. */
+  restart(port: number): Promise<void>;
+  running(port: number): boolean;
+  /** PIDs of the running processes. */
+  pids(): number[];
+  /** The temp directory holding every node's directory (removed by stop()). */
+  dir: string;
+  /** A node's log tail, for a test's own error messages. */
+  logTail(port: number): string;
+  /** Kills every process started (by PID) and removes the temp directory; idempotent. */
+  stop(): Promise<void>;
+}
+
+function controls(topo: Topology): TopologyControl {
+  return {
+    kill: (port, signal) => topo.kill(port, signal),
+    restart: (port) => topo.restart(port),
+    running: (port) => topo.running(port),
+    pids: () => topo.pids(),
+    dir: topo.root,
+    logTail: (port) => topo.describeNode(port),
+    stop: () => topo.stop(),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // cluster
@@ -371,7 +407,7 @@ export interface ClusterOptions {
   timeoutMs?: number;
 }
 
-export interface TestCluster {
+export interface TestCluster extends TopologyControl {
   /** Every node's URL, `redis://127.0.0.1:PORT`, the shape REDIS_URL's comma-separated list takes. */
   urls: string[];
   /** Every node's port. */
@@ -392,17 +428,6 @@ export interface TestCluster {
    * slot, each owner running: after kill() of a master, until its replica has taken over.
    */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
-  kill(port: number, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a killed node again (same port, config and nodes.conf: it rejoins). */
-  restart(port: number): Promise<void>;
-  running(port: number): boolean;
-  /** PIDs of the running processes. */
-  pids(): number[];
-  /** The temp directory holding every node's directory (removed by stop()). */
-  dir: string;
-  /** A node's log tail, for a test's own error messages. */
-  logTail(port: number): string;
-  stop(): Promise<void>;
 }
 
 /** CLUSTER NODES as seen by the node at `port`. */
@@ -463,10 +488,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     }
 
     const cluster: TestCluster = {
+      ...controls(topo),
       urls: ports.map((p) => `redis://${HOST}:${p}`),
       ports,
       startupNodes: ports.map((port) => ({ host: HOST, port })),
-      dir: topo.root,
       async slotFor(key) {
         return Number(await call(liveNode(), 'CLUSTER', 'KEYSLOT', key));
       },
@@ -519,12 +544,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
           return true;
         }, async () => `${await clusterSummary()}\n${topo.describeAll()}`);
       },
-      kill: (port, signal) => topo.kill(port, signal),
-      restart: (port) => topo.restart(port),
-      running: (port) => topo.running(port),
-      pids: () => topo.pids(),
-      logTail: (port) => topo.describeNode(port),
-      stop: () => topo.stop(),
     };
 
     function liveNode(): number {
@@ -592,7 +611,7 @@ export interface Address {
   port: number;
 }
 
-export interface TestSentinel {
+export interface TestSentinel extends TopologyControl {
   name: string;
   /** The master and replica as started (not updated by a failover: ask waitForSentinelPromotion()). */
   master: Address & { url: string };
@@ -609,13 +628,6 @@ export interface TestSentinel {
    * master; returns its address.
    */
   waitForSentinelPromotion(previous?: Address, timeoutMs?: number): Promise<Address>;
-  kill(port: number, signal?: NodeJS.Signals): Promise<void>;
-  restart(port: number): Promise<void>;
-  running(port: number): boolean;
-  pids(): number[];
-  dir: string;
-  logTail(port: number): string;
-  stop(): Promise<void>;
 }
 
 export async function startSentinel(opts: SentinelOptions = {}): Promise<TestSentinel> {
@@ -632,11 +644,7 @@ export async function startSentinel(opts: SentinelOptions = {}): Promise<TestSen
       /master_link_status:up/.test(await call(replica.port, 'INFO', 'replication')), () => topo.describeAll());
 
     const sentinelConf = (port: number, dir: string) => [
-      `port ${port}`,
-      `bind ${HOST}`,
-      'protected-mode no',
-      `dir ${dir}`,
-      `logfile ${path.join(dir, 'redis.log')}`,
+      ...listenConf(port, dir),
       `sentinel monitor ${name} ${HOST} ${master.port} ${quorum}`,
       `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 1000}`,
       `sentinel failover-timeout ${name} ${opts.failoverTimeoutMs ?? 5000}`,
@@ -680,12 +688,12 @@ export async function startSentinel(opts: SentinelOptions = {}): Promise<TestSen
     }, summary, 200);
 
     const self: TestSentinel = {
+      ...controls(topo),
       name,
       master: { host: HOST, port: master.port, url: `redis://${HOST}:${master.port}` },
       replica: { host: HOST, port: replica.port, url: `redis://${HOST}:${replica.port}` },
       sentinelUrls: sentinelPorts.map((p) => `redis://${HOST}:${p}`),
       sentinels: sentinelPorts.map((port) => ({ host: HOST, port })),
-      dir: topo.root,
       async currentMaster() {
         const seen = new Set<string>();
         let addr: Address | null = null;
@@ -719,12 +727,6 @@ export async function startSentinel(opts: SentinelOptions = {}): Promise<TestSen
         }, summary, 200);
         return promoted!;
       },
-      kill: (port, signal) => topo.kill(port, signal),
-      restart: (port) => topo.restart(port),
-      running: (port) => topo.running(port),
-      pids: () => topo.pids(),
-      logTail: (port) => topo.describeNode(port),
-      stop: () => topo.stop(),
     };
     return self;
   } catch (err) {
