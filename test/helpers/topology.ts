@@ -425,7 +425,8 @@ export interface TestCluster extends TopologyControl {
   failover(port: number, mode?: 'FORCE' | 'TAKEOVER'): Promise<void>;
   /**
    * Waits until every running node says cluster_state:ok and they agree on who owns every
-   * slot, each owner running: after kill() of a master, until its replica has taken over.
+   * slot, each owner running (after kill() of a master: until its replica has taken over), and
+   * on each master's replicas.
    */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
 }
@@ -509,13 +510,25 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       async failover(port, mode) {
         const me = (await clusterNodes(port)).find((n) => n.port === port)!;
         if (me.role !== 'replica') throw new Error(`the node on port ${port} is not a replica`);
-        const reply = await call(port, 'CLUSTER', 'FAILOVER', ...(mode ? [mode] : []));
-        if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on port ${port} answered ${reply}`);
         const oldMaster = (await clusterNodes(port)).find((n) => n.id === me.masterId);
-        await waitFor(`the replica on port ${port} to become master after CLUSTER FAILOVER`, 20_000, async () => {
+        const isMaster = async () => {
           const self = (await clusterNodes(port)).find((n) => n.port === port)!;
           return self.role === 'master' && self.slots.length > 0;
-        }, () => topo.describeNode(port));
+        };
+        // Redis gives a manual failover 5 s (then logs "Manual failover timed out" and stays a
+        // replica); ask again, up to 3 times
+        for (let attempt = 1; ; attempt++) {
+          const reply = await call(port, 'CLUSTER', 'FAILOVER', ...(mode ? [mode] : []));
+          if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on port ${port} answered ${reply}`);
+          try {
+            await waitFor(`the replica on port ${port} to become master after CLUSTER FAILOVER (attempt ${attempt})`, 7000, isMaster,
+              async () => `${await clusterSummary()}\n${topo.describeNode(port)}\n${oldMaster ? topo.describeNode(oldMaster.port) : ''}`);
+            break;
+          } catch (err) {
+            if (attempt === 3) throw err;
+            if (await isMaster().catch(() => false)) break; // it made it just after the wait
+          }
+        }
         await cluster.waitUntilHealthy();
         // a running old master turns into the new master's replica, in every node's view, in sync
         if (oldMaster && topo.running(oldMaster.port)) {
@@ -529,7 +542,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         }
       },
       async waitUntilHealthy(ms = 20_000) {
-        await waitFor('every running cluster node to say cluster_state:ok and agree on the slot owners, all running', ms, async () => {
+        await waitFor('every running cluster node to say cluster_state:ok and agree on the slot owners (all running) and their replicas', ms, async () => {
           let view: string | null = null;
           for (const p of ports.filter((x) => topo.running(x))) {
             const info: string = await call(p, 'CLUSTER', 'INFO');
@@ -537,7 +550,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
             const masters = groupMasters(await clusterNodes(p));
             // right after a master is killed the others still say ok until cluster-node-timeout
             if (masters.some((m) => !topo.running(m.port))) return false;
-            const owners = masters.map((m) => `${m.port}:${JSON.stringify(m.slots)}`).join(' ');
+            // replicas too: a master that does not know its replica yet ignores its CLUSTER FAILOVER
+            const owners = masters.map((m) => `${m.port}:${JSON.stringify(m.slots)}<${m.replicas.map((r) => r.port).sort()}`).join(' ');
             if (view !== null && owners !== view) return false;
             view = owners;
           }
