@@ -34,7 +34,7 @@ const API_PREFIXES = ['/api/', '/realms/', '/ws', '/socket.io/', '/metrics', '/h
 
 export interface BuildOptions {
   config: Config;
-  /** The Redis URL to use (the embedded server's, or REDIS_URL). */
+  /** The embedded server's URL, or REDIS_URL (for cluster and sentinel, a comma-separated list). */
   redisUrl: string;
   logger?: boolean | object;
 }

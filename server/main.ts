@@ -7,7 +7,7 @@ import { loadConfig, ConfigError } from './config.js';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
-import { probeRedis, redactRedisUrl } from './redis/connect.js';
+import { probeRedis, redactRedisUrl, redisTarget } from './redis/connect.js';
 
 async function main(): Promise<void> {
   let config;
@@ -22,10 +22,12 @@ async function main(): Promise<void> {
   }
   let embedded: EmbeddedRedis | null = null;
   if (config.redisUrl) {
+    const urls = config.redisUrls.join(',');
     try {
-      await probeRedis(config.redisUrl);
+      await probeRedis(redisTarget(urls, config.redisMode, config.redisSentinelMaster ?? undefined));
     } catch (err) {
-      process.stderr.write(`vigil: Redis at ${redactRedisUrl(config.redisUrl)} does not answer (${(err as Error).message}): start it, correct REDIS_URL, or unset REDIS_URL to run an embedded one.\n`);
+      const where = `${config.redisMode === 'standalone' ? '' : `${config.redisMode} `}${config.redisUrls.map(redactRedisUrl).join(', ')}`;
+      process.stderr.write(`vigil: Redis at ${where} does not answer (${(err as Error).message}): start it, correct REDIS_URL, or unset REDIS_URL to run an embedded one.\n`);
       process.exit(69);
     }
   } else {
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
       process.exit(69);
     }
   }
-  const app = await buildApp({ config, redisUrl: config.redisUrl ?? embedded!.url });
+  const app = await buildApp({ config, redisUrl: config.redisUrls.length ? config.redisUrls.join(',') : embedded!.url });
   const { adminCreated, password } = await bootstrap(app);
   if (config.role !== 'api') await app.timers.startWorker();
   if (config.role !== 'worker') {

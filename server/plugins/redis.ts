@@ -8,7 +8,7 @@
 import fp from 'fastify-plugin';
 import type { Redis, RedisOptions } from 'ioredis';
 import { Keys } from '../redis/keys.js';
-import { connectRedis, timeCommands, untilReady, watchRedis, type RedisPurpose } from '../redis/connect.js';
+import { connectRedis, redisTarget, timeCommands, untilReady, watchRedis, type RedisPurpose } from '../redis/connect.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 
 declare module 'fastify' {
@@ -20,11 +20,13 @@ declare module 'fastify' {
   }
 }
 
+/** `redisUrl`: REDIS_URL (one URL, or for cluster and sentinel a comma-separated list), or the embedded server's. */
 export const redisPlugin = fp<{ redisUrl: string }>(async (app, { redisUrl }) => {
+  const target = redisTarget(redisUrl, app.config.redisMode, app.config.redisSentinelMaster ?? undefined);
   const opened = new Set<Redis>();
   const observe = (command: string, seconds: number) => app.metrics.redisDuration.observe({ command }, seconds);
   const openRedis = (purpose: RedisPurpose, name: string, extra: RedisOptions = {}): ScriptedRedis => {
-    const client = connectRedis(redisUrl, purpose, extra);
+    const client = connectRedis(target, purpose, extra);
     watchRedis(client, name, app.log);
     if (purpose === 'commands') timeCommands(client, observe);
     opened.add(client);

@@ -1,6 +1,8 @@
 /**
- * Opens ioredis clients for a redis:// URL or the embedded server's Unix socket, with the
- * options for what each client is for. This is the one place that knows them:
+ * Opens ioredis clients — for one Redis (a redis:// or rediss:// URL, or the embedded server's
+ * Unix socket), a Redis Cluster (its seed nodes: ioredis `Cluster`) or a Sentinel-watched master
+ * (the sentinels: ioredis `sentinels` + `name`) — with the options for what each client is for.
+ * This is the one place that knows them, for the app, BullMQ and the hub's readers alike:
  *
  * - `commands`: everything a request waits on (the stores, the session scripts, the timer
  *   queue's producer side). Nothing here may hang while Redis is down or stalled: a connection
@@ -22,8 +24,9 @@
  * All of them reconnect quickly (at most RECONNECT_MAX_MS apart), so that once Redis is back
  * the service is too.
  */
-import { Redis, type Command, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import { defineCommands, type ScriptedRedis } from './scripts.js';
+import type { RedisMode } from '../config.js';
 
 export type RedisPurpose = 'commands' | 'blocking' | 'bullmq';
 
@@ -67,6 +70,20 @@ export function purposeOptions(purpose: RedisPurpose): RedisOptions {
   }
 }
 
+/** Where Redis is (VIGIL_REDIS_MODE, REDIS_URL, VIGIL_REDIS_SENTINEL_MASTER). */
+export interface RedisTarget {
+  mode: RedisMode;
+  /** standalone: one URL; cluster: seed nodes; sentinel: the sentinels. */
+  urls: string[];
+  /** sentinel: the monitored master's name. */
+  sentinelMaster?: string;
+}
+
+/** A target from REDIS_URL's form: one URL, or a comma-separated list for cluster and sentinel. */
+export function redisTarget(url: string, mode: RedisMode = 'standalone', sentinelMaster = 'mymaster'): RedisTarget {
+  return { mode, urls: url.split(',').map((u) => u.trim()).filter(Boolean), sentinelMaster };
+}
+
 export function redisOptions(url: string): { url?: string; options: RedisOptions } {
   if (url.startsWith('redis+socket://')) {
     return { options: { path: url.slice('redis+socket://'.length) } };
@@ -74,15 +91,72 @@ export function redisOptions(url: string): { url?: string; options: RedisOptions
   return { url, options: {} };
 }
 
-function open(url: string, extra: RedisOptions): Redis {
-  const { url: u, options } = redisOptions(url);
+/** host, port and credentials of one URL of a list; rediss:// means TLS. */
+function endpoint(url: string, defaultPort: number) {
+  const u = new URL(url);
+  return {
+    node: { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || defaultPort) },
+    auth: {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  };
+}
+
+type OpenOptions = RedisOptions & Pick<ClusterOptions, 'enableAutoPipelining'>;
+
+function open(target: RedisTarget | string, extra: OpenOptions): Redis {
+  const t = typeof target === 'string' ? redisTarget(target) : target;
+  if (!t.urls.length) throw new Error('no Redis URL');
+  if (t.mode === 'sentinel') {
+    // the sentinels' credentials and TLS are the master's too
+    const eps = t.urls.map((u) => endpoint(u, 26379));
+    const { username, password, tls } = eps[0]!.auth;
+    return new Redis({
+      sentinels: eps.map((e) => e.node), name: t.sentinelMaster ?? 'mymaster', ...eps[0]!.auth,
+      ...(username ? { sentinelUsername: username } : {}), ...(password ? { sentinelPassword: password } : {}),
+      ...(tls ? { sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+      sentinelRetryStrategy: reconnect, ...extra,
+    });
+  }
+  if (t.mode === 'cluster') {
+    const eps = t.urls.map((u) => endpoint(u, 6379));
+    const { retryStrategy, enableOfflineQueue, enableAutoPipelining, ...node } = extra;
+    // a failover moves slots: ioredis retries a command redirected or refused meanwhile a few
+    // times, 100 ms apart, within the request's budget, then it fails (503)
+    const cluster = new Cluster(eps.map((e) => e.node), {
+      redisOptions: { ...node, ...eps[0]!.auth },
+      clusterRetryStrategy: (times) => (retryStrategy ? (retryStrategy(times) as number) : reconnect(times)),
+      ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+      ...(enableAutoPipelining ? { enableAutoPipelining } : {}),
+      scaleReads: 'master', maxRedirections: 8, retryDelayOnFailover: 100, retryDelayOnClusterDown: 100, retryDelayOnTryAgain: 100,
+      slotsRefreshTimeout: 1000,
+    });
+    return cluster as unknown as Redis; // the commands are the same; `Cluster` lacks only connection details no caller reads
+  }
+  const { url: u, options } = redisOptions(t.urls[0]!);
   return u ? new Redis(u, { ...options, ...extra }) : new Redis({ ...options, ...extra });
 }
 
+/** Whether a client is a Redis Cluster client (its SCANs and pipelines go per node or per slot). */
+export function isCluster(client: Redis): boolean {
+  return (client as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/** The clients a command can reach: a cluster's masters, else the client itself. */
+export function masters(client: Redis): Redis[] {
+  return isCluster(client) ? (client as unknown as Cluster).nodes('master') : [client];
+}
+
 /** A client for `purpose` (see above); `extra` adds options that do not change its failure behaviour (e.g. auto-pipelining). */
-export function connectRedis(url: string, purpose: RedisPurpose, extra: RedisOptions = {}): ScriptedRedis {
-  const client = defineCommands(open(url, { ...purposeOptions(purpose), ...extra }));
-  if (purpose === 'commands') dropWhenStalled(client);
+export function connectRedis(target: RedisTarget | string, purpose: RedisPurpose, extra: OpenOptions = {}): ScriptedRedis {
+  const client = defineCommands(open(target, { ...purposeOptions(purpose), ...extra }));
+  if (purpose === 'commands') {
+    // on a cluster, each node's connection (opened as the cluster learns of it) is watched
+    if (isCluster(client)) (client as unknown as Cluster).on('+node', (node: Redis) => dropWhenStalled(node));
+    else dropWhenStalled(client);
+  }
   return client;
 }
 
@@ -204,6 +278,8 @@ const UNAVAILABLE_MESSAGES = [
   'Socket timeout. Expecting data',
   'Failed to refresh slots cache',
   'None of startup nodes is available',
+  "Cluster isn't ready",
+  'Too many Cluster redirections',
 ];
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT']);
@@ -273,17 +349,12 @@ export function redactRedisUrl(url: string): string {
  * REDIS_URL, a server that is down, a missing password) is one clear sentence rather than
  * ioredis retrying and then failing deep inside the app's first command.
  */
-export async function probeRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const client = open(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  // with retries off, connect() rejects with a bare "Connection is closed."; the cause (e.g.
-  // ECONNREFUSED, ENOTFOUND) is in the error event
-  let cause: Error | null = null;
-  client.on('error', (err: Error) => (cause ??= err));
+export async function probeRedis(target: RedisTarget | string, timeoutMs = 5000): Promise<void> {
+  const client = open(target, { connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => {}); // untilReady keeps the last one: the cause (e.g. ECONNREFUSED, ENOTFOUND)
   try {
-    await client.connect();
+    await untilReady(client, timeoutMs);
     await client.ping();
-  } catch (err) {
-    throw cause ?? err;
   } finally {
     client.disconnect();
   }

@@ -94,8 +94,12 @@ export class Keys {
   oidcRevoked(realm: string, jti: string): string {
     return `${this.realmBase(realm)}oidc:revoked:${jti}`;
   }
-  /** BullMQ's own key prefix. */
+  /**
+   * BullMQ's own key prefix, in a hash tag: a queue's keys must share one slot on Redis Cluster
+   * (BullMQ's scripts touch several). Jobs a deployment made under an older prefix are not
+   * lost: the worker re-arms every marked slice when it starts (timers/wheel.ts).
+   */
   bull(): string {
-    return `${this.prefix}:bull`;
+    return `{${this.prefix}:bull}`;
   }
 }

@@ -141,6 +141,7 @@ export class TimerWheel {
     this.worker.on('error', (err) => this.failures.report(err, {}, 'timer worker error'));
     await this.worker.waitUntilReady();
     await this.reconcile();
+    await this.rearm(); // a slice whose job is gone (a flushed or renamed queue) gets one again
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS);
     this.redis.on('ready', this.onRedisBack);
     if (this.queueConnection !== this.redis) this.queueConnection.on('ready', this.onRedisBack);

@@ -5,10 +5,11 @@
  */
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { deleteMatching } from '../../server/redis/purge.js';
+import { connectRedis, redisTarget } from '../../server/redis/connect.js';
+import type { ScriptedRedis } from '../../server/redis/scripts.js';
 import { bootstrap } from '../../server/bootstrap.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import type { RealmPolicy } from '../../shared/policy.js';
@@ -50,8 +51,23 @@ export interface TestAppOptions {
   logger?: object;
 }
 
+/** Where the suite's Redis is (test/global-setup.ts): standalone, cluster or sentinel. */
+export function suiteRedis(): { url: string; env: Record<string, string> } {
+  const mode = inject('redisMode');
+  return {
+    url: inject('redisUrl'),
+    env: { VIGIL_REDIS_MODE: mode, ...(mode === 'sentinel' ? { VIGIL_REDIS_SENTINEL_MASTER: inject('redisSentinelMaster') } : {}) },
+  };
+}
+
+/** A client of the suite's Redis in whatever mode it runs (a plain URL: standalone). */
+export function suiteRedisClient(url = inject('redisUrl')): ScriptedRedis {
+  const own = url !== inject('redisUrl');
+  return connectRedis(own ? url : redisTarget(url, inject('redisMode'), inject('redisSentinelMaster')), 'bullmq');
+}
+
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const r = new Redis(redisUrl);
+  const r = suiteRedisClient(redisUrl);
   await deleteMatching(r, `${prefix}:*`);
   r.disconnect();
 }
@@ -61,12 +77,13 @@ export function testPrefix(): string {
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const redisUrl = opts.redisUrl ?? inject('redisUrl');
+  const suite = suiteRedis();
+  const redisUrl = opts.redisUrl ?? suite.url;
   const prefix = opts.prefix ?? testPrefix();
   const adminPassword = 'admin-password-1';
   const config: Config = loadConfig({
     VIGIL_PORT: '0', VIGIL_REDIS_PREFIX: prefix, REDIS_URL: redisUrl, VIGIL_ADMIN_PASSWORD: adminPassword,
-    VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG ?? 'warn', VIGIL_ROLE: opts.noWorker ? 'api' : 'all', ...opts.env,
+    VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG ?? 'warn', VIGIL_ROLE: opts.noWorker ? 'api' : 'all', ...(opts.redisUrl ? {} : suite.env), ...opts.env,
   });
   const app = await buildApp({ config, redisUrl, ...(opts.logger ? { logger: opts.logger } : {}) });
   await bootstrap(app);
