@@ -279,6 +279,7 @@ const UNAVAILABLE_MESSAGES = [
   'Failed to refresh slots cache',
   'None of startup nodes is available',
   "Cluster isn't ready",
+  'All sentinels are unreachable',
   'Too many Cluster redirections',
 ];
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;

@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { deleteMatching } from '../../server/redis/purge.js';
-import { connectRedis, redisTarget } from '../../server/redis/connect.js';
-import type { ScriptedRedis } from '../../server/redis/scripts.js';
+import { connectRedis, redisTarget, type RedisTarget } from '../../server/redis/connect.js';
 import { bootstrap } from '../../server/bootstrap.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import type { RealmPolicy } from '../../shared/policy.js';
@@ -60,14 +59,9 @@ export function suiteRedis(): { url: string; env: Record<string, string> } {
   };
 }
 
-/** A client of the suite's Redis in whatever mode it runs (a plain URL: standalone). */
-export function suiteRedisClient(url = inject('redisUrl')): ScriptedRedis {
-  const own = url !== inject('redisUrl');
-  return connectRedis(own ? url : redisTarget(url, inject('redisMode'), inject('redisSentinelMaster')), 'bullmq');
-}
-
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const r = suiteRedisClient(redisUrl);
+/** Deletes what a test wrote under `prefix`, on any kind of Redis (a plain URL: standalone). */
+export async function deleteKeys(redis: RedisTarget | string, prefix: string): Promise<void> {
+  const r = connectRedis(redis, 'bullmq');
   await deleteMatching(r, `${prefix}:*`);
   r.disconnect();
 }
@@ -130,7 +124,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     api, login, createUser,
     async close() {
       await app.close();
-      if (!opts.prefix) await deleteKeys(redisUrl, prefix);
+      if (!opts.prefix) await deleteKeys(redisTarget(redisUrl, config.redisMode, config.redisSentinelMaster ?? undefined), prefix);
     },
   };
 }
