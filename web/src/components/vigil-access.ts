@@ -13,6 +13,7 @@
  * @csspart table - the table container
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import '@lit-labs/virtualizer';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import type { MeResponse, Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
@@ -102,15 +103,15 @@ export class VigilAccess extends LitElement {
   /** The store the view renders; the live stream (or the benchmark) feeds it. */
   readonly store = new SessionStore();
 
-  declare _filter: SessionFilter;
-  declare _sort: SessionSort;
-  declare _loading: boolean;
-  declare _error: string;
-  declare _target: Session | null;
-  declare _confirmOthers: boolean;
-  declare _busy: boolean;
-  declare _dialogError: string;
-  declare _toast: string;
+  @state() _filter: SessionFilter = { user: '', kind: '', state: '' };
+  @state() _sort: SessionSort = { key: 'createdAt', dir: 'desc' };
+  @state() _loading = true;
+  @state() _error = '';
+  @state() _target: Session | null = null;
+  @state() _confirmOthers = false;
+  @state() _busy = false;
+  @state() _dialogError = '';
+  @state() _toast = '';
   readonly #view = new SessionView(this.store);
   #rows: Session[] = [];
   #rowsKey = '';
@@ -119,49 +120,18 @@ export class VigilAccess extends LitElement {
   #toastTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** The caller (`GET /me`). */
-  declare me: MeResponse | null;
+  @property({ attribute: false }) me: MeResponse | null = null;
   /** The realm. */
-  declare realm: string;
+  @property({ type: String }) realm = 'default';
   /** Whether to connect to the server; false lets a harness drive `store` directly. */
-  declare live: boolean;
+  @property({ type: Boolean }) live = true;
   /** Renders every row without virtualisation (the benchmark's baseline only). */
-  declare plain: boolean;
+  @property({ type: Boolean }) plain = false;
   /** Reflects whether the caller can terminate sessions. */
-  declare readonly: boolean;
-
-  static override properties = {
-    me: { attribute: false },
-    realm: { type: String },
-    live: { type: Boolean },
-    plain: { type: Boolean },
-    readonly: { type: Boolean, reflect: true },
-    _filter: { state: true },
-    _sort: { state: true },
-    _loading: { state: true },
-    _error: { state: true },
-    _target: { state: true },
-    _confirmOthers: { state: true },
-    _busy: { state: true },
-    _dialogError: { state: true },
-    _toast: { state: true },
-  };
+  @property({ type: Boolean, reflect: true }) readonly: boolean = false;
 
   constructor() {
     super();
-    this.me = null;
-    this.realm = 'default';
-    this.live = true;
-    this.plain = false;
-    this.readonly = false;
-    this._filter = { user: '', kind: '', state: '' };
-    this._sort = { key: 'createdAt', dir: 'desc' };
-    this._loading = true;
-    this._error = '';
-    this._target = null;
-    this._confirmOthers = false;
-    this._busy = false;
-    this._dialogError = '';
-    this._toast = '';
     this.store.onChange((events) => {
       this._loading = false;
       // a snapshot forces a rebuild; event batches are merged into the view incrementally

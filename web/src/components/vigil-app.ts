@@ -7,6 +7,7 @@
  * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin).
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { state } from 'lit/decorators.js';
 import { strongestRole, type MeResponse, type Role } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
@@ -70,30 +71,15 @@ export class VigilApp extends LitElement {
 
   readonly #conn = new ConnectionController(this);
 
-  static override properties = {
-    _me: { state: true },
-    _path: { state: true },
-    _booting: { state: true },
-    _bootError: { state: true },
-  };
-
-  declare _me: MeResponse | null;
-  declare _path: string;
-  declare _booting: boolean;
-  declare _bootError: string;
+  @state() _me: MeResponse | null = null;
+  @state() _path: string = location.pathname;
+  @state() _booting = true;
+  @state() _bootError = '';
   #realm = storedRealm();
   #notice = endMessage(new URLSearchParams(location.search).get('ended')) ?? '';
   /** The last `hello.role` the shell compared with its own idea of the role. */
   #helloRole: Role | null = null;
   readonly #onPop = () => (this._path = location.pathname);
-
-  constructor() {
-    super();
-    this._me = null;
-    this._path = location.pathname;
-    this._booting = true;
-    this._bootError = '';
-  }
 
   override connectedCallback(): void {
     super.connectedCallback();

@@ -4,6 +4,7 @@
  * disconnects the displays that use it.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import type { DisplayKey } from '../../../shared/protocol.js';
 import { VigilApi, listOf } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -24,45 +25,18 @@ export class VigilDisplayKeys extends LitElement {
     `,
   ];
 
-  declare _keys: DisplayKey[] | null;
-  declare _error: string;
-  declare _creating: boolean;
-  declare _name: string;
-  declare _created: DisplayKey | null;
-  declare _revoking: DisplayKey | null;
-  declare _busy: boolean;
-  declare _formError: string;
-  declare _copied: string;
+  @state() _keys: DisplayKey[] | null = null;
+  @state() _error = '';
+  @state() _creating = false;
+  @state() _name = '';
+  @state() _created: DisplayKey | null = null;
+  @state() _revoking: DisplayKey | null = null;
+  @state() _busy = false;
+  @state() _formError = '';
+  @state() _copied = '';
 
   /** The realm. */
-  declare realm: string;
-
-  static override properties = {
-    realm: { type: String },
-    _keys: { state: true },
-    _error: { state: true },
-    _creating: { state: true },
-    _name: { state: true },
-    _created: { state: true },
-    _revoking: { state: true },
-    _busy: { state: true },
-    _formError: { state: true },
-    _copied: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this._keys = null;
-    this._error = '';
-    this._creating = false;
-    this._name = '';
-    this._created = null;
-    this._revoking = null;
-    this._busy = false;
-    this._formError = '';
-    this._copied = '';
-  }
+  @property({ type: String }) realm = 'default';
 
   override connectedCallback(): void {
     super.connectedCallback();

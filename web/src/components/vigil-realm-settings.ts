@@ -5,6 +5,7 @@
  * with the server. Warns when the access token lifespan exceeds SSO Session Idle.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { ACTION_TOKEN_OPERATIONS, POLICY_BOUNDS, mergePolicy, type ActionTokenOperation, type RealmPolicy } from '../../../shared/policy.js';
 import { ApiError, VigilApi } from '../lib/api.js';
 import { clonePolicy, lifespanExceedsIdle, policyPatch } from '../lib/policy-form.js';
@@ -40,7 +41,6 @@ const OP_LABELS: Record<ActionTokenOperation, string> = {
   'idp-verify-account-via-email': 'Email verification (IdP)',
 };
 
-
 export class VigilRealmSettings extends LitElement {
   static override styles = [
     baseStyles,
@@ -60,44 +60,19 @@ export class VigilRealmSettings extends LitElement {
     `,
   ];
 
-  declare _base: RealmPolicy | null;
-  declare _draft: RealmPolicy | null;
+  @state() _base: RealmPolicy | null = null;
+  @state() _draft: RealmPolicy | null = null;
   /** Fields whose text is not yet a number. */
-  declare _invalid: Set<string>;
-  declare _loadError: string;
-  declare _saveError: { field: string; message: string } | null;
-  declare _saved: boolean;
-  declare _busy: boolean;
+  @state() _invalid: Set<string> = new Set();
+  @state() _loadError = '';
+  @state() _saveError: { field: string; message: string } | null = null;
+  @state() _saved = false;
+  @state() _busy = false;
 
   /** The realm. */
-  declare realm: string;
+  @property({ type: String }) realm = 'default';
   /** Read-only (viewers). */
-  declare readonly: boolean;
-
-  static override properties = {
-    realm: { type: String },
-    readonly: { type: Boolean },
-    _base: { state: true },
-    _draft: { state: true },
-    _invalid: { state: true },
-    _loadError: { state: true },
-    _saveError: { state: true },
-    _saved: { state: true },
-    _busy: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this.readonly = false;
-    this._base = null;
-    this._draft = null;
-    this._invalid = new Set();
-    this._loadError = '';
-    this._saveError = null;
-    this._saved = false;
-    this._busy = false;
-  }
+  @property({ type: Boolean }) readonly: boolean = false;
 
   override connectedCallback(): void {
     super.connectedCallback();

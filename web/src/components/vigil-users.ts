@@ -4,6 +4,7 @@
  * (the server does it; the Access view shows them leave).
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import { TOKEN_LIFETIME_DEFAULT, tokenLifetimeProblem } from '../../../shared/policy.js';
 import type { MeResponse, Role, UserRecord } from '../../../shared/protocol.js';
@@ -46,40 +47,17 @@ export class VigilUsers extends LitElement {
     `,
   ];
 
-  declare _users: UserRecord[] | null;
-  declare _error: string;
-  declare _draft: Draft | null;
-  declare _formError: string;
-  declare _busy: boolean;
-  declare _deleting: UserRecord | null;
+  @state() _users: UserRecord[] | null = null;
+  @state() _error = '';
+  @state() _draft: Draft | null = null;
+  @state() _formError = '';
+  @state() _busy = false;
+  @state() _deleting: UserRecord | null = null;
 
   /** The realm. */
-  declare realm: string;
+  @property({ type: String }) realm = 'default';
   /** The caller, so that they cannot delete or disable themselves by accident. */
-  declare me: MeResponse | null;
-
-  static override properties = {
-    realm: { type: String },
-    me: { attribute: false },
-    _users: { state: true },
-    _error: { state: true },
-    _draft: { state: true },
-    _formError: { state: true },
-    _busy: { state: true },
-    _deleting: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this.me = null;
-    this._users = null;
-    this._error = '';
-    this._draft = null;
-    this._formError = '';
-    this._busy = false;
-    this._deleting = null;
-  }
+  @property({ attribute: false }) me: MeResponse | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
