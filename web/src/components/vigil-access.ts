@@ -19,7 +19,7 @@ import { humanizeSeconds } from '../../../shared/duration.js';
 import type { MeResponse, Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
-import { ApiError, VigilApi, listOf } from '../lib/api.js';
+import { ApiError, VigilApi, busyCall, errorMessage, listOf } from '../lib/api.js';
 import { SessionStore, SessionView, deviceName, deviceTypeLabel, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
 import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -205,7 +205,7 @@ export class VigilAccess extends LitElement {
       this.store.reset(listOf<Session>(body, 'sessions'));
       this._error = '';
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'The sessions could not be loaded.';
+      this._error = errorMessage(e, 'The sessions could not be loaded.');
       this._loading = false;
     }
   }
@@ -232,33 +232,25 @@ export class VigilAccess extends LitElement {
   async #terminate(): Promise<void> {
     const s = this._target;
     if (!s) return;
-    this._busy = true;
-    try {
+    await busyCall(this, async () => {
       await this.#api.delete(`/sessions/${encodeURIComponent(s.id)}`);
       this._target = null;
       this.#showToast(`Terminated the ${s.kind} session of ${s.user.username}.`);
       if (!this.#isViewer) void this.#loadOwn();
-    } catch (e) {
-      this._dialogError = e instanceof ApiError && e.code === 'VIGIL_ERR_NOT_FOUND' ? 'This session has already ended.' : e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+    }, this.#failDialog, (e) => (e instanceof ApiError && e.code === 'VIGIL_ERR_NOT_FOUND' ? 'This session has already ended.' : errorMessage(e, 'Failed.')));
   }
 
   async #terminateOthers(): Promise<void> {
-    this._busy = true;
-    try {
+    await busyCall(this, async () => {
       const r = await this.#api.post<{ terminated: number }>('/sessions/terminate-others');
       this._confirmOthers = false;
       const n = r?.terminated ?? 0;
       this.#showToast(n === 0 ? 'There were no other sessions to terminate.' : `Terminated ${n} other session${n === 1 ? '' : 's'}.`);
       if (!this.#isViewer) void this.#loadOwn();
-    } catch (e) {
-      this._dialogError = e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+    }, this.#failDialog);
   }
+
+  readonly #failDialog = (message: string) => (this._dialogError = message);
 
   #showToast(text: string): void {
     this._toast = text;

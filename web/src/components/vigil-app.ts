@@ -10,7 +10,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
 import { strongestRole, type MeResponse, type Role } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
-import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
+import { ApiError, VigilApi, errorMessage, storedRealm } from '../lib/api.js';
 import { endMessage } from '../lib/session-end.js';
 import { ensureTokens } from '../styles/tokens.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -123,7 +123,7 @@ export class VigilApp extends LitElement {
     } catch (e) {
       this._me = null;
       if (!(e instanceof ApiError && (e.status === 401 || e.status === 404))) {
-        this._bootError = e instanceof Error ? e.message : 'The server cannot be reached.';
+        this._bootError = errorMessage(e, 'The server cannot be reached.');
       }
       if (this._path !== '/') history.replaceState(null, '', `/${location.search}`);
       this._path = '/';

@@ -3,11 +3,12 @@
  * shows the key once, with a copyable wall URL (`<origin>/wall#key=…`); revoking one
  * disconnects the displays that use it.
  */
-import { LitElement, css, html, nothing } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { css, html, nothing } from 'lit';
+import { state } from 'lit/decorators.js';
 import type { DisplayKey } from '../../../shared/protocol.js';
-import { VigilApi, listOf } from '../lib/api.js';
+import { busyCall, errorMessage, listOf } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { RealmPage } from './realm-page.js';
 import './vigil-dialog.js';
 import './vigil-confirm-dialog.js';
 
@@ -15,7 +16,7 @@ export function wallUrl(origin: string, key: string, realm: string): string {
   return `${origin}/wall#key=${encodeURIComponent(key)}${realm === 'default' ? '' : `&realm=${encodeURIComponent(realm)}`}`;
 }
 
-export class VigilDisplayKeys extends LitElement {
+export class VigilDisplayKeys extends RealmPage {
   static override styles = [
     baseStyles,
     css`
@@ -35,25 +36,14 @@ export class VigilDisplayKeys extends LitElement {
   @state() _formError = '';
   @state() _copied = '';
 
-  /** The realm. */
-  @property({ type: String }) realm = 'default';
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.#load();
-  }
-
-  get #api(): VigilApi {
-    return new VigilApi({ realm: this.realm });
-  }
-
-  async #load(): Promise<void> {
+  protected override async load(): Promise<void> {
     try {
-      const body = await this.#api.get<unknown>('/display-keys');
+      const body = await this.api.get<unknown>('/display-keys');
       this._keys = listOf<DisplayKey>(body, 'displayKeys');
       this._error = '';
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'The display keys could not be loaded.';
+      this._error = errorMessage(e, 'The display keys could not be loaded.');
     }
   }
 
@@ -64,32 +54,24 @@ export class VigilDisplayKeys extends LitElement {
       this._formError = 'Give the key a name, e.g. the room of the screen.';
       return;
     }
-    this._busy = true;
-    try {
-      this._created = (await this.#api.post<{ displayKey: DisplayKey }>('/display-keys', { name })).displayKey;
+    await busyCall(this, async () => {
+      this._created = (await this.api.post<{ displayKey: DisplayKey }>('/display-keys', { name })).displayKey;
       this._creating = false;
       this._name = '';
-      await this.#load();
-    } catch (err) {
-      this._formError = err instanceof Error ? err.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm);
   }
 
   async #revoke(): Promise<void> {
     const k = this._revoking!;
-    this._busy = true;
-    try {
-      await this.#api.delete(`/display-keys/${encodeURIComponent(k.id)}`);
+    await busyCall(this, async () => {
+      await this.api.delete(`/display-keys/${encodeURIComponent(k.id)}`);
       this._revoking = null;
-      await this.#load();
-    } catch (e) {
-      this._formError = e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm);
   }
+
+  readonly #failForm = (message: string) => (this._formError = message);
 
   async #copy(text: string, what: string): Promise<void> {
     try {

@@ -8,7 +8,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { Session } from '../../../shared/protocol.js';
-import { ApiError, VigilApi, storeRealm, storedRealm } from '../lib/api.js';
+import { ApiError, VigilApi, errorMessage, storeRealm, storedRealm } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { emit } from '../events.js';
 
@@ -62,7 +62,7 @@ export class VigilSignIn extends LitElement {
       if (err instanceof ApiError && err.code === 'VIGIL_ERR_INVALID_CREDENTIALS') this._error = 'Incorrect username or password.';
       else if (err instanceof ApiError && err.code === 'VIGIL_ERR_NOT_FOUND') this._error = `The realm "${realm}" does not exist.`;
       else if (err instanceof ApiError && err.status === 429) this._error = 'Too many attempts. Wait a minute, then try again.';
-      else this._error = err instanceof Error ? err.message : 'Sign-in failed.';
+      else this._error = errorMessage(err, 'Sign-in failed.');
     } finally {
       this._busy = false;
     }
