@@ -118,6 +118,7 @@ export class VigilAccess extends LitElement {
   #pending: VigilEvent[] | null = null;
   #poll: ReturnType<typeof setInterval> | null = null;
   #toastTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #failDialog = (message: string) => (this._dialogError = message);
 
   /** The caller (`GET /me`). */
   @property({ attribute: false }) me: MeResponse | null = null;
@@ -249,8 +250,6 @@ export class VigilAccess extends LitElement {
       if (!this.#isViewer) void this.#loadOwn();
     }, this.#failDialog);
   }
-
-  readonly #failDialog = (message: string) => (this._dialogError = message);
 
   #showToast(text: string): void {
     this._toast = text;

@@ -35,7 +35,7 @@ export class VigilDisplayKeys extends RealmPage {
   @state() _busy = false;
   @state() _formError = '';
   @state() _copied = '';
-
+  readonly #failForm = (message: string) => (this._formError = message);
 
   protected override async load(): Promise<void> {
     try {
@@ -70,8 +70,6 @@ export class VigilDisplayKeys extends RealmPage {
       await this.load();
     }, this.#failForm);
   }
-
-  readonly #failForm = (message: string) => (this._formError = message);
 
   async #copy(text: string, what: string): Promise<void> {
     try {

@@ -54,6 +54,7 @@ export class VigilUsers extends RealmPage {
   @state() _formError = '';
   @state() _busy = false;
   @state() _deleting: UserRecord | null = null;
+  readonly #failForm = (message: string) => (this._formError = message);
 
   /** The caller, so that they cannot delete or disable themselves by accident. */
   @property({ attribute: false }) me: MeResponse | null = null;
@@ -129,8 +130,6 @@ export class VigilUsers extends RealmPage {
       await this.load();
     }, this.#failForm);
   }
-
-  readonly #failForm = (message: string) => (this._formError = message);
 
   #update(patch: Partial<Draft>): void {
     this._draft = { ...this._draft!, ...patch };
