@@ -13,12 +13,13 @@
  * @csspart table - the table container
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import '@lit-labs/virtualizer';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import type { MeResponse, Session, SessionKind, SessionState, VigilEvent } from '../../../shared/protocol.js';
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
-import { ApiError, VigilApi, listOf } from '../lib/api.js';
+import { ApiError, VigilApi, busyCall, errorMessage, listOf } from '../lib/api.js';
 import { SessionStore, SessionView, deviceName, deviceTypeLabel, type SessionFilter, type SessionSort, type SortKey } from '../lib/session-store.js';
 import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -102,66 +103,36 @@ export class VigilAccess extends LitElement {
   /** The store the view renders; the live stream (or the benchmark) feeds it. */
   readonly store = new SessionStore();
 
-  declare _filter: SessionFilter;
-  declare _sort: SessionSort;
-  declare _loading: boolean;
-  declare _error: string;
-  declare _target: Session | null;
-  declare _confirmOthers: boolean;
-  declare _busy: boolean;
-  declare _dialogError: string;
-  declare _toast: string;
+  @state() _filter: SessionFilter = { user: '', kind: '', state: '' };
+  @state() _sort: SessionSort = { key: 'createdAt', dir: 'desc' };
+  @state() _loading = true;
+  @state() _error = '';
+  @state() _target: Session | null = null;
+  @state() _confirmOthers = false;
+  @state() _busy = false;
+  @state() _dialogError = '';
+  @state() _toast = '';
   readonly #view = new SessionView(this.store);
   #rows: Session[] = [];
   #rowsKey = '';
   #pending: VigilEvent[] | null = null;
   #poll: ReturnType<typeof setInterval> | null = null;
   #toastTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #failDialog = (message: string) => (this._dialogError = message);
 
   /** The caller (`GET /me`). */
-  declare me: MeResponse | null;
+  @property({ attribute: false }) me: MeResponse | null = null;
   /** The realm. */
-  declare realm: string;
+  @property({ type: String }) realm = 'default';
   /** Whether to connect to the server; false lets a harness drive `store` directly. */
-  declare live: boolean;
+  @property({ type: Boolean }) live = true;
   /** Renders every row without virtualisation (the benchmark's baseline only). */
-  declare plain: boolean;
+  @property({ type: Boolean }) plain = false;
   /** Reflects whether the caller can terminate sessions. */
-  declare readonly: boolean;
-
-  static override properties = {
-    me: { attribute: false },
-    realm: { type: String },
-    live: { type: Boolean },
-    plain: { type: Boolean },
-    readonly: { type: Boolean, reflect: true },
-    _filter: { state: true },
-    _sort: { state: true },
-    _loading: { state: true },
-    _error: { state: true },
-    _target: { state: true },
-    _confirmOthers: { state: true },
-    _busy: { state: true },
-    _dialogError: { state: true },
-    _toast: { state: true },
-  };
+  @property({ type: Boolean, reflect: true }) readonly: boolean = false;
 
   constructor() {
     super();
-    this.me = null;
-    this.realm = 'default';
-    this.live = true;
-    this.plain = false;
-    this.readonly = false;
-    this._filter = { user: '', kind: '', state: '' };
-    this._sort = { key: 'createdAt', dir: 'desc' };
-    this._loading = true;
-    this._error = '';
-    this._target = null;
-    this._confirmOthers = false;
-    this._busy = false;
-    this._dialogError = '';
-    this._toast = '';
     this.store.onChange((events) => {
       this._loading = false;
       // a snapshot forces a rebuild; event batches are merged into the view incrementally
@@ -235,7 +206,7 @@ export class VigilAccess extends LitElement {
       this.store.reset(listOf<Session>(body, 'sessions'));
       this._error = '';
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'The sessions could not be loaded.';
+      this._error = errorMessage(e, 'The sessions could not be loaded.');
       this._loading = false;
     }
   }
@@ -262,32 +233,22 @@ export class VigilAccess extends LitElement {
   async #terminate(): Promise<void> {
     const s = this._target;
     if (!s) return;
-    this._busy = true;
-    try {
+    await busyCall(this, async () => {
       await this.#api.delete(`/sessions/${encodeURIComponent(s.id)}`);
       this._target = null;
       this.#showToast(`Terminated the ${s.kind} session of ${s.user.username}.`);
       if (!this.#isViewer) void this.#loadOwn();
-    } catch (e) {
-      this._dialogError = e instanceof ApiError && e.code === 'VIGIL_ERR_NOT_FOUND' ? 'This session has already ended.' : e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+    }, this.#failDialog, (e) => (e instanceof ApiError && e.code === 'VIGIL_ERR_NOT_FOUND' ? 'This session has already ended.' : errorMessage(e, 'Failed.')));
   }
 
   async #terminateOthers(): Promise<void> {
-    this._busy = true;
-    try {
+    await busyCall(this, async () => {
       const r = await this.#api.post<{ terminated: number }>('/sessions/terminate-others');
       this._confirmOthers = false;
       const n = r?.terminated ?? 0;
       this.#showToast(n === 0 ? 'There were no other sessions to terminate.' : `Terminated ${n} other session${n === 1 ? '' : 's'}.`);
       if (!this.#isViewer) void this.#loadOwn();
-    } catch (e) {
-      this._dialogError = e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+    }, this.#failDialog);
   }
 
   #showToast(text: string): void {

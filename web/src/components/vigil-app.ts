@@ -7,9 +7,10 @@
  * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin).
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { state } from 'lit/decorators.js';
 import { strongestRole, type MeResponse, type Role } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
-import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
+import { ApiError, VigilApi, errorMessage, storedRealm } from '../lib/api.js';
 import { endMessage } from '../lib/session-end.js';
 import { ensureTokens } from '../styles/tokens.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -70,30 +71,15 @@ export class VigilApp extends LitElement {
 
   readonly #conn = new ConnectionController(this);
 
-  static override properties = {
-    _me: { state: true },
-    _path: { state: true },
-    _booting: { state: true },
-    _bootError: { state: true },
-  };
-
-  declare _me: MeResponse | null;
-  declare _path: string;
-  declare _booting: boolean;
-  declare _bootError: string;
+  @state() _me: MeResponse | null = null;
+  @state() _path: string = location.pathname;
+  @state() _booting = true;
+  @state() _bootError = '';
   #realm = storedRealm();
   #notice = endMessage(new URLSearchParams(location.search).get('ended')) ?? '';
   /** The last `hello.role` the shell compared with its own idea of the role. */
   #helloRole: Role | null = null;
   readonly #onPop = () => (this._path = location.pathname);
-
-  constructor() {
-    super();
-    this._me = null;
-    this._path = location.pathname;
-    this._booting = true;
-    this._bootError = '';
-  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -137,7 +123,7 @@ export class VigilApp extends LitElement {
     } catch (e) {
       this._me = null;
       if (!(e instanceof ApiError && (e.status === 401 || e.status === 404))) {
-        this._bootError = e instanceof Error ? e.message : 'The server cannot be reached.';
+        this._bootError = errorMessage(e, 'The server cannot be reached.');
       }
       if (this._path !== '/') history.replaceState(null, '', `/${location.search}`);
       this._path = '/';

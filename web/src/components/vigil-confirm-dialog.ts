@@ -7,6 +7,7 @@
  * @slot - the explanation shown above the checkbox
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import './vigil-dialog.js';
 import { emit } from '../events.js';
@@ -19,41 +20,20 @@ export class VigilConfirmDialog extends LitElement {
     `,
   ];
 
-  declare _checked: boolean;
+  @state() _checked = false;
 
   /** Whether the dialog is shown. */
-  declare open: boolean;
+  @property({ type: Boolean, reflect: true }) open = false;
   /** The title. */
-  declare heading: string;
+  @property({ type: String }) heading = 'Confirm';
   /** The label of the confirm button. */
-  declare confirmLabel: string;
+  @property({ type: String, attribute: 'confirm-label' }) confirmLabel = 'Confirm';
   /** The label of the checkbox. */
-  declare checkboxLabel: string;
+  @property({ type: String, attribute: 'checkbox-label' }) checkboxLabel = 'Confirm';
   /** Shows a spinner-like busy state and disables the buttons. */
-  declare busy: boolean;
+  @property({ type: Boolean }) busy = false;
   /** An error to show after a failed attempt. */
-  declare error: string;
-
-  static override properties = {
-    open: { type: Boolean, reflect: true },
-    heading: { type: String },
-    confirmLabel: { type: String, attribute: 'confirm-label' },
-    checkboxLabel: { type: String, attribute: 'checkbox-label' },
-    busy: { type: Boolean },
-    error: { type: String },
-    _checked: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.open = false;
-    this.heading = 'Confirm';
-    this.confirmLabel = 'Confirm';
-    this.checkboxLabel = 'Confirm';
-    this.busy = false;
-    this.error = '';
-    this._checked = false;
-  }
+  @property({ type: String }) error = '';
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('open') && this.open) this._checked = false;

@@ -5,6 +5,7 @@
  * @csspart badge - the pill
  */
 import { LitElement, css, html } from 'lit';
+import { property } from 'lit/decorators.js';
 import type { ConnectionState } from '../lib/connection.js';
 
 const LABELS: Record<ConnectionState, string> = {
@@ -34,14 +35,7 @@ export class VigilConnectionBadge extends LitElement {
   `;
 
   /** The state to show. */
-  declare state: ConnectionState;
-
-  static override properties = { state: { type: String, reflect: true } };
-
-  constructor() {
-    super();
-    this.state = 'connecting';
-  }
+  @property({ type: String, reflect: true }) state: ConnectionState = 'connecting';
 
   override render() {
     return html`<span part="badge" class=${this.state} role="status" aria-live="polite" title="Real-time connection">${LABELS[this.state]}</span>`;

@@ -5,6 +5,7 @@
  * @csspart value - the text
  */
 import { LitElement, css, html } from 'lit';
+import { property } from 'lit/decorators.js';
 import { formatCountdown } from '../../../shared/duration.js';
 import { ClockController } from '../controllers/clock-controller.js';
 
@@ -17,24 +18,11 @@ export class VigilCountdown extends LitElement {
   readonly #clock = new ClockController(this);
 
   /** The deadline, ms since the epoch (server time). */
-  declare deadline: number;
+  @property({ type: Number }) deadline = 0;
   /** serverTime − local time, in ms. */
-  declare skew: number;
+  @property({ type: Number }) skew = 0;
   /** Seconds left under which the host gets the `urgent` attribute. */
-  declare urgentBelow: number;
-
-  static override properties = {
-    deadline: { type: Number },
-    skew: { type: Number },
-    urgentBelow: { type: Number, attribute: 'urgent-below' },
-  };
-
-  constructor() {
-    super();
-    this.deadline = 0;
-    this.skew = 0;
-    this.urgentBelow = 60;
-  }
+  @property({ type: Number, attribute: 'urgent-below' }) urgentBelow = 60;
 
   override render() {
     void this.#clock;

@@ -11,6 +11,7 @@
  * @csspart dialog - the dialog box
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property } from 'lit/decorators.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { emit } from '../events.js';
 import { collectFocusable, deepActiveElement, trapTab } from '../lib/focus-trap.js';
@@ -39,32 +40,15 @@ export class VigilDialog extends LitElement {
   #returnFocus: HTMLElement | null = null;
 
   /** Whether the dialog is shown. */
-  declare open: boolean;
+  @property({ type: Boolean, reflect: true }) open = false;
   /** The title, also the dialog's accessible name. */
-  declare heading: string;
+  @property({ type: String }) heading = '';
   /** A coloured accent beside the title: `info`, `warning` or `danger`. */
-  declare tone: 'info' | 'warning' | 'danger';
+  @property({ type: String }) tone: 'info' | 'warning' | 'danger' = 'info';
   /** Wider layout for forms. */
-  declare wide: boolean;
+  @property({ type: Boolean }) wide = false;
   /** Whether Escape and the × button ask to close. */
-  declare dismissible: boolean;
-
-  static override properties = {
-    open: { type: Boolean, reflect: true },
-    heading: { type: String },
-    tone: { type: String },
-    wide: { type: Boolean },
-    dismissible: { type: Boolean },
-  };
-
-  constructor() {
-    super();
-    this.open = false;
-    this.heading = '';
-    this.tone = 'info';
-    this.wide = false;
-    this.dismissible = true;
-  }
+  @property({ type: Boolean }) dismissible = true;
 
   override updated(changed: Map<string, unknown>): void {
     if (!changed.has('open')) return;

@@ -3,10 +3,12 @@
  * shows the key once, with a copyable wall URL (`<origin>/wall#key=…`); revoking one
  * disconnects the displays that use it.
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { css, html, nothing } from 'lit';
+import { state } from 'lit/decorators.js';
 import type { DisplayKey } from '../../../shared/protocol.js';
-import { VigilApi, listOf } from '../lib/api.js';
+import { busyCall, errorMessage, listOf } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { RealmPage } from './realm-page.js';
 import './vigil-dialog.js';
 import './vigil-confirm-dialog.js';
 
@@ -14,7 +16,7 @@ export function wallUrl(origin: string, key: string, realm: string): string {
   return `${origin}/wall#key=${encodeURIComponent(key)}${realm === 'default' ? '' : `&realm=${encodeURIComponent(realm)}`}`;
 }
 
-export class VigilDisplayKeys extends LitElement {
+export class VigilDisplayKeys extends RealmPage {
   static override styles = [
     baseStyles,
     css`
@@ -24,62 +26,24 @@ export class VigilDisplayKeys extends LitElement {
     `,
   ];
 
-  declare _keys: DisplayKey[] | null;
-  declare _error: string;
-  declare _creating: boolean;
-  declare _name: string;
-  declare _created: DisplayKey | null;
-  declare _revoking: DisplayKey | null;
-  declare _busy: boolean;
-  declare _formError: string;
-  declare _copied: string;
+  @state() _keys: DisplayKey[] | null = null;
+  @state() _error = '';
+  @state() _creating = false;
+  @state() _name = '';
+  @state() _created: DisplayKey | null = null;
+  @state() _revoking: DisplayKey | null = null;
+  @state() _busy = false;
+  @state() _formError = '';
+  @state() _copied = '';
+  readonly #failForm = (message: string) => (this._formError = message);
 
-  /** The realm. */
-  declare realm: string;
-
-  static override properties = {
-    realm: { type: String },
-    _keys: { state: true },
-    _error: { state: true },
-    _creating: { state: true },
-    _name: { state: true },
-    _created: { state: true },
-    _revoking: { state: true },
-    _busy: { state: true },
-    _formError: { state: true },
-    _copied: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this._keys = null;
-    this._error = '';
-    this._creating = false;
-    this._name = '';
-    this._created = null;
-    this._revoking = null;
-    this._busy = false;
-    this._formError = '';
-    this._copied = '';
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.#load();
-  }
-
-  get #api(): VigilApi {
-    return new VigilApi({ realm: this.realm });
-  }
-
-  async #load(): Promise<void> {
+  protected override async load(): Promise<void> {
     try {
-      const body = await this.#api.get<unknown>('/display-keys');
+      const body = await this.api.get<unknown>('/display-keys');
       this._keys = listOf<DisplayKey>(body, 'displayKeys');
       this._error = '';
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'The display keys could not be loaded.';
+      this._error = errorMessage(e, 'The display keys could not be loaded.');
     }
   }
 
@@ -90,31 +54,21 @@ export class VigilDisplayKeys extends LitElement {
       this._formError = 'Give the key a name, e.g. the room of the screen.';
       return;
     }
-    this._busy = true;
-    try {
-      this._created = (await this.#api.post<{ displayKey: DisplayKey }>('/display-keys', { name })).displayKey;
+    await busyCall(this, async () => {
+      this._created = (await this.api.post<{ displayKey: DisplayKey }>('/display-keys', { name })).displayKey;
       this._creating = false;
       this._name = '';
-      await this.#load();
-    } catch (err) {
-      this._formError = err instanceof Error ? err.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm);
   }
 
   async #revoke(): Promise<void> {
     const k = this._revoking!;
-    this._busy = true;
-    try {
-      await this.#api.delete(`/display-keys/${encodeURIComponent(k.id)}`);
+    await busyCall(this, async () => {
+      await this.api.delete(`/display-keys/${encodeURIComponent(k.id)}`);
       this._revoking = null;
-      await this.#load();
-    } catch (e) {
-      this._formError = e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm);
   }
 
   async #copy(text: string, what: string): Promise<void> {

@@ -6,6 +6,7 @@
  *   valid duration
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import { DURATION_UNITS, splitDuration, toSeconds, type DurationUnit } from '../lib/units.js';
 import { baseStyles } from '../styles/shared-styles.js';
@@ -25,37 +26,18 @@ export class VigilDurationInput extends LitElement {
     `,
   ];
 
-  declare _text: string;
-  declare _unit: DurationUnit;
+  @state() _text = '0';
+  @state() _unit: DurationUnit = 'seconds';
   #id = `dur-${nextId++}`;
 
   /** The value in whole seconds. */
-  declare value: number;
+  @property({ type: Number }) value = 0;
   /** Accessible name of the number field. */
-  declare label: string;
+  @property({ type: String }) label = '';
   /** An error to show under the field (set by the owner after validation). */
-  declare problem: string;
+  @property({ type: String }) problem = '';
   /** Read-only. */
-  declare disabled: boolean;
-
-  static override properties = {
-    value: { type: Number },
-    label: { type: String },
-    problem: { type: String },
-    disabled: { type: Boolean },
-    _text: { state: true },
-    _unit: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.value = 0;
-    this.label = '';
-    this.problem = '';
-    this.disabled = false;
-    this._text = '0';
-    this._unit = 'seconds';
-  }
+  @property({ type: Boolean }) disabled = false;
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('value') && toSeconds(this._text, this._unit) !== this.value) {

@@ -5,6 +5,7 @@
  * @csspart svg - the chart
  */
 import { LitElement, css, html, svg } from 'lit';
+import { property, state } from 'lit/decorators.js';
 
 export interface ChartPoint {
   t: number;
@@ -30,36 +31,19 @@ export class VigilLineChart extends LitElement {
     .dot { fill: currentColor; }
   `;
 
-  declare _w: number;
-  declare _h: number;
+  @state() _w = 0;
+  @state() _h = 0;
   #ro = new ResizeObserver(([e]) => {
     this._w = Math.round(e.contentRect.width);
     this._h = Math.round(e.contentRect.height);
   });
 
   /** The series, oldest first. */
-  declare points: ChartPoint[];
+  @property({ attribute: false }) points: ChartPoint[] = [];
   /** The visible time window, ms. */
-  declare windowMs: number;
+  @property({ type: Number, attribute: 'window-ms' }) windowMs = 15 * 60_000;
   /** Accessible description of what is plotted. */
-  declare label: string;
-
-  static override properties = {
-    points: { attribute: false },
-    windowMs: { type: Number, attribute: 'window-ms' },
-    label: { type: String },
-    _w: { state: true },
-    _h: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.points = [];
-    this.windowMs = 15 * 60_000;
-    this.label = 'Chart';
-    this._w = 0;
-    this._h = 0;
-  }
+  @property({ type: String }) label = 'Chart';
 
   override connectedCallback(): void {
     super.connectedCallback();

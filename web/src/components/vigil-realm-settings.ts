@@ -4,11 +4,13 @@
  * value-and-unit input; validation is the shared `mergePolicy`, so the form never disagrees
  * with the server. Warns when the access token lifespan exceeds SSO Session Idle.
  */
-import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { css, html, nothing, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { ACTION_TOKEN_OPERATIONS, POLICY_BOUNDS, mergePolicy, type ActionTokenOperation, type RealmPolicy } from '../../../shared/policy.js';
-import { ApiError, VigilApi } from '../lib/api.js';
+import { ApiError, errorMessage } from '../lib/api.js';
 import { clonePolicy, lifespanExceedsIdle, policyPatch } from '../lib/policy-form.js';
 import { baseStyles } from '../styles/shared-styles.js';
+import { RealmPage } from './realm-page.js';
 import './vigil-duration-input.js';
 
 type DurationField = Exclude<keyof typeof POLICY_BOUNDS, 'refreshTokenMaxReuse'>;
@@ -40,8 +42,7 @@ const OP_LABELS: Record<ActionTokenOperation, string> = {
   'idp-verify-account-via-email': 'Email verification (IdP)',
 };
 
-
-export class VigilRealmSettings extends LitElement {
+export class VigilRealmSettings extends RealmPage {
   static override styles = [
     baseStyles,
     css`
@@ -60,59 +61,27 @@ export class VigilRealmSettings extends LitElement {
     `,
   ];
 
-  declare _base: RealmPolicy | null;
-  declare _draft: RealmPolicy | null;
+  @state() _base: RealmPolicy | null = null;
+  @state() _draft: RealmPolicy | null = null;
   /** Fields whose text is not yet a number. */
-  declare _invalid: Set<string>;
-  declare _loadError: string;
-  declare _saveError: { field: string; message: string } | null;
-  declare _saved: boolean;
-  declare _busy: boolean;
+  @state() _invalid: Set<string> = new Set();
+  @state() _loadError = '';
+  @state() _saveError: { field: string; message: string } | null = null;
+  @state() _saved = false;
+  @state() _busy = false;
 
-  /** The realm. */
-  declare realm: string;
   /** Read-only (viewers). */
-  declare readonly: boolean;
+  @property({ type: Boolean }) readonly: boolean = false;
 
-  static override properties = {
-    realm: { type: String },
-    readonly: { type: Boolean },
-    _base: { state: true },
-    _draft: { state: true },
-    _invalid: { state: true },
-    _loadError: { state: true },
-    _saveError: { state: true },
-    _saved: { state: true },
-    _busy: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this.readonly = false;
-    this._base = null;
-    this._draft = null;
-    this._invalid = new Set();
-    this._loadError = '';
-    this._saveError = null;
-    this._saved = false;
-    this._busy = false;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.#load();
-  }
-
-  async #load(): Promise<void> {
+  protected override async load(): Promise<void> {
     this._loadError = '';
     try {
-      const body = await new VigilApi({ realm: this.realm }).get<RealmPolicy | { policy: RealmPolicy }>('/policy');
+      const body = await this.api.get<RealmPolicy | { policy: RealmPolicy }>('/policy');
       const p = 'policy' in body && typeof body.policy === 'object' ? body.policy : (body as RealmPolicy);
       this._base = clonePolicy(p);
       this._draft = clonePolicy(p);
     } catch (e) {
-      this._loadError = e instanceof Error ? e.message : 'The policy could not be loaded.';
+      this._loadError = errorMessage(e, 'The policy could not be loaded.');
     }
   }
 
@@ -153,7 +122,7 @@ export class VigilRealmSettings extends LitElement {
     this._busy = true;
     this._saveError = null;
     try {
-      const body = await new VigilApi({ realm: this.realm }).patch<RealmPolicy | { policy: RealmPolicy }>('/policy', patch);
+      const body = await this.api.patch<RealmPolicy | { policy: RealmPolicy }>('/policy', patch);
       const p = body && 'policy' in body && typeof body.policy === 'object' ? body.policy : (body as RealmPolicy | undefined);
       this._base = clonePolicy(p && typeof p === 'object' && 'ssoSessionIdle' in p ? p : this._draft!);
       this._draft = clonePolicy(this._base);
@@ -197,7 +166,7 @@ export class VigilRealmSettings extends LitElement {
   override render() {
     if (this._loadError) {
       return html`<div class="page-title"><h1>Realm settings</h1></div>
-        <section class="card"><div class="empty"><strong>The realm policy could not be loaded</strong><span>${this._loadError}</span><button @click=${() => void this.#load()}>Try again</button></div></section>`;
+        <section class="card"><div class="empty"><strong>The realm policy could not be loaded</strong><span>${this._loadError}</span><button @click=${() => void this.load()}>Try again</button></div></section>`;
     }
     if (!this._draft || !this._base) {
       return html`<div class="page-title"><h1>Realm settings</h1></div><section class="card"><div class="empty"><div class="spinner"></div><span>Loading policy…</span></div></section>`;

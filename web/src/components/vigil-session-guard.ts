@@ -17,6 +17,7 @@
  * @csspart notice - the lost-connection notice
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import type { Session, VigilEvent } from '../../../shared/protocol.js';
 import { FINAL_EVENTS } from '../../../shared/protocol.js';
@@ -60,10 +61,10 @@ export class VigilSessionGuard extends LitElement {
 
   readonly #conn = new ConnectionController(this);
 
-  declare _session: Session | null;
-  declare _warning: Warning | null;
-  declare _busy: boolean;
-  declare _error: string;
+  @state() _session: Session | null = null;
+  @state() _warning: Warning | null = null;
+  @state() _busy = false;
+  @state() _error = '';
   #lastActivity = 0;
   #ended = false;
   readonly #base = new URL(import.meta.url).origin;
@@ -71,44 +72,17 @@ export class VigilSessionGuard extends LitElement {
   readonly #onClosed = () => void this.#checkStillSignedIn();
 
   /** Realm of the session; defaults to the one the dashboard remembers, else `default`. */
-  declare realm: string;
+  @property({ type: String }) realm = '';
   /** A session token (apps that keep their own sign-in) or an OIDC access token (apps that sign in through Vigil's OpenID Connect provider); omit to use the Vigil cookie. */
-  declare token: string;
+  @property({ type: String }) token = '';
   /** Where to go when the session ends (`?ended=<code>` is appended). */
-  declare signInUrl: string;
+  @property({ type: String, attribute: 'sign-in-url' }) signInUrl = '/';
   /** Where Configure leads when nobody handles `vigil-configure` (default: Vigil's Token Settings). */
-  declare configureUrl: string;
+  @property({ type: String, attribute: 'configure-url' }) configureUrl = '';
   /** Minimum seconds between two activity reports. */
-  declare activityInterval: number;
+  @property({ type: Number, attribute: 'activity-interval' }) activityInterval = 10;
   /** Hides the corner notice (a page that shows the connection state itself). */
-  declare hideConnection: boolean;
-
-  static override properties = {
-    realm: { type: String },
-    token: { type: String },
-    signInUrl: { type: String, attribute: 'sign-in-url' },
-    configureUrl: { type: String, attribute: 'configure-url' },
-    activityInterval: { type: Number, attribute: 'activity-interval' },
-    hideConnection: { type: Boolean, attribute: 'hide-connection' },
-    _session: { state: true },
-    _warning: { state: true },
-    _busy: { state: true },
-    _error: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = '';
-    this.token = '';
-    this.signInUrl = '/';
-    this.configureUrl = '';
-    this.activityInterval = 10;
-    this.hideConnection = false;
-    this._session = null;
-    this._warning = null;
-    this._busy = false;
-    this._error = '';
-  }
+  @property({ type: Boolean, attribute: 'hide-connection' }) hideConnection = false;
 
   override connectedCallback(): void {
     super.connectedCallback();

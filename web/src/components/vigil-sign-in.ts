@@ -6,8 +6,9 @@
  *   login answer's session
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import type { Session } from '../../../shared/protocol.js';
-import { ApiError, VigilApi, storeRealm, storedRealm } from '../lib/api.js';
+import { ApiError, VigilApi, errorMessage, storeRealm, storedRealm } from '../lib/api.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { emit } from '../events.js';
 
@@ -31,31 +32,14 @@ export class VigilSignIn extends LitElement {
     `,
   ];
 
-  declare _realm: string;
-  declare _busy: boolean;
-  declare _error: string;
+  @state() _realm: string = storedRealm();
+  @state() _busy = false;
+  @state() _error = '';
 
   /** Why the previous session ended, shown above the form. */
-  declare notice: string;
+  @property({ type: String }) notice = '';
   /** The notice's tone: `info` (signed out) or `warning` (expired, terminated). */
-  declare noticeTone: 'info' | 'warning' | 'error';
-
-  static override properties = {
-    notice: { type: String },
-    noticeTone: { type: String, attribute: 'notice-tone' },
-    _realm: { state: true },
-    _busy: { state: true },
-    _error: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.notice = '';
-    this.noticeTone = 'info';
-    this._realm = storedRealm();
-    this._busy = false;
-    this._error = '';
-  }
+  @property({ type: String, attribute: 'notice-tone' }) noticeTone: 'info' | 'warning' | 'error' = 'info';
 
   async #submit(e: SubmitEvent): Promise<void> {
     e.preventDefault();
@@ -78,7 +62,7 @@ export class VigilSignIn extends LitElement {
       if (err instanceof ApiError && err.code === 'VIGIL_ERR_INVALID_CREDENTIALS') this._error = 'Incorrect username or password.';
       else if (err instanceof ApiError && err.code === 'VIGIL_ERR_NOT_FOUND') this._error = `The realm "${realm}" does not exist.`;
       else if (err instanceof ApiError && err.status === 429) this._error = 'Too many attempts. Wait a minute, then try again.';
-      else this._error = err instanceof Error ? err.message : 'Sign-in failed.';
+      else this._error = errorMessage(err, 'Sign-in failed.');
     } finally {
       this._busy = false;
     }

@@ -6,6 +6,7 @@
  * @fires vigil-token-lifetime - saved; detail `{tokenLifetime}`
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import { TOKEN_LIFETIME_MAX, TOKEN_LIFETIME_MIN, tokenLifetimeProblem } from '../../../shared/policy.js';
 import type { MeResponse } from '../../../shared/protocol.js';
@@ -32,34 +33,15 @@ export class VigilTokenSettings extends LitElement {
     `,
   ];
 
-  declare _text: string;
-  declare _problem: string;
-  declare _saved: string;
-  declare _busy: boolean;
+  @state() _text = '';
+  @state() _problem = '';
+  @state() _saved = '';
+  @state() _busy = false;
 
   /** The caller (`GET /me`). */
-  declare me: MeResponse | null;
+  @property({ attribute: false }) me: MeResponse | null = null;
   /** The realm. */
-  declare realm: string;
-
-  static override properties = {
-    me: { attribute: false },
-    realm: { type: String },
-    _text: { state: true },
-    _problem: { state: true },
-    _saved: { state: true },
-    _busy: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.me = null;
-    this.realm = 'default';
-    this._text = '';
-    this._problem = '';
-    this._saved = '';
-    this._busy = false;
-  }
+  @property({ type: String }) realm = 'default';
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('me') && this.me && this._text === '') this._text = String(this.me.user.tokenLifetime);

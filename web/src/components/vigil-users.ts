@@ -3,15 +3,17 @@
  * token lifetime, disable or enable, delete. Disabling or deleting ends the user's sessions
  * (the server does it; the Access view shows them leave).
  */
-import { LitElement, css, html, nothing } from 'lit';
+import { css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
 import { humanizeSeconds } from '../../../shared/duration.js';
 import { TOKEN_LIFETIME_DEFAULT, tokenLifetimeProblem } from '../../../shared/policy.js';
 import type { MeResponse, Role, UserRecord } from '../../../shared/protocol.js';
 import { ROLES } from '../../../shared/protocol.js';
-import { ApiError, VigilApi, listOf } from '../lib/api.js';
+import { ApiError, busyCall, errorMessage, listOf } from '../lib/api.js';
 import { parseWholeNumber } from '../lib/units.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { TOKEN_LIFETIME_BOUNDS_MESSAGE } from './vigil-token-settings.js';
+import { RealmPage } from './realm-page.js';
 import './vigil-dialog.js';
 import './vigil-confirm-dialog.js';
 
@@ -30,7 +32,7 @@ const ROLE_HELP: Record<Role, string> = {
   user: 'own sessions only',
 };
 
-export class VigilUsers extends LitElement {
+export class VigilUsers extends RealmPage {
   static override styles = [
     baseStyles,
     css`
@@ -46,57 +48,24 @@ export class VigilUsers extends LitElement {
     `,
   ];
 
-  declare _users: UserRecord[] | null;
-  declare _error: string;
-  declare _draft: Draft | null;
-  declare _formError: string;
-  declare _busy: boolean;
-  declare _deleting: UserRecord | null;
+  @state() _users: UserRecord[] | null = null;
+  @state() _error = '';
+  @state() _draft: Draft | null = null;
+  @state() _formError = '';
+  @state() _busy = false;
+  @state() _deleting: UserRecord | null = null;
+  readonly #failForm = (message: string) => (this._formError = message);
 
-  /** The realm. */
-  declare realm: string;
   /** The caller, so that they cannot delete or disable themselves by accident. */
-  declare me: MeResponse | null;
+  @property({ attribute: false }) me: MeResponse | null = null;
 
-  static override properties = {
-    realm: { type: String },
-    me: { attribute: false },
-    _users: { state: true },
-    _error: { state: true },
-    _draft: { state: true },
-    _formError: { state: true },
-    _busy: { state: true },
-    _deleting: { state: true },
-  };
-
-  constructor() {
-    super();
-    this.realm = 'default';
-    this.me = null;
-    this._users = null;
-    this._error = '';
-    this._draft = null;
-    this._formError = '';
-    this._busy = false;
-    this._deleting = null;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.#load();
-  }
-
-  get #api(): VigilApi {
-    return new VigilApi({ realm: this.realm });
-  }
-
-  async #load(): Promise<void> {
+  protected override async load(): Promise<void> {
     try {
-      const users = listOf<UserRecord>(await this.#api.get('/users'), 'users');
+      const users = listOf<UserRecord>(await this.api.get('/users'), 'users');
       this._users = users.sort((a, b) => a.username.localeCompare(b.username));
       this._error = '';
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'The users could not be loaded.';
+      this._error = errorMessage(e, 'The users could not be loaded.');
     }
   }
 
@@ -130,46 +99,36 @@ export class VigilUsers extends LitElement {
       this._formError = TOKEN_LIFETIME_BOUNDS_MESSAGE;
       return;
     }
-    this._busy = true;
     this._formError = '';
-    try {
+    await busyCall(this, async () => {
       if (d.mode === 'create') {
-        await this.#api.post('/users', { username: d.username, password: d.password, roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled });
+        await this.api.post('/users', { username: d.username, password: d.password, roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled });
       } else {
         const body: Record<string, unknown> = { roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled };
         if (d.password) body.password = d.password;
-        await this.#api.patch(`/users/${encodeURIComponent(d.username)}`, body);
+        await this.api.patch(`/users/${encodeURIComponent(d.username)}`, body);
       }
       this._draft = null;
-      await this.#load();
-    } catch (err) {
-      this._formError = err instanceof ApiError && err.code === 'VIGIL_ERR_CONFLICT' ? `A user named "${d.username}" already exists.` : err instanceof Error ? err.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm, (err) => (err instanceof ApiError && err.code === 'VIGIL_ERR_CONFLICT' ? `A user named "${d.username}" already exists.` : errorMessage(err, 'Failed.')));
   }
 
   async #setEnabled(u: UserRecord, enabled: boolean): Promise<void> {
     try {
-      await this.#api.patch(`/users/${encodeURIComponent(u.username)}`, { enabled });
-      await this.#load();
+      await this.api.patch(`/users/${encodeURIComponent(u.username)}`, { enabled });
+      await this.load();
     } catch (e) {
-      this._error = e instanceof Error ? e.message : 'Failed.';
+      this._error = errorMessage(e, 'Failed.');
     }
   }
 
   async #delete(): Promise<void> {
     const u = this._deleting!;
-    this._busy = true;
-    try {
-      await this.#api.delete(`/users/${encodeURIComponent(u.username)}`);
+    await busyCall(this, async () => {
+      await this.api.delete(`/users/${encodeURIComponent(u.username)}`);
       this._deleting = null;
-      await this.#load();
-    } catch (e) {
-      this._formError = e instanceof Error ? e.message : 'Failed.';
-    } finally {
-      this._busy = false;
-    }
+      await this.load();
+    }, this.#failForm);
   }
 
   #update(patch: Partial<Draft>): void {

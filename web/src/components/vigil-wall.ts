@@ -8,6 +8,7 @@
  * Counters come from `GET /stats` (every 30 s) and move with each event in between.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { state } from 'lit/decorators.js';
 import type { SessionKind, Stats, VigilEvent } from '../../../shared/protocol.js';
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
@@ -101,17 +102,10 @@ export class VigilWall extends LitElement {
   readonly #clock = new ClockController(this);
   readonly store = new SessionStore();
 
-  static override properties = {
-    _stats: { state: true },
-    _fatal: { state: true },
-    _ticker: { state: true },
-    _series: { state: true },
-  };
-
-  declare _stats: Stats | null;
-  declare _fatal: string;
-  declare _ticker: VigilEvent[];
-  declare _series: ChartPoint[];
+  @state() _stats: Stats | null = null;
+  @state() _fatal = '';
+  @state() _ticker: VigilEvent[] = [];
+  @state() _series: ChartPoint[] = [];
   #key: string | null;
   #realm: string;
   #statsTimer: ReturnType<typeof setInterval> | null = null;
@@ -129,10 +123,6 @@ export class VigilWall extends LitElement {
     const { key, realm } = parseWallFragment(location.hash);
     this.#key = key;
     this.#realm = realm ?? (key ? 'default' : storedRealm());
-    this._stats = null;
-    this._fatal = '';
-    this._ticker = [];
-    this._series = [];
     this.store.onChange((events) => this.#onChange(events));
   }
 

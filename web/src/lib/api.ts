@@ -109,3 +109,28 @@ export function listOf<T>(body: unknown, key: string): T[] {
   }
   return [];
 }
+
+/** What to show for a failed call: the error's own message, else `fallback`. */
+export function errorMessage(e: unknown, fallback: string): string {
+  return e instanceof Error ? e.message : fallback;
+}
+
+/**
+ * Runs a form's or dialog's call with `host._busy` true while it runs; a failure is told to
+ * `fail` as `explain(error)` (by default the error's own message, else "Failed.").
+ */
+export async function busyCall(
+  host: { _busy: boolean },
+  call: () => Promise<void>,
+  fail: (message: string) => void,
+  explain: (e: unknown) => string = (e) => errorMessage(e, 'Failed.'),
+): Promise<void> {
+  host._busy = true;
+  try {
+    await call();
+  } catch (e) {
+    fail(explain(e));
+  } finally {
+    host._busy = false;
+  }
+}
