@@ -2,7 +2,7 @@
   Shared pieces of every session script. Included by `--- @include "common"`.
 
   Every script that includes this takes these eight KEYS first (server/redis/keys.ts
-  `sessionScript`); its own keys follow from KEYS[9]. All are the realm's keys, in the realm's
+  `sessionScript`); its own keys follow them. All are the realm's keys, in the realm's
   one Redis Cluster slot by its {realm} hash tag; prefix keys are only ever extended by an id,
   so the keys derived from them keep that slot.
     KEYS[1] policy hash                          <base>policy
