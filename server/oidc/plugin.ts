@@ -43,7 +43,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
       global: false,
       hook: 'preHandler',
       redis: app.vigil.redis,
-      nameSpace: `${app.vigil.config.redisPrefix}:rl:`,
+      nameSpace: app.vigil.keys.rateLimits(),
       skipOnError: true,
       max: perMinute,
       timeWindow: 60_000,

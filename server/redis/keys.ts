@@ -117,6 +117,10 @@ export class Keys {
   oidcRevoked(realm: string, jti: string): string {
     return `${this.realmBase(realm)}oidc:revoked:${jti}`;
   }
+  /** @fastify/rate-limit's key prefix (its nameSpace) for the OIDC endpoints (oidc/plugin.ts). */
+  rateLimits(): string {
+    return `${this.prefix}:rl:`;
+  }
   /** BullMQ's own key prefix. */
   bull(): string {
     return `${this.prefix}:bull`;
