@@ -26,7 +26,7 @@ export interface StartSessionInput {
   by?: string;
 }
 
-
+/** What other layers need of a live session (sessions/format.ts factsOf decodes it). */
 export type { SessionFacts };
 
 export interface ResolvedSession {
