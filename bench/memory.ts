@@ -10,7 +10,7 @@
  * What runs where: the real Vigil app in this process (buildApp + bootstrap + timer worker +
  * listening on 127.0.0.1), so `process.memoryUsage().heapUsed` after `global.gc()` is the
  * server's own heap; its own redis-server per configuration (random port, no persistence).
- * Sessions are made with `app.vigil.engine.start` (the real path, time slices scheduled on the
+ * Sessions are made with `app.engine.start` (the real path, time slices scheduled on the
  * timer wheel; no password hashing), console kind, idle timeout 1–2 h, a real browser user
  * agent (> 64 bytes) and an IPv4 address.
  *
@@ -82,14 +82,14 @@ async function runConfig(name: string, listpack512: boolean, steps: number[]): P
     });
     app = await buildApp({ config, redisUrl: redis.url });
     await bootstrap(app);
-    await app.vigil.timers.startWorker();
+    await app.timers.startWorker();
     await app.listen({ port: 0, host: '127.0.0.1' });
     log(`${name}: redis ${redis.url} (${encodingCfg.join(' ')}), Vigil in-process on port ${(app.server.address() as { port: number }).port}, prefix ${prefix}`);
-    const admin = await app.vigil.users.byUsername(REALM, 'admin');
+    const admin = await app.users.byUsername(REALM, 'admin');
     if (!admin) throw new Error('bootstrap made no admin');
     const user = { id: admin.id, username: admin.username };
-    const engine = app.vigil.engine;
-    const streamKey = app.vigil.keys.events(REALM);
+    const engine = app.engine;
+    const streamKey = app.keys.events(REALM);
 
     const points: Point[] = [];
     const measure = async (n: number) => {

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const { loadConfig } = await import('../server/config.js');
   const { startRedis } = await import('./lib/redis.js');
   const { summarize, table, fmtMs } = await import('./lib/stats.js');
-  const { verifyPassword, hashPassword } = await import('../server/auth/passwords.js');
+  const { verifyPassword, hashPassword } = await import('../server/users/passwords.js');
 
   const own = process.env.REDIS_URL ? null : await startRedis();
   const redisUrl = process.env.REDIS_URL ?? own!.url;
@@ -60,17 +60,17 @@ async function main(): Promise<void> {
   let result: Record<string, unknown> = {};
   try {
     await bootstrap(app);
-    await app.vigil.timers.startWorker();
+    await app.timers.startWorker();
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as { port: number }).port;
     const realm = 'default';
     // long limits: the benchmark measures grants, not expiries
-    await app.vigil.realms.patch(realm, { ssoSessionIdle: 3600, ssoSessionMax: 36000 });
-    await app.vigil.oidc!.clients.create(realm, { clientId: 'bench', publicClient: true, directAccessGrantsEnabled: true });
+    await app.realms.patch(realm, { ssoSessionIdle: 3600, ssoSessionMax: 36000 });
+    await app.oidc.clients.create(realm, { clientId: 'bench', publicClient: true, directAccessGrantsEnabled: true });
     const users: Array<{ username: string; password: string }> = [];
     for (let i = 0; i < USERS; i++) {
       const u = { username: `bench${i}`, password: `bench-password-${i}` };
-      await app.vigil.users.create(realm, u, 300);
+      await app.users.create(realm, u, 300);
       users.push(u);
     }
 

@@ -9,35 +9,19 @@ import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
-import type { Services } from './services.js';
-import { Keys } from './redis/keys.js';
-import { connectRedis, FailureLog, timeCommands, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, untilReady, watchRedis } from './redis/connect.js';
-import { SessionEngine } from './sessions/engine.js';
-import { RealmStore } from './realms/store.js';
-import { StatsService } from './realms/stats.js';
-import { RealmService } from './realms/service.js';
-import { UserStore } from './users/store.js';
-import { DisplayKeyStore } from './auth/display-keys.js';
-import { LoginLimiter } from './auth/login-limiter.js';
-import { LoginService } from './auth/login.js';
-import { Authenticator, originPolicy } from './auth/authenticate.js';
-import { TimerWheel } from './timers/wheel.js';
-import { Hub } from './realtime/hub.js';
-import { ProtocolHandler } from './realtime/protocol.js';
-import { bearerCheck, Metrics, QUEUE_STATES } from './metrics.js';
+import { FailureLog, isRedisUnavailable, pingWithin, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './redis/connect.js';
+import { vigilServices } from './plugins/index.js';
 import { errorBody, isVigilError, vigilError } from './errors.js';
 import { closeGoingAway, onSocketError, wsTransport, WS_OPTIONS } from './realtime/ws.js';
 import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
-import { oidcPlugin } from './oidc/plugin.js';
+import { oidcRoutes } from './oidc/plugin.js';
 import { realmRoutes } from './routes/realms.js';
 import { asyncApiRoute } from './docs/asyncapi.js';
-import { randomBytes } from 'node:crypto';
 import { loggerOptions } from './log.js';
 import { schemaController, schemaErrorFormatter } from './schemas/validation.js';
 import { addSharedSchemas } from './schemas/index.js';
@@ -55,54 +39,6 @@ export interface BuildOptions {
   logger?: boolean | object;
 }
 
-async function createServices(app: FastifyInstance, config: Config, redisUrl: string): Promise<Services> {
-  const keys = new Keys(config.redisPrefix);
-  // per purpose (server/redis/connect.ts): what a request waits on fails within 2 s while Redis
-  // is down or stalled; the timer worker and the event readers wait it out and carry on
-  const redis = connectRedis(redisUrl, 'commands', { enableAutoPipelining: true });
-  const timerQueueConnection = connectRedis(redisUrl, 'commands');
-  const bullConnection = connectRedis(redisUrl, 'bullmq');
-  watchRedis(redis, 'commands', app.log);
-  watchRedis(timerQueueConnection, 'timer queue', app.log);
-  watchRedis(bullConnection, 'timers', app.log);
-  const metrics = new Metrics();
-  const observeCommand = (command: string, seconds: number) => metrics.redisDuration.observe({ command }, seconds);
-  timeCommands(redis, observeCommand);
-  timeCommands(timerQueueConnection, observeCommand);
-  await Promise.all([untilReady(redis), untilReady(timerQueueConnection)]); // they queue nothing before
-  const openReader = () => {
-    const conn = connectRedis(redisUrl, 'blocking');
-    watchRedis(conn, 'events', app.log);
-    return conn;
-  };
-  const timers = new TimerWheel(redis, keys, bullConnection, metrics, app.log, timerQueueConnection);
-  const engine = new SessionEngine(redis, keys, timers.schedule);
-  metrics.timerQueue(() => timers.queue.getJobCounts(...QUEUE_STATES));
-  const realms = new RealmStore(redis, keys);
-  const users = new UserStore(redis, keys);
-  const displayKeys = new DisplayKeyStore(redis, keys);
-  const hub = new Hub(redis, keys, engine, metrics, app.log, openReader);
-  const limiter = new LoginLimiter(redis, keys);
-  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  return {
-    config, redis, bullConnection, timerQueueConnection, keys, engine, realms, users, displayKeys, timers, hub, metrics, limiter, nodeId,
-    stats: new StatsService(redis, keys, realms, nodeId, (realm) => hub.clientCount(realm)),
-    realmService: new RealmService(redis, keys, realms, users, engine),
-    login: new LoginService(engine, users, limiter, metrics),
-    auth: new Authenticator(engine, displayKeys, realms, originPolicy(config)),
-    protocol: new ProtocolHandler(hub, engine),
-    publicUrl: () => config.publicUrl ?? listeningUrl(app, config),
-  };
-}
-
-/** `http://{host}:{port}` of the listening server (the configured port until it listens). */
-function listeningUrl(app: FastifyInstance, config: Config): string {
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
@@ -116,17 +52,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     schemaController,
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.decorateRequest('principal', null);
-  app.decorateRequest('viaCookie', false);
-  const services = await createServices(app, config, opts.redisUrl);
-  app.decorate('vigil', services);
-  services.metrics.realtimeClients(() => services.hub.clientCount());
-  // per route template (bounded), not per URL; the not-found handler has none
-  app.addHook('onResponse', (req, reply, done) => {
-    services.metrics.observeRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-
   const failures = new FailureLog(app.log);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isVigilError(err)) return reply.code(err.statusCode).send(errorBody(err));
@@ -144,6 +69,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   addSharedSchemas(app);
   await app.register(apiDocs); // before the routes, so that it sees them all
+  await app.register(vigilServices, { config, redisUrl: opts.redisUrl });
   await app.register(cookie);
   await app.register(websocket, { options: WS_OPTIONS, preClose: closeGoingAway, errorHandler: onSocketError });
 
@@ -152,7 +78,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await api.register(adminRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
-  await app.register(oidcPlugin);
+  await app.register(oidcRoutes);
   await app.register(realmRoutes);
   await app.register(wsTransport);
   await app.register(socketIoTransport);
@@ -164,20 +90,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     schema: { ...ops, summary: 'Ready to serve', description: 'Redis reachable and, unless VIGIL_ROLE=api, the timer worker running; 503 within 2 s otherwise.', response: { 200: Readiness, 503: Readiness } },
   }, async (_req, reply) => {
     const problems: string[] = [];
-    if (!(await pingWithin(services.redis))) problems.push('redis unreachable');
-    if (config.role !== 'api' && !services.timers.running) problems.push('timer worker not running');
+    if (!(await pingWithin(app.redis))) problems.push('redis unreachable');
+    if (config.role !== 'api' && !app.timers.running) problems.push('timer worker not running');
     if (problems.length) return reply.code(503).send({ status: 'unavailable', problems });
     return reply.code(200).send({ status: 'ready', problems });
   });
-  const metricsAuthorized = bearerCheck(config.metricsToken);
-  app.get('/metrics', async (req, reply) => {
-    if (!metricsAuthorized(req.headers.authorization)) {
-      reply.header('www-authenticate', 'Bearer realm="metrics"');
-      throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <VIGIL_METRICS_TOKEN>');
-    }
-    return reply.type(services.metrics.contentType()).send(await services.metrics.render());
-  });
-
   // the dashboard
   const built = existsSync(path.join(WEB_DIST, 'index.html'));
   if (built) {
@@ -194,15 +111,5 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return reply.code(404).send(errorBody(vigilError('VIGIL_ERR_NOT_FOUND', `no route ${req.method} ${url}`)));
   });
 
-  services.stats.startReporting();
-
-  app.addHook('onClose', async () => {
-    await services.stats.stopReporting();
-    await services.hub.close();
-    await services.timers.close();
-    services.redis.disconnect();
-    services.timerQueueConnection.disconnect();
-    services.bullConnection.disconnect();
-  });
   return app;
 }

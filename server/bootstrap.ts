@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 
 export async function bootstrap(app: FastifyInstance): Promise<{ adminCreated: boolean; password: string | null }> {
-  const { realms, users, config } = app.vigil;
+  const { realms, users, config } = app;
   await realms.create('default');
   if (await users.byUsername('default', config.adminUser)) return { adminCreated: false, password: null };
   const password = config.adminPassword ?? randomBytes(12).toString('base64url');

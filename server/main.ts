@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   }
   const app = await buildApp({ config, redisUrl: config.redisUrl ?? embedded!.url });
   const { adminCreated, password } = await bootstrap(app);
-  if (config.role !== 'api') await app.vigil.timers.startWorker();
+  if (config.role !== 'api') await app.timers.startWorker();
   if (config.role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();

@@ -19,7 +19,7 @@ export const SESSION_COOKIE = 'vigil_session';
 
 /** Behind HTTPS — the public URL is https, or a trusted proxy says so — cookies are Secure. */
 export function secureCookies(req: FastifyRequest): boolean {
-  return req.server.vigil.publicUrl().startsWith('https:') || req.protocol === 'https';
+  return req.server.publicUrl().startsWith('https:') || req.protocol === 'https';
 }
 
 const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: secureCookies(req) });

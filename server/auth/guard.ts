@@ -32,7 +32,7 @@ export async function identify(req: FastifyRequest, reply: FastifyReply): Promis
 /** `identify` in a realm other than the route's (realm management identifies in realm default). */
 export async function identifyIn(req: FastifyRequest, reply: FastifyReply, realm: string): Promise<void> {
   const write = WRITE_METHODS.has(req.method);
-  const id = await req.server.vigil.auth.identify({ realm, headers: req.headers, originChecked: write, touch: write ? 'rest' : false });
+  const id = await req.server.auth.identify({ realm, headers: req.headers, originChecked: write, touch: write ? 'rest' : false });
   if (id.staleCookie) {
     (req as MaybeStale)[kStaleCookie] = true;
     clearSessionCookie(req, reply);

@@ -13,7 +13,7 @@ import type { StoredUser, UserStore } from '../users/store.js';
 import type { Metrics } from '../metrics.js';
 import type { Session, SessionKind } from '../../shared/protocol.js';
 import type { LoginLimiter } from './login-limiter.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from '../users/passwords.js';
 
 /** Where a sign-in comes from and the session it asks for. */
 export interface LoginOrigin {

@@ -375,7 +375,7 @@ export function asyncApiDocument(publicUrl: string): Json {
 export async function asyncApiRoute(app: FastifyInstance): Promise<void> {
   let cached: { url: string; body: string } | null = null;
   app.get('/docs/asyncapi.json', async (_req, reply) => {
-    const url = app.vigil.publicUrl();
+    const url = app.publicUrl();
     if (cached?.url !== url) cached = { url, body: JSON.stringify(asyncApiDocument(url)) };
     return reply.type('application/json; charset=utf-8').send(cached.body);
   });

@@ -21,7 +21,7 @@ import type { OidcClient } from './clients.js';
 import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
 import { secureCookies } from '../auth/authenticate.js';
-import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { verifyPassword, PASSWORD_MAX, PASSWORD_MIN } from '../users/passwords.js';
 import { LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
 
@@ -105,8 +105,8 @@ export function redirectWith(uri: string, mode: 'query' | 'fragment', values: Re
 }
 
 export async function authorizationEndpoint(app: FastifyInstance): Promise<void> {
-  const { engine, users, realms, redis, keys, login } = app.vigil;
-  const oidc = app.vigil.oidc!;
+  const { engine, users, realms, redis, keys, login } = app;
+  const oidc = app.oidc;
 
   const actionUrl = (realm: string) => `/realms/${realm}/login-actions/authenticate`;
 
@@ -239,7 +239,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
         groupId: 'authorize',
         // a person signing in makes a handful; a script making login records without end is
         // stopped before it fills Redis or pushes real events out of the length-trimmed stream
-        max: app.vigil.config.authorizationRequestsPerMinute,
+        max: app.config.authorizationRequestsPerMinute,
         // every request counts, not only those that carry a password
         allowList: [],
         errorResponseBuilder: (_req, ctx) => {

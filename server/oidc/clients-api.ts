@@ -12,8 +12,8 @@ const ByClientId = realmParams('clientId', ClientParams.properties.clientId);
 const ClientBody = Type.Object({ client: Type.Ref('OidcClient') }, { description: 'The client' });
 
 export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { engine } = app.vigil;
-  const clients = app.vigil.oidc!.clients;
+  const { engine } = app;
+  const clients = app.oidc.clients;
   // before validation, as before schemas: a caller who may not use a route learns nothing of its rules
   app.addHook('preValidation', identify);
 
@@ -67,7 +67,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const realm = realmOf(req);
-    const oidc = app.vigil.oidc!;
+    const oidc = app.oidc;
     const kid = await oidc.signing.rotate(realm, (await oidc.longestTokenLifetime(realm)) * 1000);
     await engine.emit(realm, 'keys.rotated', { kid, by: { username: req.principal!.user?.username ?? null } });
     return { kid };
@@ -85,7 +85,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const realm = realmOf(req);
     const { kid } = req.params;
-    const r = await app.vigil.oidc!.signing.retire(realm, kid);
+    const r = await app.oidc.signing.retire(realm, kid);
     if (r === 'unknown') throw vigilError('VIGIL_ERR_NOT_FOUND', `no signing key ${kid} in realm ${realm}`);
     if (r === 'active') throw vigilError('VIGIL_ERR_CONFLICT', `key ${kid} is the active signing key of realm ${realm}; rotate first (POST /keys/rotate), then retire it`);
     await engine.emit(realm, 'keys.retired', { kid, by: { username: req.principal!.user?.username ?? null } });

@@ -19,8 +19,8 @@ function isEs(token: string): boolean {
 }
 
 export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
-  const { engine, users, redis, keys } = app.vigil;
-  const oidc = app.vigil.oidc!;
+  const { engine, users, redis, keys } = app;
+  const oidc = app.oidc;
 
   app.get('/realms/:realm/.well-known/openid-configuration', async (req, reply) => {
     const realm = realmParam(req);

@@ -40,7 +40,7 @@ export function required(p: Record<string, unknown>, name: string, max = 4096): 
  * authenticate; a failure is invalid_client (401).
  */
 export async function authenticateClient(app: FastifyInstance, req: FastifyRequest, realm: string, p: Record<string, unknown>): Promise<OidcClient> {
-  const oidc = app.vigil.oidc!;
+  const oidc = app.oidc;
   let id: string | undefined;
   let secret: string | undefined;
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -76,7 +76,7 @@ export async function authenticateClient(app: FastifyInstance, req: FastifyReque
 
 /** The facts about a live OIDC session that token issuance needs, or null when it has ended. */
 export async function sessionFacts(app: FastifyInstance, realm: string, sid: string): Promise<(SessionFacts & { userId: string }) | null> {
-  const f = await app.vigil.engine.facts(realm, sid);
+  const f = await app.engine.facts(realm, sid);
   if (!f || (f.kind !== 'sso' && f.kind !== 'offline')) return null;
   return { id: sid, kind: f.kind, it: f.idleTimeout, mx: f.maxExpiresAt, authTime: Math.floor(f.createdAt / 1000), userId: f.userId };
 }

@@ -1,6 +1,7 @@
 /**
  * The OpenID Connect provider at Keycloak's paths (/realms/{realm}/protocol/openid-connect/…)
- * and its client management API. Registered by app.ts at the root.
+ * and its client management API. Registered by app.ts at the root; the provider's service is
+ * the `vigil-oidc` plugin (server/plugins/oidc.ts).
  *
  * The protocol routes live in one encapsulated context with their own error handler, so that
  * every failure there is an RFC 6749 §5.2 body (never the REST API's shape, never a stack), their
@@ -11,7 +12,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
-import { OidcService } from './service.js';
 import { isOAuthError, oauthError } from './errors.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { protocolEndpoints } from './endpoints.js';
@@ -26,12 +26,9 @@ function isPasswordAttempt(req: FastifyRequest): boolean {
   return b?.grant_type === 'password';
 }
 
-export async function oidcPlugin(app: FastifyInstance): Promise<void> {
-  const oidc = new OidcService(app.vigil);
-  app.vigil.oidc = oidc;
-  app.vigil.auth.addResolver(oidc.resolver);
-  app.vigil.realmService.onRemoved((realm) => oidc.signing.forget(realm));
-  const perMinute = app.vigil.config.passwordAttemptsPerMinute;
+export async function oidcRoutes(app: FastifyInstance): Promise<void> {
+  const { oidc } = app;
+  const perMinute = app.config.passwordAttemptsPerMinute;
 
   await app.register(async (api) => {
     await api.register(clientRoutes);
@@ -42,8 +39,8 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
     await op.register(rateLimit, {
       global: false,
       hook: 'preHandler',
-      redis: app.vigil.redis,
-      nameSpace: app.vigil.keys.rateLimits(),
+      redis: app.redis,
+      nameSpace: app.keys.rateLimits(),
       skipOnError: true,
       max: perMinute,
       timeWindow: 60_000,
@@ -77,7 +74,7 @@ export async function oidcPlugin(app: FastifyInstance): Promise<void> {
     // every OIDC path is per realm; an unknown realm is answered before anything else runs
     op.addHook('onRequest', async (req, reply) => {
       const realm = (req.params as { realm?: string }).realm;
-      if (realm !== undefined && (await app.vigil.realms.exists(realm))) return;
+      if (realm !== undefined && (await app.realms.exists(realm))) return;
       if (req.url.includes('/login-actions/') || req.url.includes('/openid-connect/auth') || req.url.includes('/openid-connect/logout')) {
         return reply.code(404).type('text/html').send(messagePage(String(realm ?? ''), 'We are sorry…', 'Realm does not exist.', { alert: true }));
       }

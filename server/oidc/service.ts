@@ -64,7 +64,7 @@ export function grantScope(raw: unknown, opts: { offlineAllowed?: boolean } = {}
 
 /** The realm's issuer: from the public URL, never from the request's Host header. */
 export function issuerOf(req: FastifyRequest, realm: string): string {
-  return `${req.server.vigil.publicUrl()}/realms/${realm}`;
+  return `${req.server.publicUrl()}/realms/${realm}`;
 }
 
 export class OidcService {
@@ -72,7 +72,7 @@ export class OidcService {
   readonly signing: SigningKeys;
   readonly tokens: OidcTokens;
 
-  /** What the provider builds on (app.vigil passes itself): the session engine and the stores. */
+  /** What the provider builds on (the app passes itself: its decorators): the session engine and the stores. */
   constructor(private readonly s: { redis: ScriptedRedis; keys: Keys; engine: SessionEngine; realms: RealmStore; users: UserStore }) {
     this.clients = new ClientStore(s.redis, s.keys);
     this.signing = new SigningKeys(s.redis, s.keys);

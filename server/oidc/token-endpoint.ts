@@ -39,8 +39,8 @@ function oauthRefusal(result: number, family: 'code' | 'refresh', verifierGiven 
 }
 
 export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
-  const { engine, users, realms, redis, login } = app.vigil;
-  const oidc = app.vigil.oidc!;
+  const { engine, users, realms, redis, login } = app;
+  const oidc = app.oidc;
 
   /** Client-session TTL: a little past the refresh token's own expiry. */
   const csTtl = (f: SessionFacts) => Math.max(60_000, Math.min(Date.now() + f.it * 1000, f.mx) - Date.now() + 60_000);
@@ -62,7 +62,7 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     // the script compares the verifier with the code's challenge and the redirect_uri with the
     // authorization request's before it changes anything: a wrong one does not use the code up
     const reply = (await redis.oidcRedeemCode(
-      ...app.vigil.keys.script.oidcRedeemCode(realm, hashToken(code)), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
+      ...app.keys.script.oidcRedeemCode(realm, hashToken(code)), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
     )) as unknown[];
     const result = Number(reply[0]);
     if (result !== CodeResult.Ok) throw oauthRefusal(result, 'code', Boolean(verifier));

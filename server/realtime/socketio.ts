@@ -67,7 +67,7 @@ const kPrincipal = Symbol('vigil.principal');
 type SocketData = { [kPrincipal]?: Principal; realm?: string };
 
 async function socketIo(app: FastifyInstance): Promise<void> {
-  const { hub, protocol, auth, config } = app.vigil;
+  const { hub, protocol, auth, config } = app;
   // Socket.IO authenticates in its handshake, so none of its connections waits for an auth message
   const deps = { hub, protocol, auth, pendingAuth: new PendingAuthBudget(MAX_UNAUTHENTICATED_PER_ADDRESS), log: app.log };
   const io = new Server({ path: PATH, serveClient: false, maxHttpBufferSize: MAX_FRAME_BYTES, pingInterval: 25_000, pingTimeout: 20_000 });

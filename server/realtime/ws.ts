@@ -56,7 +56,7 @@ export function onSocketError(this: FastifyInstance, error: Error & { code?: unk
 }
 
 export async function wsTransport(app: FastifyInstance): Promise<void> {
-  const { hub, protocol, auth, config } = app.vigil;
+  const { hub, protocol, auth, config } = app;
   const transports = new Set<WsTransport>();
   const pendingAuth = new PendingAuthBudget(MAX_UNAUTHENTICATED_PER_ADDRESS);
   const deps = { hub, protocol, auth, pendingAuth, log: app.log };

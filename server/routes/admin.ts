@@ -19,7 +19,7 @@ const UserBody = Type.Object({ user: Type.Ref('User') }, { description: 'The use
 const PolicyBody = Type.Object({ policy: Type.Ref('Policy') }, { description: 'The realm policy' });
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { engine, users, displayKeys, realms } = app.vigil;
+  const { engine, users, displayKeys, realms } = app;
   // before validation, as before schemas: a caller who may not use a route learns nothing of its rules
   app.addHook('preValidation', identify);
 
@@ -155,5 +155,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/stats', {
     preValidation: need('viewer'),
     schema: { tags: ['stats'], security: SECURITY, params: RealmParams, summary: 'Counters for the wall display', response: { 200: answer('Stats', 'The counters'), ...errorResponses(401, 403, 404) } },
-  }, async (req): Promise<Stats> => app.vigil.stats.get(realmOf(req)));
+  }, async (req): Promise<Stats> => app.stats.get(realmOf(req)));
 };

@@ -16,7 +16,7 @@ import { RealmCreateBody, RealmCreated, RealmList } from '../schemas/realms.js';
 const realms_ = { tags: ['realms'], security: SECURITY };
 
 export const realmRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { realms, realmService } = app.vigil;
+  const { realms, realmService } = app;
 
   // the caller must be an admin of realm default (the same guard as every realm route, in realm
   // default), checked before validation: a caller who may not use a route learns nothing of its rules

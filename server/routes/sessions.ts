@@ -17,7 +17,7 @@ const sessions = { tags: ['sessions'], security: SECURITY };
 const SessionParams = realmParams('id', SessionId);
 
 export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { engine, users, login } = app.vigil;
+  const { engine, users, login } = app;
   // before validation, as before schemas: a caller who may not use a route learns nothing of its rules
   app.addHook('preValidation', identify);
 
@@ -29,7 +29,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const realm = realmOf(req);
-    if (!originAllowed(req.headers, originPolicy(app.vigil.config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
+    if (!originAllowed(req.headers, originPolicy(app.config))) throw vigilError('VIGIL_ERR_BAD_ORIGIN', req.headers.origin);
     const { username, password } = req.body;
     let started: { token: string; session: Session };
     try {

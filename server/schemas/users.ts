@@ -1,7 +1,7 @@
 /** Users (publicUser in server/users/store.ts) and the bodies that make and change them. */
 import { Type } from 'typebox';
 import { ROLES } from '../../shared/protocol.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../users/passwords.js';
 import { REQUIRED_ACTIONS, USERNAME } from '../users/store.js';
 import { literals, Timestamp } from './common.js';
 import { TokenLifetime } from './sessions.js';

@@ -5,7 +5,7 @@ import type { Role, UserRecord } from '../../shared/protocol.js';
 import { ROLES } from '../../shared/protocol.js';
 import { tokenLifetimeProblem } from '../../shared/policy.js';
 import { vigilError } from '../errors.js';
-import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from '../auth/passwords.js';
+import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
 import { newId } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
 

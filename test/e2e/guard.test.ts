@@ -91,7 +91,7 @@ describe('the session guard', () => {
     let blocked = true;
     await page.routeWebSocket(/\/socket\.io\//, (ws) => (blocked ? ws.close() : ws.connectToServer()));
     await page.route('**/socket.io/**', (route) => (blocked ? route.abort() : route.continue()));
-    const hub = app.app.vigil.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; principal?: { sessionId?: string }; t?: { socket?: { disconnect(close: boolean): void } } }> }> };
+    const hub = app.app.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; principal?: { sessionId?: string }; t?: { socket?: { disconnect(close: boolean): void } } }> }> };
     for (const c of hub.feeds.get('default')?.clients ?? []) if (c.principal?.sessionId === me) c.t?.socket?.disconnect(true);
     await guard(page).getByRole('alert').filter({ hasText: 'The connection to the server is lost' }).waitFor({ timeout: 15_000 });
     await screenshot(page, '26-logout-prompt-offline');

@@ -75,7 +75,7 @@ describe('the wall display', () => {
     await expect.poll(() => counter(page, 'active'), { timeout: 10_000 }).toBe(before);
     // drop every Socket.IO connection the way a shutting-down server does, and start a session meanwhile
     // (what the server's preClose hook does on shutdown: disconnect(true) with no close code)
-    const hub = app.app.vigil.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; t?: { socket?: { disconnect(close: boolean): void } } }> }> };
+    const hub = app.app.hub as unknown as { feeds: Map<string, { clients: Set<{ transport: string; t?: { socket?: { disconnect(close: boolean): void } } }> }> };
     for (const c of hub.feeds.get('default')?.clients ?? []) if (c.transport === 'socket.io') c.t?.socket?.disconnect(true);
     await page.locator('vigil-wall vigil-connection-badge[state="reconnecting"]').waitFor({ timeout: 10_000 });
     const u = await app.createUser('late');

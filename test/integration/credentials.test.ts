@@ -83,7 +83,7 @@ describe('login.failed', () => {
   it('keeps what was typed as a username out of Redis when no such user exists', async () => {
     const r = await makeRealm(t, {}, []);
     expect((await t.api('POST', `/api/v1/realms/${r.realm}/login`, { body: { username: typed, password: 'whatever-it-was' } })).status).toBe(401);
-    const { redis, keys } = t.app.vigil;
+    const { redis, keys } = t.app;
     const found: string[] = [];
     let cursor = '0';
     do {

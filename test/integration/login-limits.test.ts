@@ -73,7 +73,7 @@ function expectRefused(a: Answer) {
 describe('an attempt is counted before its password is checked', () => {
   it('40 parallel wrong passwords for one user: at most 10 are checked, the rest get 429 with Retry-After', async () => {
     const r = await makeRealm(t, {}, []);
-    const checked = vi.spyOn(t.app.vigil.login, 'verifyPassword');
+    const checked = vi.spyOn(t.app.login, 'verifyPassword');
     try {
       const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => restLogin(t, r.realm, 'alice', `wrong-password-${i}`)));
       const wrong = answers.filter((a) => a.status === 401);

@@ -227,7 +227,7 @@ describe('confidential clients, introspection and revocation', () => {
     expect(secret.length).toBeGreaterThan(30);
     const r = await t.api('GET', '/clients/backend', { token: t.adminToken });
     expect(r.body.client.secret).toBeUndefined();
-    const raw = await t.app.vigil.redis.hgetall(t.app.vigil.keys.oidcClient('default', 'backend'));
+    const raw = await t.app.redis.hgetall(t.app.keys.oidcClient('default', 'backend'));
     expect(JSON.stringify(raw)).not.toContain(secret);
   });
 

@@ -26,7 +26,7 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     await createClient(t, { clientId: 'unrelated-app', publicClient: true, directAccessGrantsEnabled: true });
     const tok = await passwordGrant(t, 'default', 'unrelated-app', undefined, admin());
     const at = decodeJwt(tok.access_token);
-    const result = await t.app.vigil.auth.identify({ realm: 'default', headers: {}, token: tok.access_token, originChecked: false });
+    const result = await t.app.auth.identify({ realm: 'default', headers: {}, token: tok.access_token, originChecked: false });
     expect(result.principal).toMatchObject({
       roles: ['user'], role: 'user', sessionOnly: true, sessionId: at.sid, tokenId: at.jti, expiresAt: at.exp! * 1000, user: { username: t.adminUsername },
     });
@@ -38,7 +38,7 @@ describe('API roles of an OIDC client (RFC 9700 §2.3)', () => {
     await createClient(t, { clientId: 'monitor-app', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['viewer'] });
     await createClient(t, { clientId: 'admin-console', publicClient: true, directAccessGrantsEnabled: true, apiRoles: ['admin', 'user'] });
     const principal = async (clientId: string, user: { username: string; password: string }) =>
-      (await t.app.vigil.auth.identify({ realm: 'default', headers: {}, token: (await passwordGrant(t, 'default', clientId, undefined, user)).access_token, originChecked: false })).principal;
+      (await t.app.auth.identify({ realm: 'default', headers: {}, token: (await passwordGrant(t, 'default', clientId, undefined, user)).access_token, originChecked: false })).principal;
     // admin includes viewer: an admin signed in to a viewer-only client is a viewer there
     expect(await principal('monitor-app', admin())).toMatchObject({ role: 'viewer', roles: ['viewer'], sessionOnly: false });
     expect(await principal('admin-console', admin())).toMatchObject({ role: 'admin', sessionOnly: false });
@@ -215,12 +215,12 @@ describe('signing keys', () => {
     expect(rotated.status).toBe(200);
     expect(await certs()).toEqual(expect.arrayContaining([oldKid, rotated.body.kid]));
     // the retire-at covers the longest token lifetime from the rotation on
-    const retireAt = Number(await t.app.vigil.redis.hget(t.app.vigil.keys.oidcKeys(r.realm), `r:${oldKid}`));
+    const retireAt = Number(await t.app.redis.hget(t.app.keys.oidcKeys(r.realm), `r:${oldKid}`));
     expect(retireAt).toBeGreaterThanOrEqual(Number(decodeJwt(before.access_token).exp) * 1000);
     // once every token it signed has ended, the key leaves the JWKS and Redis
     await eventually(async () => !(await certs()).includes(oldKid), 60_000, 'the rotated-out key to leave the JWKS');
     expect(await certs()).toEqual([rotated.body.kid]);
-    expect(await t.app.vigil.redis.hexists(t.app.vigil.keys.oidcKeys(r.realm), `k:${oldKid}`)).toBe(0);
+    expect(await t.app.redis.hexists(t.app.keys.oidcKeys(r.realm), `k:${oldKid}`)).toBe(0);
     expect((await t.api('GET', `/api/v1/realms/${r.realm}/me`, { token: before.access_token })).status).toBe(401);
   });
 });

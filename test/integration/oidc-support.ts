@@ -141,7 +141,7 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
 
 /** Reads the realm's event stream (every event so far) straight from Redis via the app. */
 export async function streamEvents(t: TestApp, realm = 'default'): Promise<Array<{ name: string; sessionId: string | null; data: any }>> {
-  const entries = (await t.app.vigil.redis.xrange(t.app.vigil.keys.events(realm), '-', '+')) as Array<[string, string[]]>;
+  const entries = (await t.app.redis.xrange(t.app.keys.events(realm), '-', '+')) as Array<[string, string[]]>;
   return entries.map(([, f]) => {
     const m: Record<string, string> = {};
     for (let i = 0; i < f.length; i += 2) m[f[i]!] = f[i + 1]!;
@@ -151,7 +151,7 @@ export async function streamEvents(t: TestApp, realm = 'default'): Promise<Array
 
 /** How many login records (one per accepted authorization request) the realm holds in Redis. */
 export async function loginRecords(t: TestApp, realm = 'default'): Promise<number> {
-  const { redis, keys } = t.app.vigil;
+  const { redis, keys } = t.app;
   let n = 0;
   let cursor = '0';
   do {

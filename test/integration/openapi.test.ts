@@ -152,7 +152,7 @@ describe('what the document says is enforced', () => {
 
 describe('answers, serialized by their schemas', () => {
   it('carry every field of the objects behind them', async () => {
-    const { vigil } = t.app;
+    const vigil = t.app;
     const me = await t.api('GET', '/me', { token: t.adminToken });
     expect(me.body.session).toEqual(await vigil.engine.get('default', me.body.session.id, me.body.session.id));
     const { passwordHash: _omit, ...admin } = (await vigil.users.byUsername('default', 'admin'))!;

@@ -68,10 +68,10 @@ describe('realms API', () => {
     expect(ended.data.reason).toBe('admin');
     expect((await self.closed).code).toBe(4401);
     // only the event stream is left, expiring, so that every process can deliver the final events
-    const stream = t.app.vigil.keys.events(r.realm);
-    const left = await t.app.vigil.redis.keys(t.app.vigil.keys.realmPattern(r.realm));
+    const stream = t.app.keys.events(r.realm);
+    const left = await t.app.redis.keys(t.app.keys.realmPattern(r.realm));
     expect(left).toEqual([stream]);
-    const ttl = await t.app.vigil.redis.ttl(stream);
+    const ttl = await t.app.redis.ttl(stream);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(300);
     expect((await t.api('GET', `/realms/${r.realm}/.well-known/openid-configuration`)).status).toBe(404);

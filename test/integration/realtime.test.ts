@@ -153,7 +153,7 @@ describe('connecting while Redis fails', () => {
     const signIn = () => t.api('POST', `/api/v1/realms/${realm}/login`, { body: { username: 'root', password: 'root-password' } }).then((r) => r.body);
     const { token } = await signIn();
     // the realm's event stream answers every read with an error (WRONGTYPE)
-    const { redis, keys } = t.app.vigil;
+    const { redis, keys } = t.app;
     const stream = keys.events(realm);
     await redis.rename(stream, `${stream}:aside`);
     await redis.set(stream, 'not a stream');
@@ -313,7 +313,7 @@ describe('limits', () => {
   it('a client that stops reading gets no more events while congested, then one resync snapshot when drained', async () => {
     // The kernel absorbs tens of MB on loopback before a paused socket backs up, so the hub is
     // driven directly, with a client whose congestion this test controls.
-    const { hub } = t.app.vigil;
+    const { hub } = t.app;
     const frames: any[] = [];
     let congested = false;
     const client = {

@@ -133,9 +133,9 @@ async function expectRecovered(expect: ExpectStatic, s: Scenario, self: WsClient
   expect(self.events().filter((e) => e.sessionId === sessionId && e.name === 'session.warning')).toHaveLength(1);
 
   // the BullMQ worker reconnected by itself: no job for a slice that is past is left unprocessed
-  expect(t.app.vigil.timers.running).toBe(true);
+  expect(t.app.timers.running).toBe(true);
   await expect.poll(async () => {
-    const jobs = await t.app.vigil.timers.queue.getJobs(['wait', 'delayed', 'active', 'prioritized']);
+    const jobs = await t.app.timers.queue.getJobs(['wait', 'delayed', 'active', 'prioritized']);
     return jobs.filter((j) => j && j.data.slice < Date.now() - 3000).length;
   }, { timeout: 15_000, interval: 500 }).toBe(0);
 }

@@ -21,7 +21,7 @@ beforeAll(async () => {
     redisUrl: api.redisUrl,
   });
   await worker.ready();
-  await worker.vigil.timers.startWorker();
+  await worker.timers.startWorker();
   await api.createUser('alice', { tokenLifetime: 30 });
 });
 afterAll(async () => {

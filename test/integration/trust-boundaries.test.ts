@@ -59,9 +59,9 @@ describe('a client flooding valid messages', () => {
   /** Enough sessions that one snapshot is a few MB of JSON. */
   const SESSIONS = 3000;
   beforeAll(async () => {
-    const carol = (await t.app.vigil.users.byUsername('default', 'carol'))!;
+    const carol = (await t.app.users.byUsername('default', 'carol'))!;
     for (let i = 0; i < SESSIONS; i += 200) {
-      await Promise.all(Array.from({ length: 200 }, () => t.app.vigil.engine.start({ realm: 'default', kind: 'console', user: carol, idleTimeout: 3600, ip: '127.0.0.1', userAgent: 'x'.repeat(200) })));
+      await Promise.all(Array.from({ length: 200 }, () => t.app.engine.start({ realm: 'default', kind: 'console', user: carol, idleTimeout: 3600, ip: '127.0.0.1', userAgent: 'x'.repeat(200) })));
     }
   });
 
@@ -142,12 +142,12 @@ describe('a realm deleted and created again', () => {
     const create = () => t.api('POST', '/api/v1/realms', { token: t.adminToken, body: { realm: name, admin: { username: 'boss', password: 'boss-password' } } });
     expect((await create()).status).toBe(201);
     const boss = (await t.api('POST', `/api/v1/realms/${name}/login`, { body: { username: 'boss', password: 'boss-password' } })).body;
-    const old = await t.app.vigil.engine.cursor(name);
+    const old = await t.app.engine.cursor(name);
     expect((await t.api('DELETE', `/api/v1/realms/${name}`, { token: t.adminToken })).status).toBe(204);
-    expect(await t.app.vigil.redis.ttl(t.app.vigil.keys.events(name))).toBeGreaterThan(0);
+    expect(await t.app.redis.ttl(t.app.keys.events(name))).toBeGreaterThan(0);
 
     expect((await create()).status).toBe(201);
-    const { redis, keys } = t.app.vigil;
+    const { redis, keys } = t.app;
     expect(await redis.ttl(keys.events(name))).toBe(-1);
     const names = (await streamEvents(t, name)).map((e) => e.name);
     expect(names).not.toContain('realm.deleted');

@@ -1,0 +1,23 @@
+/**
+ * `vigil-realtime`: the hub (one event feed per realm, fanned out to this process's clients)
+ * and the protocol handler both transports (/ws, Socket.IO) hand their messages to.
+ */
+import fp from 'fastify-plugin';
+import { Hub } from '../realtime/hub.js';
+import { ProtocolHandler } from '../realtime/protocol.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hub: Hub;
+    protocol: ProtocolHandler;
+  }
+}
+
+export const realtimePlugin = fp(async (app) => {
+  // each realm feed's XREAD BLOCK gets a connection of its own, which waits an outage out
+  const hub = new Hub(app.redis, app.keys, app.engine, app.metrics, app.log, () => app.openRedis('blocking', 'events'));
+  app.decorate('hub', hub);
+  app.decorate('protocol', new ProtocolHandler(hub, app.engine));
+  app.metrics.realtimeClients(() => hub.clientCount());
+  app.addHook('onClose', () => hub.close());
+}, { name: 'vigil-realtime', dependencies: ['vigil-redis', 'vigil-sessions', 'vigil-metrics'] });
