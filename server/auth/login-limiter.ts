@@ -65,7 +65,7 @@ export class LoginLimiter {
   private ids(realm: string, username: string, ip: string): [string, string, string] {
     const digest = createHash('sha256').update(username.toLowerCase()).digest('base64url').slice(0, 22);
     const address = limitAddress(ip);
-    return [this.keys.loginAttemptsOfUserAt(realm, digest, address), this.keys.loginAttemptsAt(realm, address), this.keys.loginFamiliarAddress(realm, digest, address)];
+    return this.keys.script.loginReserve(realm, digest, address);
   }
 
   /** Counts one attempt before its password is checked, or refuses it (nothing counted). */

@@ -149,5 +149,12 @@ export class Keys {
     oidcRedeemCode: (realm: string, codeHash: string) => [...this.sessionScript(realm), this.oidcCode(realm, codeHash), this.sessionPrefix(realm)],
     oidcRotateKey: (realm: string): [string] => [this.oidcKeys(realm)],
     oidcRetireKey: (realm: string): [string] => [this.oidcKeys(realm)],
+    loginReserve: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
+    loginRelease: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
   };
+
+  /** login-reserve-3.lua's and login-release-3.lua's KEYS. */
+  private loginLimits(realm: string, usernameDigest: string, address: string): [string, string, string] {
+    return [this.loginAttemptsOfUserAt(realm, usernameDigest, address), this.loginAttemptsAt(realm, address), this.loginFamiliarAddress(realm, usernameDigest, address)];
+  }
 }

@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../server/redis/scripts.js';
 import { SCRIPT_RESULTS } from '../../server/redis/results.js';
+import { Keys } from '../../server/redis/keys.js';
 
 /** Commands without a key argument. */
 const KEYLESS = new Set(['TIME']);
@@ -159,6 +160,14 @@ describe('every Lua script is cluster-legal', () => {
         const listed = keyIndexesListed(s.lua);
         for (const i of used) expect(listed.has(i), `KEYS[${i}] in a header`).toBe(true);
         expect(Math.max(0, ...listed)).toBeLessThanOrEqual(s.numberOfKeys);
+      });
+
+      it('gets its KEYS from keys.ts, as many as it declares, all in the realm\'s slot', () => {
+        const build = (new Keys('vigil').script as unknown as Record<string, ((...a: string[]) => string[]) | undefined>)[s.name];
+        expect(build, `keys.script.${s.name}`).toBeTypeOf('function');
+        const keys = build!('r1', 'id-a', 'id-b');
+        expect(keys).toHaveLength(s.numberOfKeys);
+        for (const k of keys) expect(k.startsWith('vigil:{r1}:'), k).toBe(true);
       });
 
       it('lists in its own header every ARGV it reads, and its results by their numbers', () => {
