@@ -33,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { defineCommands, type ScriptedRedis } from '../server/redis/scripts.js';
+import { Keys } from '../server/redis/keys.js';
 import { adminLogin, CpuWindow, flag, log, opt, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { fmtMs, summarize, table, type Summary } from './lib/stats.js';
@@ -109,7 +110,7 @@ async function naiveServer(): Promise<void> {
 async function loaderMain(): Promise<void> {
   const { Redis } = await import('ioredis');
   const r = defineCommands(new Redis(process.env.LOADER_REDIS!));
-  const base = process.env.LOADER_BASE!;
+  const keys = new Keys(process.env.LOADER_PREFIX!);
   const sids = JSON.parse(readFileSync(process.env.LOADER_SIDS!, 'utf8')) as string[];
   const rate = Number(process.env.LOADER_RATE);
   const seconds = Number(process.env.LOADER_SECONDS);
@@ -121,7 +122,10 @@ async function loaderMain(): Promise<void> {
     const due = Math.min(Math.floor(((Date.now() - t0) / 1000) * rate) - sent, rate / 5);
     if (due > 0) {
       const p = r.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
-      for (let k = 0; k < due; k++) p.touchSession(base, sids[rr++ % sids.length]!, 'bench');
+      for (let k = 0; k < due; k++) {
+        const sid = sids[rr++ % sids.length]!;
+        p.touchSession(...keys.script.touchSession(REALM, sid), sid, 'bench');
+      }
       sent += due;
       await p.exec();
     }
@@ -300,7 +304,7 @@ async function runVigil(stack: Stack): Promise<{ result: Result; template: Recor
     loader = await startChild({
       entry: fileURLToPath(import.meta.url), args: ['--role', 'loader'], readyMarker: 'LOADER_DONE', logFile: path.join(RESULTS, 'fanout-loader.log'),
       timeoutMs: (o.seconds + 60) * 1000,
-      env: { LOADER_REDIS: stack.redis.url, LOADER_BASE: stack.base, LOADER_SIDS: sidFile, LOADER_RATE: String(o.rate), LOADER_SECONDS: String(o.seconds), LOADER_OUT: outFile },
+      env: { LOADER_REDIS: stack.redis.url, LOADER_PREFIX: stack.prefix, LOADER_SIDS: sidFile, LOADER_RATE: String(o.rate), LOADER_SECONDS: String(o.seconds), LOADER_OUT: outFile },
     });
     sent = Number(loader.ready.sent);
     loadSeconds = Number(loader.ready.seconds);

@@ -280,7 +280,6 @@ async function main(): Promise<void> {
     const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
     closers.push(() => bull.disconnect());
     const keys = new Keys(prefix);
-    const base = keys.realmBase(REALM);
     await new RealmStore(rds, keys).patch(REALM, { expiryPromptSeconds: o.prompt });
     const users = new UserStore(rds, keys);
     const admin = await users.byUsername(REALM, 'admin');
@@ -319,7 +318,7 @@ async function main(): Promise<void> {
             const sid = newId('s_');
             const it = idle(i);
             rows.push({ sid, it });
-            p.createSession(base, sid, hashToken(newToken(SESSION_TOKEN_PREFIX)), 'console', benchUser.id, benchUser.username, '', it, '127.0.0.1', 'vigil-bench');
+            p.createSession(...keys.script.createSession(REALM, sid, benchUser.id), sid, hashToken(newToken(SESSION_TOKEN_PREFIX)), 'console', benchUser.id, benchUser.username, '', it, '127.0.0.1', 'vigil-bench');
           }
           const slices = new Set<number>();
           const res = (await p.exec()) ?? [];

@@ -51,7 +51,6 @@ export interface Stack {
   adminPassword: string;
   rds: ScriptedRedis;
   keys: Keys;
-  base: string;
   benchUser: { id: string; username: string };
   createSessions(n: number, idleTimeout: number, inFlight?: number): Promise<Array<{ sid: string; token: string }>>;
   /**
@@ -91,7 +90,6 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     // a bench that stops Redis on purpose (bench/outage.ts) must not get ioredis's stack per reconnect attempt
     for (const c of [rds, bull]) c.on('error', () => {});
     const keys = new Keys(prefix);
-    const base = keys.realmBase(REALM);
     const users = new UserStore(rds, keys);
     const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 3600);
     const wheel = new TimerWheel(rds, keys, bull, new Metrics({ defaults: false }), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
@@ -110,7 +108,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
             const sid = newId('s_');
             const token = newToken(SESSION_TOKEN_PREFIX);
             out.push({ sid, token });
-            p.createSession(base, sid, hashToken(token), 'console', benchUser.id, benchUser.username, '', idleTimeout, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);
+            p.createSession(...keys.script.createSession(REALM, sid, benchUser.id), sid, hashToken(token), 'console', benchUser.id, benchUser.username, '', idleTimeout, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);
           }
           const slices = new Set<number>();
           for (const [err, reply] of (await p.exec()) ?? []) {
@@ -125,7 +123,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     };
 
     return {
-      redis, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, base, benchUser: { id: benchUser.id, username: benchUser.username },
+      redis, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, benchUser: { id: benchUser.id, username: benchUser.username },
       createSessions,
       async startServer() {
         const child = await startChild(serverOpts);

@@ -33,15 +33,13 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
+import { LoginReserve } from '../redis/results.js';
 
 export const LOGIN_WINDOW_SECONDS = 900;
 export const MAX_FAILURES_PER_USER_AT_ADDRESS = 10;
 export const MAX_FAILURES_PER_ADDRESS = 100;
 /** How long a successful sign-in makes its address familiar to that username. */
 export const FAMILIAR_FOR_DAYS = 30;
-
-/** login-reserve-3.lua's answers. */
-export const LoginReserve = { reserved: 1, userAtAddress: -1, address: -2 } as const;
 
 export type Reservation =
   | { reserved: true }
@@ -67,7 +65,7 @@ export class LoginLimiter {
   private ids(realm: string, username: string, ip: string): [string, string, string] {
     const digest = createHash('sha256').update(username.toLowerCase()).digest('base64url').slice(0, 22);
     const address = limitAddress(ip);
-    return [this.keys.loginAttemptsOfUserAt(realm, digest, address), this.keys.loginAttemptsAt(realm, address), this.keys.loginFamiliarAddress(realm, digest, address)];
+    return this.keys.script.loginReserve(realm, digest, address);
   }
 
   /** Counts one attempt before its password is checked, or refuses it (nothing counted). */
@@ -75,8 +73,8 @@ export class LoginLimiter {
     const [status, ms] = await this.redis.loginReserve(
       ...this.ids(realm, username, ip), MAX_FAILURES_PER_USER_AT_ADDRESS, MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW_SECONDS * 1000,
     );
-    if (Number(status) === LoginReserve.reserved) return { reserved: true };
-    return { reserved: false, retryAfter: Math.max(1, Math.ceil(Number(ms) / 1000)), limit: Number(status) === LoginReserve.address ? 'address' : 'user-at-address' };
+    if (Number(status) === LoginReserve.Reserved) return { reserved: true };
+    return { reserved: false, retryAfter: Math.max(1, Math.ceil(Number(ms) / 1000)), limit: Number(status) === LoginReserve.Address ? 'address' : 'user-at-address' };
   }
 
   /** The reserved attempt signed in: its reservation is given back. A failure keeps it. */

@@ -40,7 +40,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
       global: false,
       hook: 'preHandler',
       redis: app.redis,
-      nameSpace: `${app.config.redisPrefix}:rl:`,
+      nameSpace: app.keys.rateLimits(),
       skipOnError: true,
       max: perMinute,
       timeWindow: 60_000,

@@ -28,6 +28,7 @@ import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from '
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
+import { SigningKeyResult } from '../redis/results.js';
 
 export const SIGNING_ALG = 'ES256';
 /** How long a process keeps a realm's keys without looking at Redis (the signing staleness bound). */
@@ -125,8 +126,8 @@ export class SigningKeys {
   async rotate(realm: string, tokenLifetimeMs: number): Promise<string> {
     await this.get(realm); // the realm's first key exists before it is replaced
     const kid = await this.generate(realm);
-    const [ok] = (await this.redis.oidcRotateKey(this.keys.realmBase(realm), kid, Math.max(0, tokenLifetimeMs) + CACHE_MS)) as [number];
-    if (Number(ok) !== 1) throw new Error(`realm ${realm}: the new signing key ${kid} vanished before it became active`);
+    const [ok] = (await this.redis.oidcRotateKey(...this.keys.script.oidcRotateKey(realm), kid, Math.max(0, tokenLifetimeMs) + CACHE_MS)) as [number];
+    if (Number(ok) !== SigningKeyResult.Ok) throw new Error(`realm ${realm}: the new signing key ${kid} vanished before it became active`);
     this.forget(realm);
     return kid;
   }
@@ -134,9 +135,9 @@ export class SigningKeys {
   /** Removes a rotated-out key at once: 'retired', 'unknown', or 'active' (refused). */
   async retire(realm: string, kid: string): Promise<'retired' | 'unknown' | 'active'> {
     if (!KID.test(kid)) return 'unknown';
-    const r = Number(await this.redis.oidcRetireKey(this.keys.realmBase(realm), kid));
+    const r = Number(await this.redis.oidcRetireKey(...this.keys.script.oidcRetireKey(realm), kid));
     this.forget(realm);
-    return r === 1 ? 'retired' : r === -1 ? 'active' : 'unknown';
+    return r === SigningKeyResult.Ok ? 'retired' : r === SigningKeyResult.Active ? 'active' : 'unknown';
   }
 
   private async generate(realm: string): Promise<string> {

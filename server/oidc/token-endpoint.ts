@@ -13,12 +13,30 @@ import { hashToken } from '../sessions/tokens.js';
 import { LoginFailure, type LoginAttempt } from '../auth/login.js';
 import { flatToHash } from '../sessions/format.js';
 import type { StoredUser } from '../users/store.js';
+import { CodeResult, RefreshResult } from '../redis/results.js';
 
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
 export const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+/** The OAuth error (invalid_grant) each refusal of the code and refresh scripts answers with. */
+function oauthRefusal(result: number, family: 'code' | 'refresh', verifierGiven = false): Error {
+  const why = family === 'code'
+    ? {
+        [CodeResult.VerifierMismatch]: verifierGiven ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified',
+        [CodeResult.RedirectMismatch]: 'Incorrect redirect_uri',
+        [CodeResult.UnexpectedVerifier]: 'PKCE code verifier specified but challenge not present in authorization',
+        [CodeResult.OtherClient]: 'Code was issued to another client',
+      }[result] ?? 'Code not valid'
+    : {
+        [RefreshResult.NoSession]: 'Session not active',
+        [RefreshResult.NoClientSession]: 'Session doesn\'t have required client',
+        [RefreshResult.Reused]: 'Maximum allowed refresh token reuse exceeded',
+      }[result] ?? 'Invalid refresh token';
+  return oauthError('invalid_grant', why);
+}
 
 export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
   const { engine, users, realms, redis, login } = app;
@@ -44,13 +62,10 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     // the script compares the verifier with the code's challenge and the redirect_uri with the
     // authorization request's before it changes anything: a wrong one does not use the code up
     const reply = (await redis.oidcRedeemCode(
-      app.keys.realmBase(realm), hashToken(code), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
+      ...app.keys.script.oidcRedeemCode(realm, hashToken(code)), client.clientId, verifier ? s256(verifier) : '', redirectUri !== undefined ? '1' : '0', redirectUri ?? '',
     )) as unknown[];
-    const status = Number(reply[0]);
-    if (status === -4) throw oauthError('invalid_grant', verifier ? 'PKCE verification failed: Code mismatch' : 'PKCE code verifier not specified');
-    if (status === -5) throw oauthError('invalid_grant', 'Incorrect redirect_uri');
-    if (status === -6) throw oauthError('invalid_grant', 'PKCE code verifier specified but challenge not present in authorization');
-    if (status !== 1) throw oauthError('invalid_grant', status === -3 ? 'Code was issued to another client' : 'Code not valid');
+    const result = Number(reply[0]);
+    if (result !== CodeResult.Ok) throw oauthRefusal(result, 'code', Boolean(verifier));
     const c = flatToHash(reply[1]) as Record<string, string>;
     const f = await sessionFacts(app, realm, c.s!);
     if (!f) throw oauthError('invalid_grant', 'Session not active');
@@ -68,29 +83,24 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
     if (claims.azp !== client.clientId) throw oauthError('invalid_grant', 'Invalid refresh token. Token client and authorized client don\'t match');
     const [policy, user] = await Promise.all([realms.policy(realm), users.byId(realm, String(claims.sub))]);
     if (!user || !user.enabled) throw oauthError('invalid_grant', 'User disabled or not found');
-    const cs = { it: 0, mx: 0 };
     // a public client cannot keep a secret, so a stolen refresh token of its would work for anyone:
     // its tokens always rotate, one use each, and a reuse ends the session, whatever the realm's
     // Revoke Refresh Token says (RFC 9700 §4.14.2); confidential clients follow the policy
     const rotate = client.publicClient || policy.revokeRefreshToken;
     const maxReuse = client.publicClient ? 0 : policy.refreshTokenMaxReuse;
-    const reply = (await redis.oidcRefresh(
-      app.keys.realmBase(realm), claims.sid, client.clientId, claims.gen, rotate ? '1' : '0', maxReuse,
-      JSON.stringify({ clientId: client.clientId, generation: claims.gen }),
-    )) as unknown[];
-    const status = Number(reply[0]);
-    if (status === -1) throw oauthError('invalid_grant', 'Session not active');
-    if (status === -2) throw oauthError('invalid_grant', 'Session doesn\'t have required client');
-    if (status === -3) throw oauthError('invalid_grant', 'Maximum allowed refresh token reuse exceeded');
-    const [, gen, st, wr, it, mx, kind] = reply as [unknown, number, string, string, string, string, string];
-    cs.it = Number(it);
-    cs.mx = Number(mx);
+    const refreshed = await engine.refreshClientSession(
+      realm, claims.sid, client.clientId, claims.gen, rotate, maxReuse, { clientId: client.clientId, generation: claims.gen },
+    );
+    if (refreshed.result !== RefreshResult.Ok) throw oauthRefusal(refreshed.result, 'refresh');
+    const { facts } = refreshed;
     // the script recorded the activity of an active session; in an idle warning only an extend
     // moves the deadline (Keycloak: refresh bumps idle), and a max warning cannot be extended
-    if (st === 'w' && wr === 'idle') await engine.extend(realm, claims.sid).catch(() => null);
-    const f: SessionFacts = { id: claims.sid, kind: kind === 'offline' ? 'offline' : 'sso', it: cs.it, mx: cs.mx, authTime: Number(claims.auth_time ?? claims.iat ?? 0) };
+    if (facts.state === 'warning' && facts.warningReason === 'idle') await engine.extend(realm, claims.sid).catch(() => null);
+    const f: SessionFacts = {
+      id: claims.sid, kind: facts.kind === 'offline' ? 'offline' : 'sso', it: facts.idleTimeout, mx: facts.maxExpiresAt, authTime: Number(claims.auth_time ?? claims.iat ?? 0),
+    };
     const res = await oidc.issue({
-      realm, iss: issuerOf(req, realm), client, policy, user, session: f, scope: claims.scope, gen: Number(gen),
+      realm, iss: issuerOf(req, realm), client, policy, user, session: f, scope: claims.scope, gen: refreshed.generation,
       withIdToken: claims.scope.split(' ').includes('openid'),
     });
     return res;

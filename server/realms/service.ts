@@ -69,7 +69,7 @@ export class RealmService {
     const terminated = await this.engine.terminateMany(realm, await this.engine.sessionIds(realm), 'admin', by);
     await this.engine.emit(realm, 'realm.deleted', { realm, by: by ? { username: by } : null });
     const stream = this.keys.events(realm);
-    await deleteMatching(this.redis, `${this.keys.realmBase(realm)}*`, (k) => k === stream);
+    await deleteMatching(this.redis, this.keys.realmPattern(realm), (k) => k === stream);
     await this.redis.expire(stream, DELETED_STREAM_TTL_SECONDS);
     for (const l of this.removedListeners) l(realm);
     return terminated;

@@ -1,19 +1,30 @@
 /**
- * Every Redis key name is built here. A realm's keys share the `{realm}` hash tag, so the
- * Lua scripts that touch several of them stay legal on Redis Cluster.
+ * Every Redis key name is built here, and nowhere else. A realm's keys share the `{realm}`
+ * hash tag, so one realm lives in one Redis Cluster slot; a Lua script gets every key it
+ * touches in KEYS (`script` below, in the order of each script's header), or a prefix key it
+ * derives the keys it only learns inside from (a due session's hash: the session prefix plus
+ * the id), which keeps the same slot by the same tag.
  */
 export class Keys {
   constructor(readonly prefix: string) {}
 
-  /** The base every session script receives as ARGV[1]. */
-  realmBase(realm: string): string {
+  /** Every key of a realm starts with this (the `{realm}` hash tag is in it). */
+  private realmBase(realm: string): string {
     return `${this.prefix}:{${realm}}:`;
+  }
+  /** A SCAN/KEYS pattern for every key of a realm. */
+  realmPattern(realm: string): string {
+    return `${this.realmBase(realm)}*`;
   }
   realms(): string {
     return `${this.prefix}:realms`;
   }
+  /** Session hashes are this plus the session id. */
+  sessionPrefix(realm: string): string {
+    return `${this.realmBase(realm)}s:`;
+  }
   session(realm: string, sid: string): string {
-    return `${this.realmBase(realm)}s:${sid}`;
+    return `${this.sessionPrefix(realm)}${sid}`;
   }
   tokens(realm: string): string {
     return `${this.realmBase(realm)}tokens`;
@@ -25,8 +36,12 @@ export class Keys {
   slices(realm: string): string {
     return `${this.realmBase(realm)}slices`;
   }
+  /** A user's session sets are this plus the user id. */
+  userSessionsPrefix(realm: string): string {
+    return `${this.realmBase(realm)}u:`;
+  }
   userSessions(realm: string, uid: string): string {
-    return `${this.realmBase(realm)}u:${uid}`;
+    return `${this.userSessionsPrefix(realm)}${uid}`;
   }
   events(realm: string): string {
     return `${this.realmBase(realm)}events`;
@@ -42,11 +57,19 @@ export class Keys {
   connectionCounts(realm: string): string {
     return `${this.realmBase(realm)}conns`;
   }
+  /** The per-minute event counters are this plus the minute (ms since the epoch / 60000). */
+  countersPrefix(realm: string): string {
+    return `${this.realmBase(realm)}cnt:`;
+  }
   counters(realm: string, minute: number): string {
-    return `${this.realmBase(realm)}cnt:${minute}`;
+    return `${this.countersPrefix(realm)}${minute}`;
+  }
+  /** User hashes are this plus the user id. */
+  userPrefix(realm: string): string {
+    return `${this.realmBase(realm)}user:`;
   }
   user(realm: string, uid: string): string {
-    return `${this.realmBase(realm)}user:${uid}`;
+    return `${this.userPrefix(realm)}${uid}`;
   }
   usernames(realm: string): string {
     return `${this.realmBase(realm)}usernames`;
@@ -72,7 +95,7 @@ export class Keys {
   loginAttemptsAt(realm: string, address: string): string {
     return `${this.realmBase(realm)}lf:a:${address}`;
   }
-  /** OIDC provider (server/oidc): every key under the realm's base, so scripts stay cluster-legal. */
+  /** OIDC provider (server/oidc): every key under the realm's base, in the realm's slot. */
   oidcClients(realm: string): string {
     return `${this.realmBase(realm)}oidc:clients`;
   }
@@ -94,6 +117,10 @@ export class Keys {
   oidcRevoked(realm: string, jti: string): string {
     return `${this.realmBase(realm)}oidc:revoked:${jti}`;
   }
+  /** @fastify/rate-limit's key prefix (its nameSpace) for the OIDC endpoints (oidc/plugin.ts). */
+  rateLimits(): string {
+    return `${this.prefix}:rl:`;
+  }
   /**
    * BullMQ's own key prefix, in a hash tag: a queue's keys must share one slot on Redis Cluster
    * (BullMQ's scripts touch several). Jobs a deployment made under an older prefix are not
@@ -101,5 +128,37 @@ export class Keys {
    */
   bull(): string {
     return `{${this.prefix}:bull}`;
+  }
+
+  /** KEYS[1..8] of every script that includes lua/includes/common.lua, in its header's order. */
+  private sessionScript(realm: string): string[] {
+    return [
+      this.policy(realm), this.deadlines(realm), this.slices(realm), this.events(realm),
+      this.countersPrefix(realm), this.counts(realm), this.tokens(realm), this.userSessionsPrefix(realm),
+    ];
+  }
+
+  /** The KEYS of each Lua script in ./lua (`<name>-<number of KEYS>.lua`), in its header's order. */
+  readonly script = {
+    createSession: (realm: string, sid: string, uid: string) => [...this.sessionScript(realm), this.session(realm, sid), this.userSessions(realm, uid)],
+    emitEvent: (realm: string) => this.sessionScript(realm),
+    endSession: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],
+    extendSession: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],
+    setIdleTimeout: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],
+    touchSession: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],
+    resolveToken: (realm: string) => [...this.sessionScript(realm), this.sessionPrefix(realm), this.userPrefix(realm)],
+    fireDue: (realm: string) => [...this.sessionScript(realm), this.sessionPrefix(realm)],
+    finishSlice: (realm: string) => [this.deadlines(realm), this.slices(realm)],
+    oidcRefresh: (realm: string, sid: string, clientId: string) => [...this.sessionScript(realm), this.session(realm, sid), this.oidcClientSession(realm, sid, clientId)],
+    oidcRedeemCode: (realm: string, codeHash: string) => [...this.sessionScript(realm), this.oidcCode(realm, codeHash), this.sessionPrefix(realm)],
+    oidcRotateKey: (realm: string): [string] => [this.oidcKeys(realm)],
+    oidcRetireKey: (realm: string): [string] => [this.oidcKeys(realm)],
+    loginReserve: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
+    loginRelease: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
+  };
+
+  /** login-reserve-3.lua's and login-release-3.lua's KEYS. */
+  private loginLimits(realm: string, usernameDigest: string, address: string): [string, string, string] {
+    return [this.loginAttemptsOfUserAt(realm, usernameDigest, address), this.loginAttemptsAt(realm, address), this.loginFamiliarAddress(realm, usernameDigest, address)];
   }
 }

@@ -6,18 +6,25 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { SCRIPT_RESULTS } from './results.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
 /** The timer wheel's slice, in ms: the width of one BullMQ job's share of deadlines (timers/wheel.ts), also in the scripts. */
 export const SLICE_MS = 1000;
-/** Constants the scripts share with TypeScript, written into them where they say `{{NAME}}`. */
-const LUA_CONSTANTS: Record<string, number> = { SLICE_MS };
+/**
+ * Constants the scripts share with TypeScript, written into them where they say `{{NAME}}`:
+ * SLICE_MS, and every script result as `{{Family.Name}}` (results.ts).
+ */
+const LUA_CONSTANTS: Record<string, number> = {
+  SLICE_MS,
+  ...Object.fromEntries(Object.entries(SCRIPT_RESULTS).flatMap(([family, names]) => Object.entries(names).map(([name, n]) => [`${family}.${name}`, n]))),
+};
 
 function load(file: string): string {
   return readFileSync(path.join(dir, file), 'utf8')
     .replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) => readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'))
-    .replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+    .replace(/\{\{([\w.]+)\}\}/g, (whole, name: string) => {
       if (!(name in LUA_CONSTANTS)) throw new Error(`${file}: no constant ${name} for ${whole}`);
       return String(LUA_CONSTANTS[name]);
     });
@@ -27,36 +34,51 @@ function camel(name: string): string {
   return name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 }
 
-let cache: Array<{ name: string; numberOfKeys: number; lua: string }> | null = null;
-function commands() {
+export interface LuaCommand {
+  /** The file in ./lua. */
+  file: string;
+  /** The command's name on the client (camelCase of the file name). */
+  name: string;
+  numberOfKeys: number;
+  /** The script as Redis runs it: includes and constants written in. */
+  lua: string;
+}
+
+let cache: LuaCommand[] | null = null;
+/** Every Lua command, as defineCommands gives them to ioredis. */
+export function commands(): LuaCommand[] {
   cache ??= readdirSync(dir)
     .filter((f) => f.endsWith('.lua'))
     .map((f) => {
       const m = /^(.+)-(\d+)\.lua$/.exec(f);
       if (!m) throw new Error(`Lua command file ${f} must be named <command>-<numberOfKeys>.lua`);
-      return { name: camel(m[1]!), numberOfKeys: Number(m[2]), lua: load(f) };
+      return { file: f, name: camel(m[1]!), numberOfKeys: Number(m[2]), lua: load(f) };
     });
   return cache;
 }
 
 type Reply = unknown;
+/**
+ * The commands, each called with its KEYS first (server/redis/keys.ts `script`, in the order
+ * of the script's header) and then its ARGV; results.ts names what they answer.
+ */
 export interface VigilCommands {
-  createSession(...argv: Array<string | number>): Promise<Reply>;
-  resolveToken(...argv: Array<string | number>): Promise<Reply>;
-  touchSession(...argv: Array<string | number>): Promise<Reply>;
-  extendSession(...argv: Array<string | number>): Promise<Reply>;
-  endSession(...argv: Array<string | number>): Promise<Reply>;
-  setIdleTimeout(...argv: Array<string | number>): Promise<Reply>;
-  fireDue(...argv: Array<string | number>): Promise<Reply>;
-  finishSlice(...argv: Array<string | number>): Promise<Reply>;
-  emitEvent(...argv: Array<string | number>): Promise<Reply>;
-  oidcRefresh(...argv: Array<string | number>): Promise<Reply>;
-  oidcRedeemCode(...argv: Array<string | number>): Promise<Reply>;
-  /** oidc-rotate-key-0.lua (oidc/signing.ts). */
-  oidcRotateKey(base: string, kid: string, retireAfterMs: number): Promise<Reply>;
-  /** oidc-retire-key-0.lua: 1 retired, -1 the active key, 0 unknown (oidc/signing.ts). */
-  oidcRetireKey(base: string, kid: string): Promise<Reply>;
-  /** login-reserve-3.lua: [1, 0] reserved, or [LoginRefusal, ms until it frees up] (auth/login-limiter.ts). */
+  createSession(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  resolveToken(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  touchSession(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  extendSession(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  endSession(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  setIdleTimeout(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  fireDue(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  finishSlice(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  emitEvent(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  oidcRefresh(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  oidcRedeemCode(...keysAndArgv: Array<string | number>): Promise<Reply>;
+  /** oidc-rotate-key-1.lua (oidc/signing.ts). */
+  oidcRotateKey(keys: string, kid: string, retireAfterMs: number): Promise<Reply>;
+  /** oidc-retire-key-1.lua: SigningKeyResult (oidc/signing.ts). */
+  oidcRetireKey(keys: string, kid: string): Promise<Reply>;
+  /** login-reserve-3.lua: [LoginReserve.Reserved, 0], or [refusal, ms until it frees up] (auth/login-limiter.ts). */
   loginReserve(userAtAddress: string, address: string, familiar: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
   /** login-release-3.lua: a reserved attempt succeeded. */
   loginRelease(userAtAddress: string, address: string, familiar: string, familiarForMs: number): Promise<number>;

@@ -7,9 +7,10 @@ import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 import { isRedisUnavailable } from '../redis/connect.js';
 import { vigilError } from '../errors.js';
+import { RefreshResult, SessionResult, sessionRefusal } from '../redis/results.js';
 import type { Session, SessionKind, SessionState, TerminationReason } from '../../shared/protocol.js';
 import type { RealmPolicy } from '../../shared/policy.js';
-import { compareStreamIds, flatToHash, formatSession, type SessionHash } from './format.js';
+import { compareStreamIds, factsOf, flatToHash, formatSession, type SessionFacts, type SessionHash } from './format.js';
 import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from './tokens.js';
 
 export interface StartSessionInput {
@@ -25,18 +26,8 @@ export interface StartSessionInput {
   by?: string;
 }
 
-export interface SessionFacts {
-  kind: SessionKind;
-  userId: string;
-  /** seconds */
-  idleTimeout: number;
-  /** ms since the epoch */
-  maxExpiresAt: number;
-  /** ms since the epoch */
-  createdAt: number;
-  state: SessionState;
-  warningReason: 'idle' | 'max' | null;
-}
+/** What other layers need of a live session (sessions/format.ts factsOf decodes it). */
+export type { SessionFacts };
 
 export interface ResolvedSession {
   session: SessionHash;
@@ -65,10 +56,6 @@ export class SessionEngine {
     private readonly scheduleSlices: SliceScheduler,
   ) {}
 
-  private base(realm: string): string {
-    return this.keys.realmBase(realm);
-  }
-
   private async slicesFrom(realm: string, reply: unknown[], from: number): Promise<void> {
     if (reply.length > from) await this.scheduleSlices(realm, reply.slice(from).map(Number));
   }
@@ -77,7 +64,7 @@ export class SessionEngine {
     const token = newToken(SESSION_TOKEN_PREFIX);
     const sid = newId('s_');
     const reply = (await this.redis.createSession(
-      this.base(input.realm), sid, hashToken(token), input.kind, input.user.id, input.user.username,
+      ...this.keys.script.createSession(input.realm, sid, input.user.id), sid, hashToken(token), input.kind, input.user.id, input.user.username,
       input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
       input.by ? JSON.stringify({ by: { username: input.by } }) : '',
     )) as unknown[];
@@ -92,7 +79,7 @@ export class SessionEngine {
    * deadline is ended right here). `touch` counts the request as activity.
    */
   async resolve(realm: string, token: string, touch: false | string = false): Promise<ResolvedSession | null> {
-    const reply = (await this.redis.resolveToken(this.base(realm), hashToken(token), touch ? '1' : '0', touch || '')) as unknown[];
+    const reply = (await this.redis.resolveToken(...this.keys.script.resolveToken(realm), hashToken(token), touch ? '1' : '0', touch || '')) as unknown[];
     if (!reply.length) return null;
     const session = flatToHash(reply[0]);
     if (!session) return null;
@@ -101,24 +88,23 @@ export class SessionEngine {
 
   /** Records activity. Returns false when the session is gone; ignored (true) while in warning. */
   async touch(realm: string, sid: string, source: string): Promise<boolean> {
-    const r = Number(await this.redis.touchSession(this.base(realm), sid, source));
-    return r > 0;
+    const r = Number(await this.redis.touchSession(...this.keys.script.touchSession(realm, sid), sid, source));
+    return r === SessionResult.Ok || r === SessionResult.Unchanged;
   }
 
   async extend(realm: string, sid: string): Promise<Session> {
-    const reply = (await this.redis.extendSession(this.base(realm), sid)) as unknown[];
-    const status = Number(reply[0]);
-    if (status === -3) throw vigilError('VIGIL_ERR_NOT_EXTENDABLE');
-    if (status !== 1) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
+    const reply = (await this.redis.extendSession(...this.keys.script.extendSession(realm, sid), sid)) as unknown[];
+    const result = Number(reply[0]);
+    if (result !== SessionResult.Ok) throw sessionRefusal(result);
     await this.slicesFrom(realm, reply, 2);
     const s = await this.get(realm, sid, sid);
-    if (!s) throw vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
+    if (!s) throw sessionRefusal(SessionResult.NoSession);
     return s;
   }
 
   /** Ends a session with its final event. `onlyUserId` restricts it to that user's sessions. */
   async end(realm: string, sid: string, name: 'session.terminated' | 'session.ended', data: Record<string, unknown>, onlyUserId = ''): Promise<boolean> {
-    return Number(await this.redis.endSession(this.base(realm), sid, name, JSON.stringify(data), onlyUserId)) === 1;
+    return Number(await this.redis.endSession(...this.keys.script.endSession(realm, sid), sid, name, JSON.stringify(data), onlyUserId)) === SessionResult.Ok;
   }
 
   async terminate(realm: string, sid: string, reason: TerminationReason, by: string | null, onlyUserId = ''): Promise<boolean> {
@@ -131,11 +117,11 @@ export class SessionEngine {
     const data = JSON.stringify({ reason, by: by ? { username: by } : null });
     for (let i = 0; i < sids.length; i += CHUNK) {
       const p = this.redis.pipeline();
-      for (const sid of sids.slice(i, i + CHUNK)) (p as unknown as ScriptedRedis).endSession(this.base(realm), sid, 'session.terminated', data, '');
+      for (const sid of sids.slice(i, i + CHUNK)) (p as unknown as ScriptedRedis).endSession(...this.keys.script.endSession(realm, sid), sid, 'session.terminated', data, '');
       let down: Error | null = null;
       for (const [err, res] of (await p.exec()) ?? []) {
         if (err && isRedisUnavailable(err)) down ??= err;
-        if (!err && Number(res) === 1) n++;
+        if (!err && Number(res) === SessionResult.Ok) n++;
       }
       if (down) throw down; // an outage is not "none ended"; a retry ends the rest
     }
@@ -147,7 +133,7 @@ export class SessionEngine {
     for (let i = 0; i < sids.length; i += CHUNK) {
       const p = this.redis.pipeline();
       for (const sid of sids.slice(i, i + CHUNK)) {
-        (p as unknown as ScriptedRedis).setIdleTimeout(this.base(realm), sid, idleTimeout ?? '', maxSeconds ?? '');
+        (p as unknown as ScriptedRedis).setIdleTimeout(...this.keys.script.setIdleTimeout(realm, sid), sid, idleTimeout ?? '', maxSeconds ?? '');
       }
       let down: Error | null = null;
       for (const [err, res] of (await p.exec()) ?? []) {
@@ -179,11 +165,24 @@ export class SessionEngine {
    */
   async facts(realm: string, sid: string): Promise<SessionFacts | null> {
     const [k, u, it, mx, ca, st, wr] = await this.redis.hmget(this.keys.session(realm, sid), 'k', 'u', 'it', 'mx', 'ca', 'st', 'wr');
-    if (!k || !u) return null;
-    return {
-      kind: k as SessionKind, userId: u, idleTimeout: Number(it), maxExpiresAt: Number(mx), createdAt: Number(ca),
-      state: st === 'w' ? 'warning' : 'active', warningReason: wr === 'idle' || wr === 'max' ? wr : null,
-    };
+    return factsOf({ k: k ?? '', u: u ?? '', it: it ?? '', mx: mx ?? '', ca: ca ?? '', st: st ?? '', wr: wr ?? '' });
+  }
+
+  /**
+   * Redeems an OIDC refresh token's generation against its client session (oidc-refresh-10.lua:
+   * rotation, reuse detection, and the refresh counted as activity), all in one atomic step.
+   */
+  async refreshClientSession(
+    realm: string, sid: string, clientId: string, generation: number, rotate: boolean, maxReuse: number, data: Record<string, unknown>,
+  ): Promise<{ result: typeof RefreshResult.Ok; generation: number; facts: SessionFacts } | { result: Exclude<RefreshResult, typeof RefreshResult.Ok> }> {
+    const reply = (await this.redis.oidcRefresh(
+      ...this.keys.script.oidcRefresh(realm, sid, clientId), sid, clientId, generation, rotate ? '1' : '0', maxReuse, JSON.stringify(data),
+    )) as unknown[];
+    const result = Number(reply[0]) as RefreshResult;
+    if (result !== RefreshResult.Ok) return { result };
+    const facts = factsOf(flatToHash(reply[2]) ?? {});
+    if (!facts) return { result: RefreshResult.NoSession };
+    return { result, generation: Number(reply[1]), facts };
   }
 
   async get(realm: string, sid: string, currentSessionId: string | null = null): Promise<Session | null> {
@@ -245,7 +244,7 @@ export class SessionEngine {
   }
 
   async emit(realm: string, name: string, data: Record<string, unknown>, sessionId: string | null = null, sessionHash: SessionHash | null = null): Promise<string> {
-    return String(await this.redis.emitEvent(this.base(realm), name, sessionId ?? '', JSON.stringify(data), sessionHash ? JSON.stringify(sessionHash) : ''));
+    return String(await this.redis.emitEvent(...this.keys.script.emitEvent(realm), name, sessionId ?? '', JSON.stringify(data), sessionHash ? JSON.stringify(sessionHash) : ''));
   }
 
   /**

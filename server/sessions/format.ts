@@ -1,5 +1,5 @@
 /** Turns the compact Redis representation of sessions and events into the contract's shapes. */
-import type { Session, SessionKind, VigilEvent } from '../../shared/protocol.js';
+import type { Session, SessionKind, SessionState, VigilEvent } from '../../shared/protocol.js';
 import { deviceOf } from './device.js';
 
 export type SessionHash = Record<string, string | number>;
@@ -13,6 +13,29 @@ export function flatToHash(flat: unknown): SessionHash | null {
   const h: SessionHash = {};
   for (let i = 0; i < flat.length; i += 2) h[String(flat[i])] = flat[i + 1] as string;
   return h;
+}
+
+/** What other layers need of a live session (engine.facts, the OIDC refresh), without its field names. */
+export interface SessionFacts {
+  kind: SessionKind;
+  userId: string;
+  /** seconds */
+  idleTimeout: number;
+  /** ms since the epoch */
+  maxExpiresAt: number;
+  /** ms since the epoch */
+  createdAt: number;
+  state: SessionState;
+  warningReason: 'idle' | 'max' | null;
+}
+
+/** A session hash's facts; null when it is no live session (no kind or user). */
+export function factsOf(h: SessionHash): SessionFacts | null {
+  if (!h.k || !h.u) return null;
+  return {
+    kind: String(h.k) as SessionKind, userId: String(h.u), idleTimeout: Number(h.it), maxExpiresAt: Number(h.mx), createdAt: Number(h.ca),
+    state: h.st === 'w' ? 'warning' : 'active', warningReason: h.wr === 'idle' || h.wr === 'max' ? h.wr : null,
+  };
 }
 
 export function formatSession(realm: string, h: SessionHash, currentSessionId: string | null = null): Session {

@@ -17,6 +17,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import { SLICE_MS, type ScriptedRedis } from '../redis/scripts.js';
+import { SliceResult } from '../redis/results.js';
 import type { Metrics } from '../metrics.js';
 import { FailureLog } from '../redis/connect.js';
 
@@ -77,7 +78,7 @@ export class TimerWheel {
   /** Fires everything due now in a realm, in batches; returns the next check time or null. */
   async fireDue(realm: string): Promise<number | null> {
     for (;;) {
-      const reply = (await this.redis.fireDue(this.keys.realmBase(realm), BATCH)) as unknown[];
+      const reply = (await this.redis.fireDue(...this.keys.script.fireDue(realm), BATCH)) as unknown[];
       const next = Number(reply[1]);
       const nFired = Number(reply[2]);
       for (let i = 0; i < nFired; i++) {
@@ -97,12 +98,11 @@ export class TimerWheel {
   private async processSlice(job: Job<SliceJob>): Promise<void> {
     const { realm, slice } = job.data;
     const end = slice + SLICE_MS;
-    const base = this.keys.realmBase(realm);
     for (;;) {
       let next = await this.fireDue(realm);
       if (next === null || next >= end) {
-        const left = Number(await this.redis.finishSlice(base, slice, end));
-        if (left < 0) return;
+        const left = Number(await this.redis.finishSlice(...this.keys.script.finishSlice(realm), slice, end));
+        if (left === SliceResult.Closed) return;
         next = left;
       }
       const wait = next - Date.now();

@@ -87,7 +87,7 @@ describe('login.failed', () => {
     const found: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.realmBase(r.realm)}*`, 'COUNT', 1000);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', keys.realmPattern(r.realm), 'COUNT', 1000);
       cursor = next;
       found.push(...batch);
     } while (cursor !== '0');

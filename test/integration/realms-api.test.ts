@@ -69,7 +69,7 @@ describe('realms API', () => {
     expect((await self.closed).code).toBe(4401);
     // only the event stream is left, expiring, so that every process can deliver the final events
     const stream = t.app.keys.events(r.realm);
-    const left = await t.app.redis.keys(`${t.app.keys.realmBase(r.realm)}*`);
+    const left = await t.app.redis.keys(t.app.keys.realmPattern(r.realm));
     expect(left).toEqual([stream]);
     const ttl = await t.app.redis.ttl(stream);
     expect(ttl).toBeGreaterThan(0);

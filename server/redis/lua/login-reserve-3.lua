@@ -12,9 +12,10 @@
   KEYS[3] the username signed in from this address     <base>lf:k:<username digest>:<address>
   ARGV[1] the limit of KEYS[1]   ARGV[2] the limit of KEYS[2]   ARGV[3] the window, ms
 
-  Returns { 1, 0 } reserved (both counters incremented);
-          { -1, ms } refused, KEYS[1] is at its limit for ms more;
-          { -2, ms } refused, KEYS[2] is at its limit for ms more (and the address is not familiar)
+  Returns { LoginReserve.Reserved (1), 0 } reserved (both counters incremented);
+          { LoginReserve.UserAtAddress (-1), ms } refused, KEYS[1] is at its limit for ms more;
+          { LoginReserve.Address (-2), ms } refused, KEYS[2] is at its limit for ms more (and the
+          address is not familiar)
 ]]
 local window = tonumber(ARGV[3])
 
@@ -30,10 +31,10 @@ local function full(key, limit)
 end
 
 local wait = full(KEYS[1], tonumber(ARGV[1]))
-if wait then return { -1, wait } end
+if wait then return { {{LoginReserve.UserAtAddress}}, wait } end
 wait = full(KEYS[2], tonumber(ARGV[2]))
-if wait and redis.call('EXISTS', KEYS[3]) == 0 then return { -2, wait } end
+if wait and redis.call('EXISTS', KEYS[3]) == 0 then return { {{LoginReserve.Address}}, wait } end
 for _, key in ipairs({ KEYS[1], KEYS[2] }) do
   if redis.call('INCR', key) == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
 end
-return { 1, 0 }
+return { {{LoginReserve.Reserved}}, 0 }

@@ -1,8 +1,18 @@
 --[[
   Shared pieces of every session script. Included by `--- @include "common"`.
 
-  ARGV[1] is always the realm's key base, e.g. "vigil:{default}:"; every key is built from
-  it so that one realm's keys share one Redis Cluster slot (the {realm} hash tag).
+  Every script that includes this takes these eight KEYS first (server/redis/keys.ts
+  `sessionScript`); its own keys follow them. All are the realm's keys, in the realm's
+  one Redis Cluster slot by its {realm} hash tag; prefix keys are only ever extended by an id,
+  so the keys derived from them keep that slot.
+    KEYS[1] policy hash                          <base>policy
+    KEYS[2] deadline set (zset, score = next check time, member = session id)   <base>deadlines
+    KEYS[3] time slices that have a timer job    <base>slices
+    KEYS[4] event stream                         <base>events
+    KEYS[5] per-minute counter prefix: a minute's counter hash is KEYS[5]..minute, same slot by the {realm} tag
+    KEYS[6] live counts hash (by kind, and "warning")   <base>count
+    KEYS[7] token index hash (token hash -> session id) <base>tokens
+    KEYS[8] user session set prefix: a user's set of session ids is KEYS[8]..userId, same slot by the {realm} tag
 
   Session hash fields (short names keep a live session under 1 KiB):
     id, k (kind), u (user id), n (username), c (client id or ""), st ("a" active | "w" warning),
@@ -10,7 +20,14 @@
     mx (max expiry ms), wa (warn at ms), ea (expires at ms), ip, ua, th (token hash),
     lae (last activity event ms)
 ]]
-local KB = ARGV[1]
+local policyKey = KEYS[1]
+local deadlinesKey = KEYS[2]
+local slicesKey = KEYS[3]
+local eventsKey = KEYS[4]
+local countersPrefix = KEYS[5]
+local countsKey = KEYS[6]
+local tokensKey = KEYS[7]
+local userSessionsPrefix = KEYS[8]
 local SLICE_MS = {{SLICE_MS}} -- server/redis/scripts.ts owns it
 local STREAM_MAXLEN = 100000
 local newSlices = {}
@@ -18,10 +35,6 @@ local newSlices = {}
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function sessionKey(sid)
-  return KB .. 's:' .. sid
 end
 
 local function hgetall(key)
@@ -33,7 +46,7 @@ local function hgetall(key)
 end
 
 local function promptSeconds()
-  return tonumber(redis.call('HGET', KB .. 'policy', 'expiryPromptSeconds') or '30')
+  return tonumber(redis.call('HGET', policyKey, 'expiryPromptSeconds') or '30')
 end
 
 -- expiresAt = min(lastActivityAt + idleLimit, maxExpiresAt); warnAt = expiresAt - prompt.
@@ -54,16 +67,16 @@ end
 -- Puts the session's next check time in the deadline set and reports time slices that had no
 -- timer job yet; the caller adds one BullMQ delayed job per reported slice.
 local function schedule(sid, at)
-  redis.call('ZADD', KB .. 'deadlines', at, sid)
+  redis.call('ZADD', deadlinesKey, at, sid)
   local slice = math.floor(at / SLICE_MS) * SLICE_MS
-  if redis.call('SADD', KB .. 'slices', slice) == 1 then
+  if redis.call('SADD', slicesKey, slice) == 1 then
     newSlices[#newSlices + 1] = slice
   end
 end
 
 local function countEvent(name, at)
   local minute = math.floor(at / 60000)
-  local key = KB .. 'cnt:' .. minute
+  local key = countersPrefix .. minute
   redis.call('HINCRBY', key, name, 1)
   redis.call('EXPIRE', key, 3720)
 end
@@ -79,7 +92,7 @@ local function emit(name, sid, at, dataJson, h)
     fields[#fields + 1] = cjson.encode(h)
     h.th, h.lae = th, lae
   end
-  local id = redis.call('XADD', KB .. 'events', 'MAXLEN', '~', STREAM_MAXLEN, '*', unpack(fields))
+  local id = redis.call('XADD', eventsKey, 'MAXLEN', '~', STREAM_MAXLEN, '*', unpack(fields))
   countEvent(name, at)
   return id
 end
@@ -87,28 +100,71 @@ end
 -- Live counts per realm (by kind, and in warning), kept by the same scripts that change
 -- sessions, so that the wall display's counters cost O(1) however many sessions there are.
 local function count(field, by)
-  redis.call('HINCRBY', KB .. 'count', field, by)
+  redis.call('HINCRBY', countsKey, field, by)
 end
 
--- Removes every trace of a session and announces why it ended.
-local function endSession(sid, h, name, dataJson, at)
+-- Removes every trace of a session (its hash at key) and announces why it ended.
+local function endSession(key, sid, h, name, dataJson, at)
   count(h.k, -1)
   if h.st == 'w' then count('warning', -1) end
-  redis.call('DEL', sessionKey(sid))
-  if h.th and h.th ~= '' then redis.call('HDEL', KB .. 'tokens', h.th) end
-  redis.call('ZREM', KB .. 'deadlines', sid)
-  redis.call('SREM', KB .. 'u:' .. h.u, sid)
+  redis.call('DEL', key)
+  if h.th and h.th ~= '' then redis.call('HDEL', tokensKey, h.th) end
+  redis.call('ZREM', deadlinesKey, sid)
+  redis.call('SREM', userSessionsPrefix .. h.u, sid)
   return emit(name, sid, at, dataJson, h)
 end
 
 -- If the session is past its deadline, ends it now (whoever notices first: timer or request).
-local function expireIfDue(sid, h, now, prompt)
+local function expireIfDue(key, sid, h, now, prompt)
   local wa, ea, reason = deadlines(h, prompt)
   if now >= ea then
     h.wa = wa
     h.ea = ea
-    endSession(sid, h, 'session.expired', cjson.encode({ reason = reason }), now)
+    endSession(key, sid, h, 'session.expired', cjson.encode({ reason = reason }), now)
     return true, wa, ea, reason
   end
   return false, wa, ea, reason
+end
+
+-- The live session at key for a script that changes it: SessionResult.Ok, the session, the
+-- time and the prompt; or, with no session, why not: SessionResult.NoSession, or
+-- SessionResult.Expired (it was past its deadline, so it was ended here).
+local function openSession(key, sid)
+  local h = hgetall(key)
+  if not h then return {{SessionResult.NoSession}} end
+  local now = nowMs()
+  local prompt = promptSeconds()
+  if expireIfDue(key, sid, h, now, prompt) then return {{SessionResult.Expired}} end
+  return {{SessionResult.Ok}}, h, now, prompt
+end
+
+-- Activity on an active session (a request, a touch, an OIDC refresh). Activity only ever
+-- moves deadlines later, so the deadline set and the timer queue are left alone: the pending
+-- check finds the new deadline and reschedules itself. session.activity is coalesced to one
+-- per session per second.
+local function recordActivity(key, sid, h, now, prompt, source)
+  h.la = now
+  local wa, ea = deadlines(h, prompt)
+  redis.call('HSET', key, 'la', now, 'wa', wa, 'ea', ea)
+  if now - tonumber(h.lae or '0') >= 1000 then
+    redis.call('HSET', key, 'lae', now)
+    h.wa = wa
+    h.ea = ea
+    emit('session.activity', sid, now, cjson.encode({ source = source }), h)
+  end
+end
+
+-- Leaves the warning state (an extend, or a new limit that moved the deadline away).
+local function leaveWarning(h)
+  if h.st == 'w' then count('warning', -1) end
+  h.st = 'a'
+  h.wr = ''
+end
+
+-- Writes the session's state and deadlines (h.st, h.wr, h.wa, h.ea), and any further field
+-- and value pairs given, and schedules its next check: the warning while active, the expiry
+-- while in warning. Deadlines may have moved earlier, so the deadline set is rewritten.
+local function store(key, sid, h, ...)
+  redis.call('HSET', key, 'st', h.st, 'wr', h.wr, 'wa', h.wa, 'ea', h.ea, ...)
+  if h.st == 'a' then schedule(sid, h.wa) else schedule(sid, h.ea) end
 end

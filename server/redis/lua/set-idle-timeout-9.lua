@@ -5,25 +5,29 @@
   earlier, so the deadline set is rewritten) and announces session.updated when anything
   visible changed. A session already past its new deadline expires now.
 
-  ARGV[1] key base   ARGV[2] session id   ARGV[3] new idle timeout s ("" = keep)
-  ARGV[4] new max seconds from creation ("" = keep)
+  KEYS[1..8] the realm keys of includes/common.lua
+  KEYS[9] the session's hash   <base>s:<ARGV[1]>
 
-  Returns { status, now, newSlices... }: status 1 updated, 2 unchanged, 0 none, -1 expired
+  ARGV[1] session id   ARGV[2] new idle timeout s ("" = keep)
+  ARGV[3] new max seconds from creation ("" = keep)
+
+  Returns { result, now, newSlices... }: SessionResult.Ok (1) updated, SessionResult.Unchanged (2)
+  unchanged, SessionResult.NoSession (0) none, SessionResult.Expired (-1) expired
 ]]
 --- @include "common"
-local sid = ARGV[2]
-local key = sessionKey(sid)
+local sid = ARGV[1]
+local key = KEYS[9]
 local h = hgetall(key)
-if not h then return { 0 } end
+if not h then return { {{SessionResult.NoSession}} } end
 local now = nowMs()
 local prompt = promptSeconds()
 local fields = {}
-if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= tonumber(h.it) then
-  h.it = tonumber(ARGV[3])
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= tonumber(h.it) then
+  h.it = tonumber(ARGV[2])
   fields[#fields + 1] = 'idleTimeout'
 end
-if ARGV[4] ~= '' then
-  local mx = tonumber(h.ca) + tonumber(ARGV[4]) * 1000
+if ARGV[3] ~= '' then
+  local mx = tonumber(h.ca) + tonumber(ARGV[3]) * 1000
   if mx ~= tonumber(h.mx) then
     h.mx = mx
     fields[#fields + 1] = 'maxExpiresAt'
@@ -32,19 +36,16 @@ end
 local wa, ea, reason = deadlines(h, prompt)
 if wa ~= tonumber(h.wa) then fields[#fields + 1] = 'warnAt' end
 if ea ~= tonumber(h.ea) then fields[#fields + 1] = 'expiresAt' end
-if #fields == 0 then return { 2, now } end
+if #fields == 0 then return { {{SessionResult.Unchanged}}, now } end
 h.wa = wa
 h.ea = ea
-if expireIfDue(sid, h, now, prompt) then return { -1, now } end
+if expireIfDue(key, sid, h, now, prompt) then return { {{SessionResult.Expired}}, now } end
 if h.st == 'w' and now < wa then
-  count('warning', -1)
-  h.st = 'a'
-  h.wr = ''
+  leaveWarning(h)
   fields[#fields + 1] = 'state'
 elseif h.st == 'w' then
   h.wr = reason
 end
-redis.call('HSET', key, 'it', h.it, 'mx', h.mx, 'wa', wa, 'ea', ea, 'st', h.st, 'wr', h.wr)
-if h.st == 'a' then schedule(sid, wa) else schedule(sid, ea) end
+store(key, sid, h, 'it', h.it, 'mx', h.mx)
 emit('session.updated', sid, now, cjson.encode({ fields = fields }), h)
-return { 1, now, unpack(newSlices) }
+return { {{SessionResult.Ok}}, now, unpack(newSlices) }

@@ -2,20 +2,24 @@
   Starts a session: stores it, indexes its token hash, schedules its first check and
   announces session.started, in one atomic step.
 
-  ARGV[1] key base   ARGV[2] session id   ARGV[3] token hash   ARGV[4] kind
-  ARGV[5] user id    ARGV[6] username     ARGV[7] client id ("" for none)
-  ARGV[8] idle timeout in seconds (console: the token lifetime; "" = from policy by kind)
-  ARGV[9] ip         ARGV[10] user agent
-  ARGV[11] session.started's data as JSON ("" = {}); e.g. who minted the session
+  KEYS[1..8] the realm keys of includes/common.lua (policy, deadlines, slices, events, ...)
+  KEYS[9] the new session's hash    <base>s:<ARGV[1]>
+  KEYS[10] its user's session set   <base>u:<ARGV[4]>
+
+  ARGV[1] session id   ARGV[2] token hash   ARGV[3] kind
+  ARGV[4] user id      ARGV[5] username     ARGV[6] client id ("" for none)
+  ARGV[7] idle timeout in seconds (console: the token lifetime; "" = from policy by kind)
+  ARGV[8] ip           ARGV[9] user agent
+  ARGV[10] session.started's data as JSON ("" = {}); e.g. who minted the session
 
   Returns { now, newSlices... }
 ]]
 --- @include "common"
-local sid, th, kind = ARGV[2], ARGV[3], ARGV[4]
+local sid, th, kind = ARGV[1], ARGV[2], ARGV[3]
 local now = nowMs()
 local prompt = promptSeconds()
-local policy = KB .. 'policy'
-local it = tonumber(ARGV[8])
+local policy = policyKey
+local it = tonumber(ARGV[7])
 local maxSeconds
 if kind == 'console' then
   maxSeconds = tonumber(redis.call('HGET', policy, 'consoleSessionMax'))
@@ -31,8 +35,8 @@ else
   end
 end
 local h = {
-  id = sid, k = kind, u = ARGV[5], n = ARGV[6], c = ARGV[7], st = 'a', wr = '',
-  ca = now, la = now, it = it, mx = now + maxSeconds * 1000, ip = ARGV[9], ua = ARGV[10],
+  id = sid, k = kind, u = ARGV[4], n = ARGV[5], c = ARGV[6], st = 'a', wr = '',
+  ca = now, la = now, it = it, mx = now + maxSeconds * 1000, ip = ARGV[8], ua = ARGV[9],
   th = th, lae = now,
 }
 local wa, ea = deadlines(h, prompt)
@@ -43,10 +47,10 @@ for f, v in pairs(h) do
   flat[#flat + 1] = f
   flat[#flat + 1] = v
 end
-redis.call('HSET', sessionKey(sid), unpack(flat))
-redis.call('HSET', KB .. 'tokens', th, sid)
-redis.call('SADD', KB .. 'u:' .. h.u, sid)
+redis.call('HSET', KEYS[9], unpack(flat))
+redis.call('HSET', tokensKey, th, sid)
+redis.call('SADD', KEYS[10], sid)
 count(kind, 1)
 schedule(sid, wa)
-emit('session.started', sid, now, ARGV[11] ~= '' and ARGV[11] or '{}', h)
+emit('session.started', sid, now, ARGV[10] ~= '' and ARGV[10] or '{}', h)
 return { now, unpack(newSlices) }

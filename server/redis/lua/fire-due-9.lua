@@ -3,24 +3,28 @@
   from its current state alone: nothing yet (activity moved the deadline: reschedule), warn,
   or expire. Idempotent: a duplicate, early or replayed check changes nothing.
 
-  ARGV[1] key base   ARGV[2] max sessions to handle in this call
+  KEYS[1..8] the realm keys of includes/common.lua (the due sessions come from KEYS[2])
+  KEYS[9] session key prefix: a due session's hash is KEYS[9]..id (the id read from the
+          deadline set), same slot by the {realm} tag
+
+  ARGV[1] max sessions to handle in this call
 
   Returns { now, nextCheckAt or -1, nFired, firedKind1, lateness1, ..., newSlices... }
   where firedKind is "w" (warning) or "e" (expiry) and lateness is ms after the deadline.
 ]]
 --- @include "common"
-local limit = tonumber(ARGV[2])
+local limit = tonumber(ARGV[1])
 local now = nowMs()
 local prompt = promptSeconds()
-local due = redis.call('ZRANGEBYSCORE', KB .. 'deadlines', '-inf', now, 'LIMIT', 0, limit)
+local due = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now, 'LIMIT', 0, limit)
 local fired = {}
 for _, sid in ipairs(due) do
-  local key = sessionKey(sid)
+  local key = KEYS[9] .. sid
   local h = hgetall(key)
   if not h then
-    redis.call('ZREM', KB .. 'deadlines', sid)
+    redis.call('ZREM', deadlinesKey, sid)
   else
-    local ended, wa, ea, reason = expireIfDue(sid, h, now, prompt)
+    local ended, wa, ea, reason = expireIfDue(key, sid, h, now, prompt)
     if ended then
       fired[#fired + 1] = 'e'
       fired[#fired + 1] = now - ea
@@ -29,9 +33,8 @@ for _, sid in ipairs(due) do
       h.wr = reason
       h.wa = wa
       h.ea = ea
-      redis.call('HSET', key, 'st', 'w', 'wr', reason, 'wa', wa, 'ea', ea)
       count('warning', 1)
-      schedule(sid, ea)
+      store(key, sid, h)
       emit('session.warning', sid, now,
         cjson.encode({ reason = reason, expiresAt = ea, idleTimeout = tonumber(h.it) }), h)
       fired[#fired + 1] = 'w'
@@ -43,7 +46,7 @@ for _, sid in ipairs(due) do
     end
   end
 end
-local nextAt = redis.call('ZRANGE', KB .. 'deadlines', 0, 0, 'WITHSCORES')
+local nextAt = redis.call('ZRANGE', deadlinesKey, 0, 0, 'WITHSCORES')
 local result = { now, tonumber(nextAt[2] or '-1'), #fired / 2 }
 for _, v in ipairs(fired) do result[#result + 1] = v end
 for _, s in ipairs(newSlices) do result[#result + 1] = s end
