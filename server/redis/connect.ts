@@ -212,16 +212,17 @@ export const COMMAND_SAMPLE_EVERY = 16;
  * a difference inside the runs' spread (±30 %).
  */
 export function timeCommands(client: Redis, observe: (command: string, seconds: number) => void, every = COMMAND_SAMPLE_EVERY): void {
-  const send = client.sendCommand as (this: Redis, command: Command, stream?: unknown) => unknown;
+  const send = client.sendCommand as (this: Redis, command: Command, stream?: unknown, node?: unknown) => unknown;
   let left = every;
-  // fixed parameters (ioredis's sendCommand takes two), not rest and spread: an array per command costs
-  client.sendCommand = function (this: Redis, command: Command, stream?: unknown) {
-    if (--left > 0) return send.call(this, command, stream);
+  // fixed parameters (a Redis's sendCommand takes two, a Cluster's three), not rest and spread:
+  // an array per command costs
+  client.sendCommand = function (this: Redis, command: Command, stream?: unknown, node?: unknown) {
+    if (--left > 0) return send.call(this, command, stream, node);
     left = every;
     const start = process.hrtime.bigint();
     const done = () => observe(command.name, Number(process.hrtime.bigint() - start) / 1e9);
     command.promise.then(done, done);
-    return send.call(this, command, stream);
+    return send.call(this, command, stream, node);
   } as Redis['sendCommand'];
 }
 
