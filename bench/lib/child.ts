@@ -32,7 +32,9 @@ export async function startChild(opts: {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const spawnedAt = Date.now();
   let readyAt = 0;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
+  // BENCH_NODE_ARGS: extra Node flags for the children, e.g. "--cpu-prof --cpu-prof-dir=bench/results/prof" to profile the server
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? process.cwd(),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
