@@ -130,13 +130,23 @@ export class Keys {
     return `{${this.prefix}:bull}`;
   }
 
-  /** KEYS[1..8] of every script that includes lua/includes/common.lua, in its header's order. */
+  /**
+   * KEYS[1..8] of every script that includes lua/includes/common.lua, in its header's order.
+   * Built once per realm: they go with every activity (bench:ingest's T3 path).
+   */
   private sessionScript(realm: string): string[] {
-    return [
-      this.policy(realm), this.deadlines(realm), this.slices(realm), this.events(realm),
-      this.countersPrefix(realm), this.counts(realm), this.tokens(realm), this.userSessionsPrefix(realm),
-    ];
+    let keys = this.common.get(realm);
+    if (!keys) {
+      if (this.common.size >= 10_000) this.common.clear();
+      keys = [
+        this.policy(realm), this.deadlines(realm), this.slices(realm), this.events(realm),
+        this.countersPrefix(realm), this.counts(realm), this.tokens(realm), this.userSessionsPrefix(realm),
+      ];
+      this.common.set(realm, keys);
+    }
+    return keys;
   }
+  private readonly common = new Map<string, string[]>();
 
   /** The KEYS of each Lua script in ./lua (`<name>-<number of KEYS>.lua`), in its header's order. */
   readonly script = {
