@@ -119,7 +119,7 @@ describe('two Vigil nodes on the cluster', () => {
     other?.kill('SIGKILL');
   });
 
-  it('one SIGKILLed while 500 sessions exist: nothing lost, a warning due meanwhile fires once', async () => {
+  it('one SIGKILLed while 500 sessions exist: nothing lost, a warning due meanwhile fires once, its client resumes on the other node without a gap', async () => {
     // a second node of the same deployment, in its own process: it serves and runs timers too
     other = spawn(process.execPath, ['--import', 'tsx', path.resolve('server/main.ts')], {
       env: {
@@ -149,16 +149,35 @@ describe('two Vigil nodes on the cluster', () => {
     await sub.opened;
     sub.send({ type: 'subscribe', topic: 'sessions' });
     await sub.waitFor((m) => m.type === 'snapshot');
+    // a client of the node that dies: it resumes on the other node from its cursor
+    const theirs = new WsClient(`${otherUrl.replace('http', 'ws')}/ws`, { token: adminThere.token });
+    await theirs.opened;
+    theirs.send({ type: 'subscribe', topic: 'sessions' });
+    const theirSnapshot = await theirs.waitFor((m) => m.type === 'snapshot');
 
     other.kill('SIGKILL');
     await new Promise((r) => other!.once('exit', r));
     other = null;
+    await theirs.closed;
+    const cursor = theirs.events().at(-1)?.id ?? theirSnapshot.cursor;
+    const resumed = new WsClient(`${t.wsUrl}/ws`, { token: adminThere.token });
+    await resumed.opened;
+    resumed.send({ type: 'subscribe', topic: 'sessions', since: cursor });
+    await resumed.waitFor((m) => m.type === 'synced');
 
     const warning = await sub.waitForEvent('session.warning', due.session.id, 40_000);
     expect(Date.parse(warning.at)).toBeGreaterThanOrEqual(Date.parse(due.session.warnAt));
     await sub.waitForEvent('session.expired', due.session.id, 30_000);
     await sleep(1500);
     expect(sub.events().filter((e) => e.sessionId === due.session.id && e.name === 'session.warning')).toHaveLength(1);
+    // the resumed client: every event after its cursor, once, in stream order, the warning among them
+    await resumed.waitForEvent('session.expired', due.session.id, 30_000);
+    const got = [...theirs.events(), ...resumed.events()].map((e) => e.id);
+    expect(new Set(got).size).toBe(got.length);
+    const after = resumed.events().map((e) => e.id);
+    expect(after).toEqual((await streamIdsAfter('default', cursor)).slice(0, after.length));
+    expect(resumed.events().filter((e) => e.sessionId === due.session.id && e.name === 'session.warning')).toHaveLength(1);
+    resumed.close();
 
     const listed = await t.api('GET', '/sessions?limit=1000', { token: t.adminToken });
     expect(listed.status).toBe(200);
