@@ -6,7 +6,7 @@
  * master vs three at once).
  *
  *   npx tsx bench/cluster.ts [--sessions 100000] [--rate 1000] [--seconds 10] [--lead 30] [--prompt 5]
- *                            [--sockets 1000] [--window 20] [--ws-seconds 10] [--warmup 3]
+ *                            [--sockets 1000] [--window 20] [--ws-seconds 10] [--warmup 3] [--socket-rate 30]
  *                            [--replicas 0] [--ceiling-n 100000] [--max-minutes 15]
  *   (every flag also reads an env var: BENCH_SESSIONS, BENCH_RATE, ...)
  *
@@ -42,7 +42,7 @@ import { startCluster, type TestCluster } from '../test/helpers/topology.js';
 import { adminLogin, CpuWindow, log, loadedSha, opt, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { BenchSubscriber } from './lib/realtime.js';
 import { fmtMs, runFooter, runHeader, summarize, table, type Summary } from './lib/stats.js';
-import { idleRate, runWs, type RunResult } from './lib/ws-ingest.js';
+import { DEFAULT_SOCKET_RATE, idleRate, runWs, type RunResult } from './lib/ws-ingest.js';
 
 const o = {
   sessions: opt('sessions', 100_000),
@@ -54,6 +54,7 @@ const o = {
   window: opt('window', 20),
   wsSeconds: opt('ws-seconds', 10),
   warmup: opt('warmup', 3),
+  socketRate: opt('socket-rate', DEFAULT_SOCKET_RATE),
   replicas: opt('replicas', 0),
   ceilingN: opt('ceiling-n', 100_000),
   maxMinutes: opt('max-minutes', 15),
@@ -149,7 +150,7 @@ async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
 
 async function runT3(stack: Stack, cpu: CpuWindow, realms: string[]): Promise<{ oneRealm: RunResult; threeRealms: RunResult; idleEvalshaPerSec: number }> {
   for (const r of realms) if (r !== REALM) await stack.addRealm(r);
-  const load = { sockets: o.sockets, window: o.window, warmup: o.warmup, seconds: o.wsSeconds };
+  const load = { sockets: o.sockets, window: o.window, warmup: o.warmup, seconds: o.wsSeconds, socketRate: o.socketRate };
   const one = (await stack.createSessions(o.sockets, 3600)).map((s) => s.token);
   const per = Math.ceil(o.sockets / realms.length);
   const byRealm = await Promise.all(realms.map((r) => stack.createSessions(per, 3600, 1, r)));
@@ -268,6 +269,7 @@ async function main(): Promise<void> {
       ['T1 live sessions', S.t1.liveSessions, C.t1.liveSessions, '', ''],
       row('T3 WS activity /s, 1 realm', S.t3.oneRealm.serverPerSec, C.t3.oneRealm.serverPerSec, true, rate, '≤ 1.5×'),
       row(`T3 WS activity /s, ${realms.length} realms`, S.t3.threeRealms.serverPerSec, C.t3.threeRealms.serverPerSec, true, rate, ''),
+      ['T3 errors / sockets closed', `${S.t3.oneRealm.errors + S.t3.threeRealms.errors} / ${(S.t3.oneRealm.socketsClosed ?? 0) + (S.t3.threeRealms.socketsClosed ?? 0)}`, `${C.t3.oneRealm.errors + C.t3.threeRealms.errors} / ${(C.t3.oneRealm.socketsClosed ?? 0) + (C.t3.threeRealms.socketsClosed ?? 0)}`, '', 'none'],
       row('T3 ack p99 (ms), 1 realm', S.t3.oneRealm.latencyMs?.p99 ?? NaN, C.t3.oneRealm.latencyMs?.p99 ?? NaN, false, fmtMs, ''),
       row('bulk session creation /s', S.t1.backgroundCreatePerSec, C.t1.backgroundCreatePerSec, true, rate, ''),
     ];
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
     const out: string[] = [];
     out.push('');
     out.push(`T13 — Redis Cluster (3 masters, ${o.replicas} replica(s) each, one machine) beside standalone Redis, same run. ${os.cpus().length} CPUs shared by Redis, Vigil and the load generator.`);
-    out.push(`T1: ${o.sessions} live sessions, ${o.rate} deadlines/s for ${o.seconds} s (lead ${o.lead} s, prompt ${o.prompt} s). T3: ${o.sockets} sockets × window ${o.window}, ${o.wsSeconds} s after ${o.warmup} s warm-up.`);
+    out.push(`T1: ${o.sessions} live sessions, ${o.rate} deadlines/s for ${o.seconds} s (lead ${o.lead} s, prompt ${o.prompt} s). T3: ${o.sockets} sockets × window ${o.window} (at most ${o.socketRate}/s each: the load offers at most ${o.sockets * o.socketRate}/s), ${o.wsSeconds} s after ${o.warmup} s warm-up.`);
     out.push(table(['measure', 'standalone', 'cluster', 'cluster cost', 'target'], rows));
     out.push('  cluster cost: cluster ÷ standalone for latency, standalone ÷ cluster for rates (1.00× = no cost; the T13 target is ≤ 1.5×).');
     out.push(`  CPU cores srv/redis(all)/gen — T1: standalone ${cpuOf(S.t1.cpu)}, cluster ${cpuOf(C.t1.cpu)}; T3 1 realm: standalone ${cpuOf(S.t3.oneRealm.cpu)}, cluster ${cpuOf(C.t3.oneRealm.cpu)}; T3 ${realms.length} realms: standalone ${cpuOf(S.t3.threeRealms.cpu)}, cluster ${cpuOf(C.t3.threeRealms.cpu)}.`);

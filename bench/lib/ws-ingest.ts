@@ -3,16 +3,27 @@
  * bench/cluster.ts: `sockets` /ws connections, each sending windows of `window` activity
  * frames (the last with a ref; its ack means the window was absorbed), counted on the server
  * side as EVALSHA calls in INFO commandstats — summed over every master on a cluster.
+ *
+ * Each socket stays under the server's per-connection limit (MESSAGES_PER_SECOND, 50 a
+ * second; past it a message is refused, and past 20 refusals a minute the socket is closed
+ * 1008): its windows start at least window ÷ `socketRate` seconds apart (default 30/s, so
+ * that no calendar second on the server sees more than two windows of 20). The load is then
+ * at most sockets × socketRate (1,000 × 30 = 30k/s by default); a run that reaches it says so.
  */
 import WebSocket from 'ws';
 import { commandCalls, CpuWindow, log, type Stack } from './perf-stack.js';
 import { summarize, type Summary } from './stats.js';
+import { MESSAGES_PER_SECOND } from '../../shared/protocol.js';
+
+export const DEFAULT_SOCKET_RATE = Math.floor(MESSAGES_PER_SECOND * 0.6);
 
 export interface WsLoad {
   sockets: number;
   window: number;
   warmup: number;
   seconds: number;
+  /** Activity frames a second per socket at most; default DEFAULT_SOCKET_RATE. */
+  socketRate?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +36,10 @@ export interface RunResult {
   clientCounted: number;
   clientPerSec: number;
   errors: number;
+  /** Sockets the server closed during the run (e.g. 1008 for too many refused messages). */
+  socketsClosed?: number;
+  /** sockets × socketRate: the most this load can offer. */
+  offeredCapPerSec?: number;
   latencyMs: Summary | null;
   cpu: Record<string, number>;
 }
@@ -80,9 +95,21 @@ export async function runWs(stack: Stack, o: WsLoad, tokens: string[], cpu: CpuW
   }
   await Promise.all(opened);
   log(`T3: ${o.sockets} sockets open`);
+  let socketsClosed = 0;
+  for (const ws of sockets) ws.once('close', () => running && socketsClosed++);
+  const socketRate = o.socketRate ?? DEFAULT_SOCKET_RATE;
+  const spacingMs = (o.window / socketRate) * 1000;
+  const lastStart = new Map<WebSocket, number>();
   let ref = 0;
   const sendWindow = (ws: WebSocket) => {
     if (!running || ws.readyState !== WebSocket.OPEN) return;
+    const now = performance.now();
+    const wait = (lastStart.get(ws) ?? -Infinity) + spacingMs - now;
+    if (wait > 0) {
+      setTimeout(() => sendWindow(ws), wait);
+      return;
+    }
+    lastStart.set(ws, now);
     for (let k = 1; k < o.window; k++) ws.send(frame);
     const r = ++ref;
     pending.set(r, performance.now());
@@ -110,11 +137,12 @@ export async function runWs(stack: Stack, o: WsLoad, tokens: string[], cpu: CpuW
   latencies.length = 0;
   const m = await measure(stack, cpu, idle, o.seconds, () => acked);
   running = false;
+  if (socketsClosed) log(`T3: the server closed ${socketsClosed} of ${o.sockets} sockets during the run`);
   const lat = latencies.length ? summarize(latencies) : null;
   await sleep(500);
   for (const ws of sockets) ws.terminate();
   return {
     test: 'T3 WS activity', seconds: m.dt, serverCounted: Math.round(m.server), serverPerSec: m.server / m.dt,
-    clientCounted: m.client, clientPerSec: m.client / m.dt, errors, latencyMs: lat, cpu: m.cpu,
+    clientCounted: m.client, clientPerSec: m.client / m.dt, errors, socketsClosed, offeredCapPerSec: o.sockets * socketRate, latencyMs: lat, cpu: m.cpu,
   };
 }
