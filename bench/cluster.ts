@@ -74,7 +74,15 @@ interface T1Result {
   lateMs: Summary;
   fireLateMs: Summary;
   backgroundCreatePerSec: number;
+  /** used_memory summed over the masters, after the T1 sessions exist minus before any, ÷ the sessions made (their events' share included). */
+  redisBytesPerSession: number;
   cpu: Record<string, number>;
+}
+
+async function usedMemory(stack: Stack): Promise<number> {
+  let n = 0;
+  for (const r of stack.masters()) n += Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
+  return n;
 }
 
 async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
@@ -109,6 +117,7 @@ async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
     await sub.subscribe('sessions');
     const t1Sessions = Math.round((o.rate / 2) * o.seconds);
     const background = Math.max(0, o.sessions - t1Sessions);
+    const mem0 = await usedMemory(stack);
     const tb = Date.now();
     await stack.createSessions(background, (i) => 3600 + (i % 1800));
     const backgroundCreatePerSec = background / ((Date.now() - tb) / 1000);
@@ -126,6 +135,7 @@ async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
       await sleep(10);
     }
     const liveSessions = await stack.rds.zcard(stack.keys.deadlines(REALM));
+    const redisBytesPerSession = ((await usedMemory(stack)) - mem0) / (background + t1Sessions);
     const until = Date.now() + (o.lead + o.prompt + 15) * 1000;
     await sleep(Math.max(0, start + o.lead * 1000 - 300 - Date.now()));
     cpu.start();
@@ -139,7 +149,7 @@ async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
     }
     return {
       liveSessions, expected: t1Sessions * 2, received: seen.size, missing: t1Sessions * 2 - seen.size, duplicates,
-      lateMs: summarize(late), fireLateMs: summarize(fire), backgroundCreatePerSec, cpu: cpu.stop(),
+      lateMs: summarize(late), fireLateMs: summarize(fire), backgroundCreatePerSec, redisBytesPerSession, cpu: cpu.stop(),
     };
   } finally {
     sub.close();
@@ -271,6 +281,7 @@ async function main(): Promise<void> {
       row(`T3 WS activity /s, ${realms.length} realms`, S.t3.threeRealms.serverPerSec, C.t3.threeRealms.serverPerSec, true, rate, ''),
       ['T3 errors / sockets closed', `${S.t3.oneRealm.errors + S.t3.threeRealms.errors} / ${(S.t3.oneRealm.socketsClosed ?? 0) + (S.t3.threeRealms.socketsClosed ?? 0)}`, `${C.t3.oneRealm.errors + C.t3.threeRealms.errors} / ${(C.t3.oneRealm.socketsClosed ?? 0) + (C.t3.threeRealms.socketsClosed ?? 0)}`, '', 'none'],
       row('T3 ack p99 (ms), 1 realm', S.t3.oneRealm.latencyMs?.p99 ?? NaN, C.t3.oneRealm.latencyMs?.p99 ?? NaN, false, fmtMs, ''),
+      row('Redis bytes per session', S.t1.redisBytesPerSession, C.t1.redisBytesPerSession, false, rate, ''),
       row('bulk session creation /s', S.t1.backgroundCreatePerSec, C.t1.backgroundCreatePerSec, true, rate, ''),
     ];
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
