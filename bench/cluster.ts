@@ -39,7 +39,7 @@ import { RealmStore } from '../server/realms/store.js';
 import { UserStore } from '../server/users/store.js';
 import type { VigilEvent } from '../shared/protocol.js';
 import { startCluster, type TestCluster } from '../test/helpers/topology.js';
-import { adminLogin, CpuWindow, log, loadedSha, opt, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
+import { adminLogin, CpuWindow, log, loadedSha, opt, paced, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { BenchSubscriber } from './lib/realtime.js';
 import { fmtMs, runFooter, runHeader, summarize, table, type Summary } from './lib/stats.js';
 import { DEFAULT_SOCKET_RATE, idleRate, runWs, type RunResult } from './lib/ws-ingest.js';
@@ -124,16 +124,9 @@ async function runT1(stack: Stack, cpu: CpuWindow): Promise<T1Result> {
     log(`T1: ${background} background sessions in ${((Date.now() - tb) / 1000).toFixed(1)} s; pacing ${t1Sessions} sessions at ${o.rate / 2}/s, due ${o.lead} s later`);
     // paced: rate/2 sessions a second, each due `lead` s later (then +prompt)
     const start = Date.now();
-    let created = 0;
-    while (created < t1Sessions) {
-      const due = Math.min(t1Sessions, Math.floor(((Date.now() - start) / 1000) * (o.rate / 2)));
-      if (due > created) {
-        const n = due - created;
-        created = due;
-        for (const s of await stack.createSessions(n, o.lead, 1)) t1.add(s.sid);
-      }
-      await sleep(10);
-    }
+    await paced(start, t1Sessions, o.rate / 2, async (n) => {
+      for (const s of await stack.createSessions(n, o.lead, 1)) t1.add(s.sid);
+    });
     const liveSessions = await stack.rds.zcard(stack.keys.deadlines(REALM));
     const redisBytesPerSession = ((await usedMemory(stack)) - mem0) / (background + t1Sessions);
     const until = Date.now() + (o.lead + o.prompt + 15) * 1000;

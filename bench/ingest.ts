@@ -4,7 +4,7 @@
  * paths run (touch-session for WebSocket, resolve-token with touch for REST) against a real
  * session key on the same redis-server.
  *
- *   npx tsx bench/ingest.ts [--sockets 1000] [--window 20] [--connections 64] [--seconds 15]
+ *   npx tsx bench/ingest.ts [--sockets 1000] [--window 20] [--socket-rate 30] [--connections 64] [--seconds 15]
  *                           [--warmup 3] [--sessions 1000] [--ceiling-n 100000] [--max-minutes 3]
  *   (every flag also reads an env var: BENCH_SOCKETS, BENCH_WINDOW, ...)
  *
@@ -18,7 +18,9 @@
  *     frames, the last of which carries a ref; the server handles a connection's frames in
  *     order, so its ack means the whole window was absorbed. That is a closed loop with at
  *     most sockets×window frames in flight: "as fast as the server absorbs" without letting
- *     the server's per-connection queue grow without bound.
+ *     the server's per-connection queue grow without bound. Each socket stays under the server's
+ *     50 messages/s per connection (bench/lib/ws-ingest.ts: at most 30 frames/s by default, so
+ *     1,000 sockets offer at most 30k/s; past the limit the server would close them 1008).
  * T4: `--connections` keep-alive HTTP/1.1 connections (raw sockets, one request in flight per
  *     connection, the request bytes built once), `POST /api/v1/realms/default/sessions/current/activity`
  *     with Bearer tokens from `--sessions` sessions, round-robin.
@@ -34,7 +36,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { adminLogin, CpuWindow, log, loadedSha, opt, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
 import { fmtMs, summarize, table } from './lib/stats.js';
-import { idleRate, measure, runWs, type RunResult } from './lib/ws-ingest.js';
+import { DEFAULT_SOCKET_RATE, idleRate, measure, runWs, type RunResult } from './lib/ws-ingest.js';
 
 const o = {
   sockets: opt('sockets', 1000),
@@ -42,6 +44,7 @@ const o = {
   connections: opt('connections', 64),
   seconds: opt('seconds', 15),
   warmup: opt('warmup', 3),
+  socketRate: opt('socket-rate', DEFAULT_SOCKET_RATE),
   sessions: opt('sessions', 1000),
   maxMinutes: opt('max-minutes', 3),
   ceilingN: opt('ceiling-n', 100_000),

@@ -191,6 +191,23 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
   }
 }
 
+/**
+ * Calls `create(n)` so that `total` items are made at `perSecond` from `start` (epoch ms) on,
+ * catching up in one call when a call took long; resolves once all are made.
+ */
+export async function paced(start: number, total: number, perSecond: number, create: (n: number) => Promise<unknown>): Promise<void> {
+  let made = 0;
+  while (made < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * perSecond));
+    if (due > made) {
+      const n = due - made;
+      made = due;
+      await create(n);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Admin token through the real login route (argon2 once). */
 export async function adminLogin(url: string, password: string): Promise<string> {
   const r = await fetch(`${url}/api/v1/realms/${REALM}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
