@@ -118,6 +118,10 @@ export interface SessionFilter {
   clientId?: string;
 }
 
+/** `full`: every event carries the whole session; `changes`: only what changed (`session.started` whole). */
+export type SessionDetail = 'full' | 'changes';
+export const SESSION_DETAILS: readonly SessionDetail[] = ['full', 'changes'];
+
 /** Whether a session matches a filter (every given field equal). */
 export function sessionMatches(filter: SessionFilter, s: Pick<Session, 'user' | 'kind' | 'clientId'>): boolean {
   return (filter.user === undefined || s.user.username === filter.user)
@@ -143,7 +147,7 @@ true satisfies SameMembers<ClientMessage['type'], (typeof CLIENT_MESSAGE_TYPES)[
 
 export type ClientMessage =
   | { type: 'auth'; token: string; ref?: unknown }
-  | { type: 'subscribe'; topic: Topic; since?: string; filter?: SessionFilter; ref?: unknown }
+  | { type: 'subscribe'; topic: Topic; since?: string; filter?: SessionFilter; detail?: SessionDetail; ref?: unknown }
   | { type: 'unsubscribe'; topic: Topic; ref?: unknown }
   | { type: 'activity'; ref?: unknown }
   | { type: 'extend'; ref?: unknown };

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { compareStreamIds, formatEvent, formatSession } from '../sessions/format.js';
-import { FINAL_EVENTS, CLOSE, isCredentialEvent, sessionMatches, type SessionFilter, type Topic, type VigilEvent } from '../../shared/protocol.js';
+import { FINAL_EVENTS, CLOSE, isCredentialEvent, sessionMatches, type Session, type SessionDetail, type SessionFilter, type Topic, type VigilEvent } from '../../shared/protocol.js';
 import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
@@ -42,8 +42,52 @@ interface Subscription {
   owed: { resync: boolean; ref: unknown };
   /** For `sessions`: only matching sessions' events (and none of the realm's other events). */
   filter: SessionFilter | null;
+  /** For `sessions`: whole sessions in every event, or only what changed (`session.started` whole). */
+  detail: SessionDetail;
   /** The audience key: subscribers with the same one get the same frame of a batch. */
   audience: string;
+}
+
+/** Sessions `known` keeps at most; past it, it starts again (their next events go whole). */
+const MAX_KNOWN = 200_000;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b));
+}
+
+/**
+ * A batch as `changes` subscribers get it: each event (by identity) → the event with `session`
+ * as `{id, …the fields that changed since the session's previous event}`, whole for
+ * `session.started` and for a session this node has not seen yet; `null` for a
+ * `session.activity` that a later one in the same batch carries (coalesced). Updates `known`.
+ */
+function changesOf(f: RealmFeed, events: VigilEvent[]): Map<VigilEvent, VigilEvent | null> {
+  const out = new Map<VigilEvent, VigilEvent | null>();
+  const lastActivity = new Map<string, VigilEvent>();
+  for (const e of events) if (e.name === 'session.activity' && e.sessionId) lastActivity.set(e.sessionId, e);
+  if (f.known.size > MAX_KNOWN) f.known.clear();
+  for (const e of events) {
+    if (e.name === 'session.activity' && e.sessionId && lastActivity.get(e.sessionId) !== e) {
+      out.set(e, null);
+      continue;
+    }
+    const s = e.session;
+    if (!s) {
+      out.set(e, e);
+      continue;
+    }
+    const prev = f.known.get(s.id);
+    if (FINAL_EVENTS.includes(e.name)) f.known.delete(s.id);
+    else f.known.set(s.id, s);
+    if (!prev || e.name === 'session.started') {
+      out.set(e, e);
+      continue;
+    }
+    const diff: Record<string, unknown> = { id: s.id };
+    for (const [k, v] of Object.entries(s)) if (!sameValue(v, (prev as unknown as Record<string, unknown>)[k])) diff[k] = v;
+    out.set(e, { ...e, session: diff as unknown as Session });
+  }
+  return out;
 }
 
 /** Whether a filtered subscriber gets an event: a session event of a matching session. */
@@ -53,6 +97,10 @@ function passes(filter: SessionFilter, e: VigilEvent): boolean {
 
 class RealmFeed {
   lastId = '$';
+  /** `changes` subscribers of the realm on this node; while there are any, `known` is kept. */
+  changesSubscribers = 0;
+  /** Each session as its last event carried it: what a `changes` event is the difference from. */
+  readonly known = new Map<string, Session>();
   readonly sessions = new Set<Subscription>();
   readonly self = new Map<string, Set<Subscription>>();
   readonly clients = new Set<RealtimeClient>();
@@ -178,13 +226,16 @@ export class Hub {
     // two audiences, each batch serialized at most once for each (a Frame serializes on first send)
     const open = all.some((e) => isCredentialEvent(e.name)) ? all.filter((e) => !isCredentialEvent(e.name)) : all;
     if (f.sessions.size) {
-      // one list and one frame per audience (admin or not, and the filter), serialized on first send
+      // the differences are taken once a batch, for every changes subscriber alike
+      const changes = f.changesSubscribers ? changesOf(f, all) : null;
+      // one list and one frame per audience (admin or not, filter, detail), serialized on first send
       const byAudience = new Map<string, { events: VigilEvent[]; frame: Frame }>();
       for (const sub of f.sessions) {
         let batch = byAudience.get(sub.audience);
         if (!batch) {
           let events = sub.admin ? all : open;
           if (sub.filter) events = events.filter((e) => passes(sub.filter!, e));
+          if (sub.detail === 'changes' && changes) events = events.map((e) => changes.get(e)!).filter((e) => e !== null);
           byAudience.set(sub.audience, (batch = { events, frame: new Frame({ type: 'events', topic: 'sessions', events }) }));
         }
         if (batch.events.length) this.deliver(sub, batch.events, batch.frame);
@@ -269,7 +320,7 @@ export class Hub {
    * live events. With `since`: every event after it, then `synced`; a snapshot with
    * `resync: true` when the cursor is no longer in the stream.
    */
-  async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown, filter: SessionFilter | null = null): Promise<void> {
+  async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown, filter: SessionFilter | null = null, detail: SessionDetail = 'full'): Promise<void> {
     const p = client.principal!;
     const f = this.feeds.get(p.realm);
     if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
@@ -277,13 +328,15 @@ export class Hub {
     const admin = topic === 'sessions' && hasRole(p, 'admin');
     const sub: Subscription = {
       client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [],
-      admin, owed: { resync: false, ref: undefined }, filter, audience: `${admin ? 'admin' : 'open'}${filter ? JSON.stringify(filter) : ''}`,
+      admin, owed: { resync: false, ref: undefined }, filter, detail, audience: `${admin ? 'admin' : 'open'}:${detail}${filter ? JSON.stringify(filter) : ''}`,
     };
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
     mine.set(topic, sub);
-    if (topic === 'sessions') f.sessions.add(sub);
-    else {
+    if (topic === 'sessions') {
+      f.sessions.add(sub);
+      if (detail === 'changes') f.changesSubscribers++;
+    } else {
       let set = f.self.get(sub.sessionId!);
       if (!set) f.self.set(sub.sessionId!, (set = new Set()));
       set.add(sub);
@@ -309,6 +362,11 @@ export class Hub {
     const current = sub.client.principal?.sessionId ?? null;
     let sessions = hashes.map((h) => formatSession(sub.realm, h, current));
     if (sub.filter) sessions = sessions.filter((s) => sessionMatches(sub.filter!, s));
+    if (sub.detail === 'changes') {
+      // the snapshot is what this subscriber's first changes are the differences from
+      const f = this.feeds.get(sub.realm);
+      if (f) for (const s of sessions) if (!f.known.has(s.id)) f.known.set(s.id, s.current ? { ...s, current: false } : s);
+    }
     sub.client.send(new Frame({ type: 'snapshot', topic: sub.topic, cursor, sessions, resync, ...(ref !== undefined ? { ref } : {}) }));
     sub.after = cursor;
     this.goLive(sub);
@@ -350,8 +408,10 @@ export class Hub {
     this.stale.delete(sub);
     const f = this.feeds.get(sub.realm);
     if (f) {
-      if (topic === 'sessions') f.sessions.delete(sub);
-      else {
+      if (topic === 'sessions') {
+        f.sessions.delete(sub);
+        if (sub.detail === 'changes' && --f.changesSubscribers === 0) f.known.clear();
+      } else {
         const set = f.self.get(sub.sessionId!);
         set?.delete(sub);
         if (set && !set.size) f.self.delete(sub.sessionId!);

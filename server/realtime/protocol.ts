@@ -7,7 +7,7 @@ import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole } from '../auth/principal.js';
 import type { RealtimeClient } from './client.js';
-import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, SESSION_KINDS, type SessionFilter, type SessionKind, type Topic } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, SESSION_DETAILS, SESSION_KINDS, type SessionDetail, type SessionFilter, type SessionKind, type Topic } from '../../shared/protocol.js';
 import { USERNAME } from '../../shared/accounts.js';
 import { STREAM_ID } from '../sessions/format.js';
 import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
@@ -53,7 +53,8 @@ export class ProtocolHandler {
         if (topic === 'sessions' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the sessions topic needs the viewer role');
         if (topic === 'self' && !p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the self topic needs a session token');
         const filter = msg.filter === undefined ? null : this.filter(topic, msg.filter);
-        await this.hub.subscribe(client, topic, since, msg.ref, filter);
+        const detail = msg.detail === undefined ? 'full' : this.detail(topic, msg.detail);
+        await this.hub.subscribe(client, topic, since, msg.ref, filter, detail);
         return { ok: true };
       }
       case 'unsubscribe':
@@ -70,6 +71,12 @@ export class ProtocolHandler {
         return { ok: true, session: { ...session, current: true } };
       }
     }
+  }
+
+  private detail(topic: Topic, raw: unknown): SessionDetail {
+    if (topic !== 'sessions') throw vigilError('VIGIL_ERR_VALIDATION', 'detail is only for the sessions topic');
+    if (!(SESSION_DETAILS as readonly unknown[]).includes(raw)) throw vigilError('VIGIL_ERR_VALIDATION', `detail must be one of ${SESSION_DETAILS.join(', ')}`);
+    return raw as SessionDetail;
   }
 
   /** `filter` of a sessions subscribe: an object of user, kind and clientId, each optional. */

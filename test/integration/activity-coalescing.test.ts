@@ -27,8 +27,8 @@ async function viewer() {
 }
 
 /** The subscriber's copy of a session: the snapshot's, then each event's in order. */
-function copyOf(snapshot: { sessions: Session[] }, events: VigilEvent[], id: string): Session | undefined {
-  let s = snapshot.sessions.find((x) => x.id === id);
+function copyOf(snapshot: Record<string, any>, events: VigilEvent[], id: string): Session | undefined {
+  let s = (snapshot.sessions as Session[] | undefined)?.find((x) => x.id === id);
   for (const e of events) if (e.sessionId === id && e.session) s = e.session;
   return s;
 }
