@@ -40,6 +40,17 @@ describe('SessionStore', () => {
     expect(store.size).toBe(0);
   });
 
+  it('merges a changes event ({id, …what changed}) into the session it holds, and ignores one for a session it does not hold', () => {
+    const store = new SessionStore();
+    const a = session();
+    store.reset([a]);
+    const later = '2026-11-22T08:00:00.000Z';
+    store.apply([event('session.activity', { id: a.id, lastActivityAt: later, warnAt: later } as unknown as Session)]);
+    expect(store.sessions.get(a.id)).toEqual({ ...a, lastActivityAt: later, warnAt: later });
+    store.apply([event('session.activity', { id: 's_unknown', lastActivityAt: later } as unknown as Session)]);
+    expect(store.sessions.has('s_unknown')).toBe(false);
+  });
+
   it('ignores events that carry no session (login.*, policy.updated)', () => {
     const store = new SessionStore();
     store.reset([session()]);

@@ -21,6 +21,11 @@ export interface TopicListener {
   snapshot(sessions: Session[], resync: boolean): void;
   events(events: VigilEvent[]): void;
   synced?(): void;
+  /**
+   * More of the subscribe message (e.g. `{detail: 'changes'}`: events then carry only what
+   * changed — apply them with SessionStore, which merges). The topic's first listener sets it.
+   */
+  subscribe?: { detail?: 'full' | 'changes' };
 }
 
 export interface Ack {
@@ -39,6 +44,7 @@ export interface ClosedDetail {
 interface TopicState {
   cursor: string | null;
   listeners: Set<TopicListener>;
+  params: Record<string, unknown>;
 }
 
 const instances = new Map<string, VigilConnection>();
@@ -170,13 +176,13 @@ export class VigilConnection extends EventTarget {
   subscribe(topic: Topic, listener: TopicListener): () => void {
     let t = this.#topics.get(topic);
     if (!t) {
-      t = { cursor: null, listeners: new Set() };
+      t = { cursor: null, listeners: new Set(), params: { ...listener.subscribe } };
       this.#topics.set(topic, t);
     }
     const first = t.listeners.size === 0;
     t.listeners.add(listener);
     // A new listener needs the whole state: ask for a fresh snapshot.
-    if (this.socket.connected) this.socket.emit('subscribe', first && t.cursor ? { topic, since: t.cursor } : { topic });
+    if (this.socket.connected) this.socket.emit('subscribe', first && t.cursor ? { ...t.params, topic, since: t.cursor } : { ...t.params, topic });
     return () => {
       const cur = this.#topics.get(topic);
       if (!cur) return;
@@ -218,7 +224,7 @@ export class VigilConnection extends EventTarget {
 
   #resubscribeAll(): void {
     for (const [topic, t] of this.#topics) {
-      this.socket.emit('subscribe', t.cursor ? { topic, since: t.cursor } : { topic });
+      this.socket.emit('subscribe', t.cursor ? { ...t.params, topic, since: t.cursor } : { ...t.params, topic });
     }
   }
 

@@ -34,7 +34,10 @@ export class SessionStore {
       if (FINAL_EVENTS.includes(e.name)) {
         this.sessions.delete(id);
       } else if (e.session && e.name.startsWith('session.')) {
-        this.sessions.set(id, e.session);
+        // a `changes` subscription's events carry only what changed: merged into what we hold
+        const prev = this.sessions.get(id);
+        if (prev) this.sessions.set(id, { ...prev, ...e.session });
+        else if ('user' in e.session) this.sessions.set(id, e.session);
       }
     }
     this.version++;
