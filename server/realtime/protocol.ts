@@ -7,7 +7,7 @@ import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole } from '../auth/principal.js';
 import type { RealtimeClient } from './client.js';
-import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, type Topic } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, TOPICS, type Topic } from '../../shared/protocol.js';
 import { STREAM_ID } from '../sessions/format.js';
 import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
@@ -51,6 +51,9 @@ export class ProtocolHandler {
         }
         if (topic === 'sessions' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the sessions topic needs the viewer role');
         if (topic === 'self' && !p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the self topic needs a session token');
+        // the wall's counters: viewer, as GET /stats (a display key is a viewer credential)
+        if (topic === 'stats' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the stats topic needs the viewer role');
+        if (topic === 'stats' && since !== undefined) throw vigilError('VIGIL_ERR_VALIDATION', 'since is for sessions and self: the stats topic has no cursor');
         await this.hub.subscribe(client, topic, since, msg.ref);
         return { ok: true };
       }
@@ -71,8 +74,8 @@ export class ProtocolHandler {
   }
 
   private topic(msg: Record<string, unknown>): Topic {
-    if (msg.topic !== 'sessions' && msg.topic !== 'self') throw vigilError('VIGIL_ERR_VALIDATION', 'topic must be "sessions" or "self"');
-    return msg.topic;
+    if (!(TOPICS as readonly unknown[]).includes(msg.topic)) throw vigilError('VIGIL_ERR_VALIDATION', `topic must be one of ${TOPICS.map((t) => `"${t}"`).join(', ')}`);
+    return msg.topic as Topic;
   }
 }
 
