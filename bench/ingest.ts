@@ -4,7 +4,7 @@
  * paths run (touch-session for WebSocket, resolve-token with touch for REST) against a real
  * session key on the same redis-server.
  *
- *   npx tsx bench/ingest.ts [--sockets 1000] [--window 20] [--connections 64] [--seconds 15]
+ *   npx tsx bench/ingest.ts [--sockets 1000] [--window 20] [--socket-rate 30] [--connections 64] [--seconds 15]
  *                           [--warmup 3] [--sessions 1000] [--ceiling-n 100000] [--max-minutes 3]
  *   (every flag also reads an env var: BENCH_SOCKETS, BENCH_WINDOW, ...)
  *
@@ -18,7 +18,9 @@
  *     frames, the last of which carries a ref; the server handles a connection's frames in
  *     order, so its ack means the whole window was absorbed. That is a closed loop with at
  *     most sockets×window frames in flight: "as fast as the server absorbs" without letting
- *     the server's per-connection queue grow without bound.
+ *     the server's per-connection queue grow without bound. Each socket stays under the server's
+ *     50 messages/s per connection (bench/lib/ws-ingest.ts: at most 30 frames/s by default, so
+ *     1,000 sockets offer at most 30k/s; past the limit the server would close them 1008).
  * T4: `--connections` keep-alive HTTP/1.1 connections (raw sockets, one request in flight per
  *     connection, the request bytes built once), `POST /api/v1/realms/default/sessions/current/activity`
  *     with Bearer tokens from `--sessions` sessions, round-robin.
@@ -32,9 +34,9 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
-import WebSocket from 'ws';
-import { adminLogin, commandCalls, CpuWindow, log, loadedSha, opt, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
-import { fmtMs, summarize, table, type Summary } from './lib/stats.js';
+import { adminLogin, CpuWindow, log, loadedSha, opt, redisBenchmark, redisPid, REALM, RESULTS, startStack, type Stack } from './lib/perf-stack.js';
+import { fmtMs, summarize, table } from './lib/stats.js';
+import { DEFAULT_SOCKET_RATE, idleRate, measure, runWs, type RunResult } from './lib/ws-ingest.js';
 
 const o = {
   sockets: opt('sockets', 1000),
@@ -42,110 +44,13 @@ const o = {
   connections: opt('connections', 64),
   seconds: opt('seconds', 15),
   warmup: opt('warmup', 3),
+  socketRate: opt('socket-rate', DEFAULT_SOCKET_RATE),
   sessions: opt('sessions', 1000),
   maxMinutes: opt('max-minutes', 3),
   ceilingN: opt('ceiling-n', 100_000),
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface RunResult {
-  test: string;
-  seconds: number;
-  serverCounted: number;
-  serverPerSec: number;
-  clientCounted: number;
-  clientPerSec: number;
-  errors: number;
-  latencyMs: Summary | null;
-  cpu: Record<string, number>;
-}
-
-async function evalshaCalls(stack: Stack): Promise<number> {
-  return (await commandCalls(stack.rds)).evalsha?.calls ?? 0;
-}
-
-/** EVALSHA calls per second with no load (timer wheel, hub reads) — subtracted from the counts. */
-async function idleRate(stack: Stack): Promise<number> {
-  const a = await evalshaCalls(stack);
-  const t = performance.now();
-  await sleep(2000);
-  const b = await evalshaCalls(stack);
-  return (b - a - 1) / ((performance.now() - t) / 1000); // −1: INFO itself is not EVALSHA, but keep it conservative
-}
-
-async function measure(stack: Stack, cpu: CpuWindow, idle: number, seconds: number, clientCount: () => number): Promise<{ dt: number; server: number; client: number; cpu: Record<string, number> }> {
-  const s0 = await evalshaCalls(stack);
-  const c0 = clientCount();
-  const t0 = performance.now();
-  cpu.start();
-  await sleep(seconds * 1000);
-  const s1 = await evalshaCalls(stack);
-  const c1 = clientCount();
-  const dt = (performance.now() - t0) / 1000;
-  return { dt, server: Math.max(0, s1 - s0 - Math.max(0, idle) * dt), client: c1 - c0, cpu: cpu.stop() };
-}
-
-// ---------------------------------------------------------------- T3
-
-async function runWs(stack: Stack, tokens: string[], cpu: CpuWindow, idle: number): Promise<RunResult> {
-  const frame = '{"type":"activity"}';
-  let acked = 0;
-  let errors = 0;
-  let running = true;
-  const latencies: number[] = [];
-  const sockets: WebSocket[] = [];
-  const opened: Array<Promise<void>> = [];
-  for (let i = 0; i < o.sockets; i++) {
-    const ws = new WebSocket(`${stack.wsUrl}/ws`, { headers: { authorization: `Bearer ${tokens[i % tokens.length]}` }, perMessageDeflate: false });
-    sockets.push(ws);
-    opened.push(new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-      ws.once('error', reject);
-    }));
-    if (i % 100 === 99) await Promise.all(opened.slice(i - 99)); // do not stampede the upgrade handler
-  }
-  await Promise.all(opened);
-  log(`T3: ${o.sockets} sockets open`);
-  let ref = 0;
-  const sendWindow = (ws: WebSocket) => {
-    if (!running || ws.readyState !== WebSocket.OPEN) return;
-    for (let k = 1; k < o.window; k++) ws.send(frame);
-    const r = ++ref;
-    pending.set(r, performance.now());
-    ws.send(`{"type":"activity","ref":${r}}`);
-  };
-  const pending = new Map<number, number>();
-  for (const ws of sockets) {
-    ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString()) as { type: string; ref?: number };
-      if (msg.type === 'ack' && typeof msg.ref === 'number') {
-        const t = pending.get(msg.ref);
-        pending.delete(msg.ref);
-        if (t !== undefined && latencies.length < 2_000_000) latencies.push(performance.now() - t);
-        acked += o.window;
-        sendWindow(ws);
-      } else if (msg.type === 'error') {
-        errors++;
-        if (errors <= 3) log(`T3 error from server: ${data.toString()}`);
-        if (msg.ref !== undefined) sendWindow(ws);
-      }
-    });
-  }
-  for (const ws of sockets) sendWindow(ws);
-  await sleep(o.warmup * 1000);
-  latencies.length = 0;
-  const m = await measure(stack, cpu, idle, o.seconds, () => acked);
-  running = false;
-  const lat = latencies.length ? summarize(latencies) : null;
-  await sleep(500);
-  for (const ws of sockets) ws.terminate();
-  return {
-    test: 'T3 WS activity', seconds: m.dt, serverCounted: Math.round(m.server), serverPerSec: m.server / m.dt,
-    clientCounted: m.client, clientPerSec: m.client / m.dt, errors, latencyMs: lat, cpu: m.cpu,
-  };
-}
 
 // ---------------------------------------------------------------- T4
 
@@ -232,7 +137,7 @@ async function main(): Promise<void> {
     const idle = await idleRate(stack);
     log(`idle EVALSHA rate ${idle.toFixed(1)}/s (subtracted)`);
     const runs: RunResult[] = [];
-    runs.push(await runWs(stack, tokens, cpu, idle));
+    runs.push(await runWs(stack, o, tokens, cpu, idle));
     log(`T3 done: ${Math.round(runs[0]!.serverPerSec)}/s`);
     await sleep(1000);
     runs.push(await runRest(stack, tokens, cpu, idle));

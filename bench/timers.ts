@@ -46,6 +46,7 @@ import { startRedis, type BenchRedis } from './lib/redis.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { cpuDiff, cpuMark, type CpuMark } from './lib/procstat.js';
 import { BenchSubscriber } from './lib/realtime.js';
+import { paced } from './lib/perf-stack.js';
 import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary, runHeader } from './lib/stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -358,16 +359,7 @@ async function main(): Promise<void> {
     // T1: paced creation, rate/2 sessions per second, each due `lead` s later (then +prompt)
     if (o.storm) await sleepUntil(stormTarget - GAP_MS - t1Span);
     const t1Start = Date.now();
-    let t1Created = 0;
-    while (t1Created < t1Sessions) {
-      const due = Math.min(t1Sessions, Math.floor(((Date.now() - t1Start) / 1000) * (o.rate / 2)));
-      if (due > t1Created) {
-        const n = due - t1Created;
-        t1Created = due;
-        await createSessions(n, () => o.lead, 'T1', 500, 1);
-      }
-      await sleep(10);
-    }
+    await paced(t1Start, t1Sessions, o.rate / 2, (n) => createSessions(n, () => o.lead, 'T1', 500, 1));
     const t1CreateEnd = Date.now();
     log(`created ${t1Sessions} T1 sessions paced over ${((t1CreateEnd - t1Start) / 1000).toFixed(1)} s; live sessions: ${await rds.zcard(keys.deadlines(REALM))}`);
     const t1LastDeadline = t1CreateEnd + (o.lead + o.prompt) * 1000;

@@ -111,6 +111,21 @@ export interface VigilEvent<D = Record<string, unknown>> {
 export type Topic = 'sessions' | 'self' | 'stats';
 export const TOPICS: readonly Topic[] = ['sessions', 'self', 'stats'];
 
+/** A `sessions` subscription narrowed to matching sessions: snapshot and events alike. */
+export interface SessionFilter {
+  /** The username. */
+  user?: string;
+  kind?: SessionKind;
+  clientId?: string;
+}
+
+/** Whether a session matches a filter (every given field equal). */
+export function sessionMatches(filter: SessionFilter, s: Pick<Session, 'user' | 'kind' | 'clientId'>): boolean {
+  return (filter.user === undefined || s.user.username === filter.user)
+    && (filter.kind === undefined || s.kind === filter.kind)
+    && (filter.clientId === undefined || s.clientId === filter.clientId);
+}
+
 export type ServerMessage =
   | { type: 'hello'; protocol: number; serverTime: string; role: Role; realm: string; sessionId: string | null; expiresAt: string | null }
   | { type: 'snapshot'; topic: Topic; cursor: string; sessions: Session[]; resync: boolean; ref?: unknown }
@@ -129,7 +144,7 @@ true satisfies SameMembers<ClientMessage['type'], (typeof CLIENT_MESSAGE_TYPES)[
 
 export type ClientMessage =
   | { type: 'auth'; token: string; ref?: unknown }
-  | { type: 'subscribe'; topic: Topic; since?: string; ref?: unknown }
+  | { type: 'subscribe'; topic: Topic; since?: string; filter?: SessionFilter; ref?: unknown }
   | { type: 'unsubscribe'; topic: Topic; ref?: unknown }
   | { type: 'activity'; ref?: unknown }
   | { type: 'extend'; ref?: unknown };

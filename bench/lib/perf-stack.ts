@@ -1,6 +1,8 @@
 /**
  * Shared setup for the ingest / fan-out benchmarks: a private redis-server (optionally with
- * Vigil's embedded-Redis setting `hash-max-listpack-value 512`), the real Vigil server in a
+ * Vigil's embedded-Redis setting `hash-max-listpack-value 512`) or a Redis the caller started
+ * and owns (`redis: { mode: 'cluster', urls }`, e.g. test/helpers/topology.ts's cluster: the
+ * server child then gets REDIS_URL and VIGIL_REDIS_MODE), the real Vigil server in a
  * child process (bench/lib/server-main.ts), and bulk session creation straight through the
  * server's own `createSession` Lua command (pipelined, no argon2), with the resulting time
  * slices handed to the server's TimerWheel exactly as SessionEngine.start does.
@@ -13,6 +15,8 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { Keys } from '../../server/redis/keys.js';
 import { defineCommands, type ScriptedRedis } from '../../server/redis/scripts.js';
+import { connectRedis, masters, type RedisTarget } from '../../server/redis/connect.js';
+import { RealmStore } from '../../server/realms/store.js';
 import { UserStore } from '../../server/users/store.js';
 import { TimerWheel } from '../../server/timers/wheel.js';
 import { Metrics } from '../../server/metrics.js';
@@ -43,7 +47,10 @@ export function flag(name: string): boolean {
 export const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${m}\n`);
 
 export interface Stack {
+  /** The private redis-server; with an external `redis` target, its first URL (stop() and kill() leave it alone). */
   redis: BenchRedis;
+  /** Where the server child's Redis is (standalone: the private one). */
+  target: RedisTarget;
   server: BenchChild | null;
   url: string;
   wsUrl: string;
@@ -52,7 +59,15 @@ export interface Stack {
   rds: ScriptedRedis;
   keys: Keys;
   benchUser: { id: string; username: string };
-  createSessions(n: number, idleTimeout: number, inFlight?: number): Promise<Array<{ sid: string; token: string }>>;
+  /**
+   * `n` sessions of `realm` (default REALM; another must be made first with `addRealm`), each
+   * with `idleTimeout` seconds (a number, or one per index).
+   */
+  createSessions(n: number, idleTimeout: number | ((i: number) => number), inFlight?: number, realm?: string): Promise<Array<{ sid: string; token: string }>>;
+  /** Creates a realm (default policy) with a `bench` user in it, for `createSessions`. */
+  addRealm(realm: string): Promise<void>;
+  /** One client per Redis master (standalone: `rds` itself), e.g. to sum INFO commandstats. */
+  masters(): Redis[];
   /**
    * Another Vigil server child on the same redis-server and key prefix, with the same
    * environment and log file as `server` (a restart, or a second node); stop() stops it too.
@@ -61,14 +76,35 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { name: string; listpack512?: boolean; serverEnv?: Record<string, string>; redisArgs?: string[] }): Promise<Stack> {
+/** A Redis the caller started and stops: a cluster's seed nodes (Sentinel would fit the same way). */
+export interface ExternalRedis {
+  mode: 'cluster';
+  urls: string[];
+}
+
+/** A BenchRedis standing for an external Redis: its first URL; the caller stops it. */
+function externalRedis(t: ExternalRedis): BenchRedis {
+  const u = new URL(t.urls[0]!);
+  return {
+    url: u.toString(), port: Number(u.port), pid: NaN,
+    stop: async () => {},
+    kill: () => Promise.reject(new Error('an external Redis is not this stack\'s to kill')),
+  };
+}
+
+export async function startStack(opts: { name: string; listpack512?: boolean; serverEnv?: Record<string, string>; redisArgs?: string[]; redis?: ExternalRedis }): Promise<Stack> {
   mkdirSync(RESULTS, { recursive: true });
-  const redis = await startRedis({ args: opts.redisArgs });
+  const redis = opts.redis ? externalRedis(opts.redis) : await startRedis({ args: opts.redisArgs });
+  const target: RedisTarget = opts.redis ? { mode: opts.redis.mode, urls: opts.redis.urls } : { mode: 'standalone', urls: [redis.url] };
+  // standalone: plain clients as before; a cluster: the server's own factory (ioredis Cluster), with
+  // BullMQ's options (no command timeout, commands wait for the connection) for bulk set-up
+  const client = (extra: { maxRetriesPerRequest?: null } = {}): Redis => (opts.redis ? connectRedis(target, 'bullmq') : new Redis(redis.url, extra));
   const closers: Array<() => unknown> = [];
   let server: BenchChild | null = null;
   const moreServers: BenchChild[] = [];
   try {
-    if (opts.listpack512 !== false) {
+    // an external Redis comes configured (topology.ts sets hash-max-listpack-value 512 on every node)
+    if (opts.listpack512 !== false && !opts.redis) {
       const c = new Redis(redis.url);
       await c.config('SET', 'hash-max-listpack-value', '512');
       c.disconnect();
@@ -78,24 +114,28 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     const logFile = path.join(RESULTS, `${opts.name}-server.log`);
     const serverOpts = {
       entry: path.join(HERE, 'lib', 'server-main.ts'), readyMarker: 'VIGIL_BENCH_READY', logFile,
-      env: { REDIS_URL: redis.url, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', ...opts.serverEnv },
+      env: { REDIS_URL: target.urls.join(','), VIGIL_REDIS_MODE: target.mode, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: adminPassword, VIGIL_LOG_LEVEL: 'warn', VIGIL_ROLE: 'all', ...opts.serverEnv },
     };
     server = await startChild(serverOpts);
     const url = `http://127.0.0.1:${Number(server.ready.port)}`;
-    log(`redis-server ${redis.url}; Vigil server child pid ${server.pid} on ${url}, prefix ${prefix} (log: ${path.relative(process.cwd(), logFile)})`);
-    const rds = defineCommands(new Redis(redis.url));
+    log(`${target.mode} Redis ${target.urls.join(',')}; Vigil server child pid ${server.pid} on ${url}, prefix ${prefix} (log: ${path.relative(process.cwd(), logFile)})`);
+    const rds = opts.redis ? (client() as ScriptedRedis) : defineCommands(client());
     closers.push(() => rds.disconnect());
-    const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const bull = client({ maxRetriesPerRequest: null });
     closers.push(() => bull.disconnect());
     // a bench that stops Redis on purpose (bench/outage.ts) must not get ioredis's stack per reconnect attempt
     for (const c of [rds, bull]) c.on('error', () => {});
     const keys = new Keys(prefix);
     const users = new UserStore(rds, keys);
-    const benchUser = await users.create(REALM, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 3600);
+    const newBenchUser = (realm: string) => users.create(realm, { username: 'bench', password: `bench-${randomBytes(6).toString('hex')}`, roles: ['user'] }, 3600);
+    const benchUser = await newBenchUser(REALM);
+    const realmUsers = new Map<string, string>([[REALM, benchUser.id]]);
     const wheel = new TimerWheel(rds, keys, bull, new Metrics({ defaults: false }), { warn: () => {}, error: (o2, m) => process.stderr.write(`${m} ${JSON.stringify(o2)}\n`) });
     closers.push(() => wheel.queue.close());
 
-    const createSessions = async (n: number, idleTimeout: number, inFlight = 2) => {
+    const createSessions = async (n: number, idleTimeout: number | ((i: number) => number), inFlight = 2, realm = REALM) => {
+      const uid = realmUsers.get(realm);
+      if (!uid) throw new Error(`no bench user in realm ${realm}: addRealm first`);
       const out: Array<{ sid: string; token: string }> = [];
       let next = 0;
       const runOne = async () => {
@@ -108,14 +148,15 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
             const sid = newId('s_');
             const token = newToken(SESSION_TOKEN_PREFIX);
             out.push({ sid, token });
-            p.createSession(...keys.script.createSession(REALM, sid, benchUser.id), sid, hashToken(token), 'console', benchUser.id, benchUser.username, '', idleTimeout, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);
+            const it = typeof idleTimeout === 'number' ? idleTimeout : idleTimeout(i);
+            p.createSession(...keys.script.createSession(realm, sid, uid), sid, hashToken(token), 'console', uid, 'bench', '', it, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);
           }
           const slices = new Set<number>();
           for (const [err, reply] of (await p.exec()) ?? []) {
             if (err) throw err;
             for (const s of (reply as unknown[]).slice(1)) slices.add(Number(s));
           }
-          await wheel.schedule(REALM, [...slices]);
+          await wheel.schedule(realm, [...slices]);
         }
       };
       await Promise.all(Array.from({ length: inFlight }, runOne));
@@ -123,8 +164,13 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     };
 
     return {
-      redis, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, benchUser: { id: benchUser.id, username: benchUser.username },
+      redis, target, server, url, wsUrl: url.replace('http', 'ws'), prefix, adminPassword, rds, keys, benchUser: { id: benchUser.id, username: benchUser.username },
       createSessions,
+      async addRealm(realm) {
+        await new RealmStore(rds, keys).create(realm);
+        if (!realmUsers.has(realm)) realmUsers.set(realm, (await newBenchUser(realm)).id);
+      },
+      masters: () => masters(rds),
       async startServer() {
         const child = await startChild(serverOpts);
         moreServers.push(child);
@@ -142,6 +188,23 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
     await server?.stop().catch(() => {});
     await redis.stop();
     throw err;
+  }
+}
+
+/**
+ * Calls `create(n)` so that `total` items are made at `perSecond` from `start` (epoch ms) on,
+ * catching up in one call when a call took long; resolves once all are made.
+ */
+export async function paced(start: number, total: number, perSecond: number, create: (n: number) => Promise<unknown>): Promise<void> {
+  let made = 0;
+  while (made < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * perSecond));
+    if (due > made) {
+      const n = due - made;
+      made = due;
+      await create(n);
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

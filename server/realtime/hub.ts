@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { compareStreamIds, formatEvent, formatSession } from '../sessions/format.js';
-import { FINAL_EVENTS, CLOSE, isCredentialEvent, type Topic, type VigilEvent } from '../../shared/protocol.js';
+import { FINAL_EVENTS, CLOSE, isCredentialEvent, sessionMatches, type SessionFilter, type Topic, type VigilEvent } from '../../shared/protocol.js';
 import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
@@ -44,6 +44,15 @@ interface Subscription {
   admin: boolean;
   /** While stale: the snapshot owed once the client drains (`resync`, and the subscribe's `ref`). */
   owed: { resync: boolean; ref: unknown };
+  /** For `sessions`: only matching sessions' events (and none of the realm's other events). */
+  filter: SessionFilter | null;
+  /** The audience key: subscribers with the same one get the same frame of a batch. */
+  audience: string;
+}
+
+/** Whether a filtered subscriber gets an event: a session event of a matching session. */
+function passes(filter: SessionFilter, e: VigilEvent): boolean {
+  return e.session !== null && sessionMatches(filter, e.session);
 }
 
 class RealmFeed {
@@ -177,11 +186,16 @@ export class Hub {
     // two audiences, each batch serialized at most once for each (a Frame serializes on first send)
     const open = all.some((e) => isCredentialEvent(e.name)) ? all.filter((e) => !isCredentialEvent(e.name)) : all;
     if (f.sessions.size) {
-      const allFrame = new Frame({ type: 'events', topic: 'sessions', events: all });
-      const openFrame = open === all ? allFrame : new Frame({ type: 'events', topic: 'sessions', events: open });
+      // one list and one frame per audience (admin or not, and the filter), serialized on first send
+      const byAudience = new Map<string, { events: VigilEvent[]; frame: Frame }>();
       for (const sub of f.sessions) {
-        if (sub.admin) this.deliver(sub, all, allFrame);
-        else if (open.length) this.deliver(sub, open, openFrame);
+        let batch = byAudience.get(sub.audience);
+        if (!batch) {
+          let events = sub.admin ? all : open;
+          if (sub.filter) events = events.filter((e) => passes(sub.filter!, e));
+          byAudience.set(sub.audience, (batch = { events, frame: new Frame({ type: 'events', topic: 'sessions', events }) }));
+        }
+        if (batch.events.length) this.deliver(sub, batch.events, batch.frame);
       }
     }
     if (f.self.size) {
@@ -263,15 +277,16 @@ export class Hub {
    * live events. With `since`: every event after it, then `synced`; a snapshot with
    * `resync: true` when the cursor is no longer in the stream.
    */
-  async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown): Promise<void> {
+  async subscribe(client: RealtimeClient, topic: Topic, since: string | undefined, ref: unknown, filter: SessionFilter | null = null): Promise<void> {
     const p = client.principal!;
     const f = this.feeds.get(p.realm);
     if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
     if (topic === 'stats') return this.statsFeeds.subscribe(client, p.realm, ref);
     this.unsubscribe(client, topic);
+    const admin = topic === 'sessions' && hasRole(p, 'admin');
     const sub: Subscription = {
       client, topic, realm: p.realm, sessionId: topic === 'self' ? p.sessionId : null, state: 'catching-up', after: '0-0', pending: [],
-      admin: topic === 'sessions' && hasRole(p, 'admin'), owed: { resync: false, ref: undefined },
+      admin, owed: { resync: false, ref: undefined }, filter, audience: `${admin ? 'admin' : 'open'}${filter ? JSON.stringify(filter) : ''}`,
     };
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
@@ -301,7 +316,8 @@ export class Hub {
     if (!this.isCurrent(sub)) return;
     if (sub.client.congested()) return this.markStale(sub, resync, ref);
     const current = sub.client.principal?.sessionId ?? null;
-    const sessions = hashes.map((h) => formatSession(sub.realm, h, current));
+    let sessions = hashes.map((h) => formatSession(sub.realm, h, current));
+    if (sub.filter) sessions = sessions.filter((s) => sessionMatches(sub.filter!, s));
     sub.client.send(new Frame({ type: 'snapshot', topic: sub.topic, cursor, sessions, resync, ...(ref !== undefined ? { ref } : {}) }));
     sub.after = cursor;
     this.goLive(sub);
@@ -317,6 +333,7 @@ export class Hub {
       let events = page.map(([id, fields]) => formatEvent(sub.realm, id, fields));
       if (sub.topic === 'self') events = events.filter((e) => e.sessionId === sub.sessionId);
       if (!sub.admin) events = events.filter((e) => !isCredentialEvent(e.name));
+      if (sub.filter) events = events.filter((e) => passes(sub.filter!, e));
       // a long replay stops where the client stops keeping up; it gets a snapshot once drained
       if (sub.client.congested()) return this.markStale(sub, true, ref);
       if (events.length) sub.client.send(new Frame({ type: 'events', topic: sub.topic, events }));

@@ -7,7 +7,8 @@ import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole } from '../auth/principal.js';
 import type { RealtimeClient } from './client.js';
-import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, TOPICS, type Topic } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, SESSION_KINDS, TOPICS, type SessionFilter, type SessionKind, type Topic } from '../../shared/protocol.js';
+import { USERNAME } from '../../shared/accounts.js';
 import { STREAM_ID } from '../sessions/format.js';
 import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
@@ -54,7 +55,8 @@ export class ProtocolHandler {
         // the wall's counters: viewer, as GET /stats (a display key is a viewer credential)
         if (topic === 'stats' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the stats topic needs the viewer role');
         if (topic === 'stats' && since !== undefined) throw vigilError('VIGIL_ERR_VALIDATION', 'since is for sessions and self: the stats topic has no cursor');
-        await this.hub.subscribe(client, topic, since, msg.ref);
+        const filter = msg.filter === undefined ? null : this.filter(topic, msg.filter);
+        await this.hub.subscribe(client, topic, since, msg.ref, filter);
         return { ok: true };
       }
       case 'unsubscribe':
@@ -71,6 +73,24 @@ export class ProtocolHandler {
         return { ok: true, session: { ...session, current: true } };
       }
     }
+  }
+
+  /** `filter` of a sessions subscribe: an object of user, kind and clientId, each optional. */
+  private filter(topic: Topic, raw: unknown): SessionFilter | null {
+    const rule = 'filter must be an object with any of user (a username), kind (console, sso or offline) and clientId (a string)';
+    if (topic !== 'sessions') throw vigilError('VIGIL_ERR_VALIDATION', 'filter is only for the sessions topic');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw vigilError('VIGIL_ERR_VALIDATION', rule);
+    const { user, kind, clientId, ...rest } = raw as Record<string, unknown>;
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined) throw vigilError('VIGIL_ERR_VALIDATION', `filter.${unknown} is not a filter field; ${rule}`);
+    if (user !== undefined && (typeof user !== 'string' || !USERNAME.test(user))) throw vigilError('VIGIL_ERR_VALIDATION', 'filter.user must be a username');
+    if (kind !== undefined && !(SESSION_KINDS as readonly unknown[]).includes(kind)) throw vigilError('VIGIL_ERR_VALIDATION', `filter.kind must be one of ${SESSION_KINDS.join(', ')}`);
+    if (clientId !== undefined && (typeof clientId !== 'string' || !clientId || clientId.length > 200)) throw vigilError('VIGIL_ERR_VALIDATION', 'filter.clientId must be a client id');
+    const f: SessionFilter = {};
+    if (user !== undefined) f.user = user as string;
+    if (kind !== undefined) f.kind = kind as SessionKind;
+    if (clientId !== undefined) f.clientId = clientId as string;
+    return Object.keys(f).length ? f : null;
   }
 
   private topic(msg: Record<string, unknown>): Topic {

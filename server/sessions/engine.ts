@@ -83,12 +83,16 @@ export class SessionEngine {
     if (!reply.length) return null;
     const session = flatToHash(reply[0]);
     if (!session) return null;
+    await this.slicesFrom(realm, reply, 2);
     return { session, user: (flatToHash(reply[1]) ?? {}) as Record<string, string> };
   }
 
   /** Records activity. Returns false when the session is gone; ignored (true) while in warning. */
   async touch(realm: string, sid: string, source: string): Promise<boolean> {
-    const r = Number(await this.redis.touchSession(...this.keys.script.touchSession(realm, sid), sid, source));
+    const reply = (await this.redis.touchSession(...this.keys.script.touchSession(realm, sid), sid, source)) as unknown[];
+    const r = Number(reply[0]);
+    // a trailing activity announcement may need its slice's timer job (includes/common.lua recordActivity)
+    await this.slicesFrom(realm, reply, 1);
     return r === SessionResult.Ok || r === SessionResult.Unchanged;
   }
 
@@ -180,6 +184,7 @@ export class SessionEngine {
     )) as unknown[];
     const result = Number(reply[0]) as RefreshResult;
     if (result !== RefreshResult.Ok) return { result };
+    await this.slicesFrom(realm, reply, 3);
     const facts = factsOf(flatToHash(reply[2]) ?? {});
     if (!facts) return { result: RefreshResult.NoSession };
     return { result, generation: Number(reply[1]), facts };

@@ -1,7 +1,9 @@
 --[[
   The timer check. Takes the sessions whose next check time has come and, for each, decides
   from its current state alone: nothing yet (activity moved the deadline: reschedule), warn,
-  or expire. Idempotent: a duplicate, early or replayed check changes nothing.
+  or expire; and announce the trailing activity of a session whose last activity came within a
+  second of the previous announcement (includes/common.lua recordActivity). Idempotent: a
+  duplicate, early or replayed check changes nothing.
 
   KEYS[1..8] the realm keys of includes/common.lua (the due sessions come from KEYS[2])
   KEYS[9] session key prefix: a due session's hash is KEYS[9]..id (the id read from the
@@ -40,6 +42,14 @@ for _, sid in ipairs(due) do
       fired[#fired + 1] = 'w'
       fired[#fired + 1] = now - wa
     elseif h.st == 'a' then
+      -- activity since the last announcement (recordActivity left it for this check): say so
+      if tonumber(h.la) > tonumber(h.lae or '0') then
+        h.wa = wa
+        h.ea = ea
+        h.lae = now
+        redis.call('HSET', key, 'lae', now)
+        emit('session.activity', sid, now, cjson.encode({ source = h.las or 'activity' }), h)
+      end
       schedule(sid, wa)
     else
       schedule(sid, ea)

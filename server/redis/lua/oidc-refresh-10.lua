@@ -19,7 +19,7 @@
   extends an idle warning.
 
   Returns { RefreshResult.Ok (1), newGeneration, session hash after the refresh (HGETALL:
-          decoded by sessions/format.ts, never read field by field outside sessions/) } ok;
+          decoded by sessions/format.ts, never read field by field outside sessions/), newSlices... } ok;
           { RefreshResult.NoSession (-1) } session gone (ended or expired just now);
           { RefreshResult.NoClientSession (-2) } client session revoked;
           { RefreshResult.Reused (-3) } reuse detected (the session was ended)
@@ -53,4 +53,4 @@ emit('token.refreshed', sid, now, ARGV[6], h)
 if h.st == 'a' then recordActivity(key, sid, h, now, prompt, 'refresh') end
 -- the client session lives a minute past the refresh token it just issued
 redis.call('PEXPIRE', csKey, math.max(60000, math.min(now + tonumber(h.it) * 1000, tonumber(h.mx)) - now + 60000))
-return { {{RefreshResult.Ok}}, nextGen, redis.call('HGETALL', key) }
+return { {{RefreshResult.Ok}}, nextGen, redis.call('HGETALL', key), unpack(newSlices) }

@@ -12,7 +12,7 @@
   ARGV[1] token hash   ARGV[2] "1" to count as activity   ARGV[3] source
 
   Returns {} when the token is unknown or its session ended, else
-  { sessionFlat (HGETALL of the session), userFlat (HGETALL of its user) }
+  { sessionFlat (HGETALL of the session), userFlat (HGETALL of its user), newSlices... }
 ]]
 --- @include "common"
 local th = ARGV[1]
@@ -23,4 +23,4 @@ local result, h, now, prompt = openSession(key, sid)
 if result == {{SessionResult.NoSession}} then redis.call('HDEL', tokensKey, th) end
 if not h then return {} end
 if ARGV[2] == '1' and h.st == 'a' then recordActivity(key, sid, h, now, prompt, ARGV[3]) end
-return { redis.call('HGETALL', key), redis.call('HGETALL', KEYS[10] .. h.u) }
+return { redis.call('HGETALL', key), redis.call('HGETALL', KEYS[10] .. h.u), unpack(newSlices) }

@@ -18,7 +18,7 @@
     id, k (kind), u (user id), n (username), c (client id or ""), st ("a" active | "w" warning),
     wr (warning reason "idle"|"max"), ca (created ms), la (last activity ms), it (idle timeout s),
     mx (max expiry ms), wa (warn at ms), ea (expires at ms), ip, ua, th (token hash),
-    lae (last activity event ms)
+    lae (last activity event ms), las (source of the last activity)
 ]]
 local policyKey = KEYS[1]
 local deadlinesKey = KEYS[2]
@@ -74,6 +74,17 @@ local function schedule(sid, at)
   end
 end
 
+-- Brings the session's next check forward to `at` if it is later (ZADD LT), with a timer job
+-- for its slice: the trailing activity announcement (recordActivity, fire-due).
+local function scheduleBefore(sid, at)
+  if redis.call('ZADD', deadlinesKey, 'LT', 'CH', at, sid) == 1 then
+    local slice = math.floor(at / SLICE_MS) * SLICE_MS
+    if redis.call('SADD', slicesKey, slice) == 1 then
+      newSlices[#newSlices + 1] = slice
+    end
+  end
+end
+
 local function countEvent(name, at)
   local minute = math.floor(at / 60000)
   local key = countersPrefix .. minute
@@ -86,11 +97,11 @@ local function emit(name, sid, at, dataJson, h)
   local fields = { 'n', name, 's', sid or '', 't', at, 'd', dataJson or '{}' }
   if h then
     -- the token hash and bookkeeping stay out of the stream that every viewer reads
-    local th, lae = h.th, h.lae
-    h.th, h.lae = nil, nil
+    local th, lae, las = h.th, h.lae, h.las
+    h.th, h.lae, h.las = nil, nil, nil
     fields[#fields + 1] = 'h'
     fields[#fields + 1] = cjson.encode(h)
-    h.th, h.lae = th, lae
+    h.th, h.lae, h.las = th, lae, las
   end
   local id = redis.call('XADD', eventsKey, 'MAXLEN', '~', STREAM_MAXLEN, '*', unpack(fields))
   countEvent(name, at)
@@ -139,18 +150,26 @@ local function openSession(key, sid)
 end
 
 -- Activity on an active session (a request, a touch, an OIDC refresh). Activity only ever
--- moves deadlines later, so the deadline set and the timer queue are left alone: the pending
--- check finds the new deadline and reschedules itself. session.activity is coalesced to one
--- per session per second.
+-- moves deadlines later, so the pending check finds the new deadline and reschedules itself.
+-- session.activity is coalesced to one per session per second, leading and trailing: the
+-- first activity after a quiet second is announced at once; later ones within that second
+-- only bring the session's check forward to the second's end, where fire-due announces the
+-- last of them (the CONTRACT's "the last activity of each second is always announced").
 local function recordActivity(key, sid, h, now, prompt, source)
   h.la = now
   local wa, ea = deadlines(h, prompt)
-  redis.call('HSET', key, 'la', now, 'wa', wa, 'ea', ea)
-  if now - tonumber(h.lae or '0') >= 1000 then
-    redis.call('HSET', key, 'lae', now)
-    h.wa = wa
-    h.ea = ea
+  h.wa = wa
+  h.ea = ea
+  local lae = tonumber(h.lae or '0')
+  if now - lae >= 1000 then
+    redis.call('HSET', key, 'la', now, 'wa', wa, 'ea', ea, 'lae', now, 'las', source)
+    h.lae = now
     emit('session.activity', sid, now, cjson.encode({ source = source }), h)
+  else
+    -- trailing: the last activity of this second is announced by the check at lae + 1 s
+    -- (fire-due), so every copy of la, wa and ea converges within about a second
+    redis.call('HSET', key, 'la', now, 'wa', wa, 'ea', ea, 'las', source)
+    scheduleBefore(sid, lae + 1000)
   end
 end
 
