@@ -108,7 +108,8 @@ export interface VigilEvent<D = Record<string, unknown>> {
   data: D;
 }
 
-export type Topic = 'sessions' | 'self';
+export type Topic = 'sessions' | 'self' | 'stats';
+export const TOPICS: readonly Topic[] = ['sessions', 'self', 'stats'];
 
 /** A `sessions` subscription narrowed to matching sessions: snapshot and events alike. */
 export interface SessionFilter {
@@ -135,7 +136,7 @@ export type ServerMessage =
   | { type: 'events'; topic: Topic; events: VigilEvent[] }
   | { type: 'synced'; topic: Topic; cursor: string; ref?: unknown }
   | { type: 'error'; code: string; message: string; ref?: unknown }
-  | { type: 'stats'; topic: 'stats'; stats: Stats }
+  | { type: 'stats'; topic: 'stats'; stats: Stats; ref?: unknown }
   | { type: 'ack'; ok: true; ref?: unknown; session?: Session; expiresAt?: string | null; superseded?: boolean };
 
 /** Every `type` of a server → client message (the AsyncAPI document names each). */

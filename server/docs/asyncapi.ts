@@ -30,6 +30,7 @@ import {
   ROLES,
   SERVER_MESSAGE_TYPES,
   SESSION_KINDS,
+  TOPICS,
 } from '../../shared/protocol.js';
 import { errors } from '../errors.js';
 import { STREAM_ID } from '../sessions/format.js';
@@ -37,16 +38,6 @@ import { STREAM_ID } from '../sessions/format.js';
 type ClientType = (typeof CLIENT_MESSAGE_TYPES)[number];
 type ServerType = (typeof SERVER_MESSAGE_TYPES)[number];
 type Json = Record<string, unknown>;
-
-/**
- * Parts of the contract this server does not serve yet: documented (clients are written against
- * the contract) and flagged, so that nobody mistakes them for working. Delete a line when its
- * feature lands.
- */
-const NOT_YET = {
-  stats: 'Not served by this release yet: subscribing to `stats` is answered VIGIL_ERR_VALIDATION.',
-  filterDetail: 'Not served by this release yet: `filter` and `detail` are ignored (the snapshot and events cover every session, in full).',
-} as const;
 
 const CLOSE_CODES: Record<keyof typeof CLOSE, { final: boolean; description: string }> = {
   GOING_AWAY: { final: false, description: 'The server is shutting down; reconnect (to another node) and resume with `since`.' },
@@ -101,7 +92,7 @@ function schemas(): Json {
   return {
     Cursor: { type: 'string', pattern: STREAM_ID.source, description: 'A stream cursor ("ms-seq"): an event id, a snapshot\'s or synced\'s cursor. Resume from it with `subscribe {since}`.', examples: ['1764577200000-0'] },
     Ref: { description: `Echoed in the answer. A string of at most ${MAX_REF_LENGTH} characters or a finite number; anything else is VIGIL_ERR_BAD_MESSAGE.`, oneOf: [{ type: 'string', maxLength: MAX_REF_LENGTH }, { type: 'number' }] },
-    Topic: { type: 'string', enum: ['sessions', 'self', 'stats'], description: `\`sessions\` every session of the realm (viewer); \`self\` the caller's own session (a session token); \`stats\` the wall display's counters (viewer). ${NOT_YET.stats}` },
+    Topic: { type: 'string', enum: [...TOPICS], description: '`sessions` every session of the realm (viewer); `self` the caller\'s own session (a session token); `stats` the wall display\'s counters (viewer; a display key is a viewer credential).' },
     SessionDevice: {
       type: 'object', additionalProperties: false, required: ['browser', 'os', 'type'],
       description: 'What the server made of `origin.userAgent` (ua-parser-js); every field null when nothing was recognised (curl, scripts, no user agent): show the raw user agent then.',
@@ -178,15 +169,15 @@ const CLIENT: Record<ClientType, { summary: string; payload: Json; example: Json
     example: { type: 'auth', token: 'vs_…', ref: 1 },
   },
   subscribe: {
-    summary: 'Starts a topic. Without `since`: a snapshot, then live events. With `since`: every event after that cursor, then `synced`; a cursor too old gets a snapshot with `resync: true`. One subscribe per topic is in flight per connection (repeats coalesce; a replaced one is answered `ack {superseded: true}`).',
+    summary: 'Starts a topic. `stats`: the counters at once, then at most once a second while they change (it takes no `since`). `sessions`, `self`: without `since`, a snapshot, then live events. With `since`: every event after that cursor, then `synced`; a cursor too old gets a snapshot with `resync: true`. One subscribe per topic is in flight per connection (repeats coalesce; a replaced one is answered `ack {superseded: true}`).',
     payload: obj('subscribe', {
       topic: schema('Topic'),
       since: schema('Cursor'),
       filter: {
-        type: 'object', additionalProperties: false, description: `\`sessions\` only: the snapshot and the events cover only matching sessions. ${NOT_YET.filterDetail}`,
+        type: 'object', additionalProperties: false, description: `\`sessions\` only: the snapshot and the events cover only matching sessions.`,
         properties: { user: { type: 'string', description: 'a username' }, kind: { type: 'string', enum: [...SESSION_KINDS] }, clientId: { type: 'string' } },
       },
-      detail: { type: 'string', enum: ['full', 'changes'], default: 'full', description: `\`sessions\` only. With \`changes\`, \`session.started\` carries the whole session and every other session event only \`{id, …changed fields}\`; \`session.activity\` is coalesced per session within each batch. ${NOT_YET.filterDetail}` },
+      detail: { type: 'string', enum: ['full', 'changes'], default: 'full', description: `\`sessions\` only. With \`changes\`, \`session.started\` carries the whole session and every other session event only \`{id, …changed fields}\`; \`session.activity\` is coalesced per session within each batch.` },
       ref: schema('Ref'),
     }, ['topic']),
     example: { type: 'subscribe', topic: 'sessions', since: '1764577200000-0', ref: 'resume' },
@@ -233,8 +224,8 @@ const SERVER: Record<ServerType, { summary: string; payload: Json; example: Json
     example: { type: 'synced', topic: 'sessions', cursor: '1764577200000-0' },
   },
   stats: {
-    summary: `The wall display's counters: at once on subscribe, then at most once a second while they change. ${NOT_YET.stats}`,
-    payload: obj('stats', { topic: { type: 'string', const: 'stats' }, stats: schema('Stats') }, ['topic', 'stats']),
+    summary: "The wall display's counters (the GET /stats object): at once on subscribe (with the subscribe's `ref`), then at most once a second while they change — none while nothing changes (`serverTime` aside).",
+    payload: obj('stats', { topic: { type: 'string', const: 'stats' }, stats: schema('Stats'), ref: schema('Ref') }, ['topic', 'stats']),
     example: { type: 'stats', topic: 'stats', stats: { active: 3, warning: 1, byKind: { console: 2, sso: 2, offline: 0 }, lastHour: { started: 4, logins: 4, expired: 0, terminated: 0, ended: 0 }, connectedClients: 2, serverTime: '2026-12-01T08:00:00.000Z' } },
   },
   error: {

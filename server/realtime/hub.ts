@@ -7,6 +7,9 @@
  * A client that stops reading never grows memory without bound: once congested it is sent
  * nothing more for its topics — no events, and no snapshot or replay for a subscribe either —
  * and, when it has drained, gets one fresh snapshot per topic.
+ *
+ * The `stats` topic is not a stream topic: its subscribers are `statsFeeds`' (stats-feed.ts),
+ * one computation per realm per second for all of them.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
@@ -17,6 +20,7 @@ import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
 import { FailureLog } from '../redis/connect.js';
+import { StatsFeeds } from './stats-feed.js';
 
 const READ_COUNT = 2000;
 const BLOCK_MS = 2000;
@@ -125,6 +129,8 @@ export class Hub {
   private readonly drainTimer: NodeJS.Timeout;
   private closed = false;
   private readonly failures: FailureLog;
+  /** The `stats` topic's subscribers; the realms plugin wires in where the counters come from. */
+  readonly statsFeeds: StatsFeeds;
 
   /**
    * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
@@ -140,6 +146,7 @@ export class Hub {
     private readonly openReader: () => Redis,
   ) {
     this.failures = new FailureLog(log);
+    this.statsFeeds = new StatsFeeds(log);
     this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
     this.drainTimer.unref();
   }
@@ -191,6 +198,7 @@ export class Hub {
     for (const topic of [...(this.subs.get(client)?.keys() ?? [])]) this.unsubscribe(client, topic);
     this.subs.delete(client);
     const realm = client.principal?.realm;
+    if (realm) this.statsFeeds.unsubscribe(client, realm);
     const f = realm ? this.feeds.get(realm) : undefined;
     if (f) {
       f.clients.delete(client);
@@ -324,6 +332,7 @@ export class Hub {
     const p = client.principal!;
     const f = this.feeds.get(p.realm);
     if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
+    if (topic === 'stats') return this.statsFeeds.subscribe(client, p.realm, ref);
     this.unsubscribe(client, topic);
     const admin = topic === 'sessions' && hasRole(p, 'admin');
     const sub: Subscription = {
@@ -402,6 +411,7 @@ export class Hub {
   }
 
   unsubscribe(client: RealtimeClient, topic: Topic): boolean {
+    if (topic === 'stats') return client.principal ? this.statsFeeds.unsubscribe(client, client.principal.realm) : false;
     const sub = this.subs.get(client)?.get(topic);
     if (!sub) return false;
     this.subs.get(client)!.delete(topic);
@@ -423,6 +433,7 @@ export class Hub {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.drainTimer);
+    this.statsFeeds.close();
     for (const f of [...this.feeds.values()]) this.stopFeed(f);
   }
 }

@@ -7,7 +7,7 @@ import type { Hub } from './hub.js';
 import type { SessionEngine } from '../sessions/engine.js';
 import { hasRole } from '../auth/principal.js';
 import type { RealtimeClient } from './client.js';
-import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, SESSION_DETAILS, SESSION_KINDS, type SessionDetail, type SessionFilter, type SessionKind, type Topic } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, MAX_REF_LENGTH, SESSION_DETAILS, SESSION_KINDS, TOPICS, type SessionDetail, type SessionFilter, type SessionKind, type Topic } from '../../shared/protocol.js';
 import { USERNAME } from '../../shared/accounts.js';
 import { STREAM_ID } from '../sessions/format.js';
 import { isRedisUnavailable, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
@@ -52,6 +52,9 @@ export class ProtocolHandler {
         }
         if (topic === 'sessions' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the sessions topic needs the viewer role');
         if (topic === 'self' && !p.sessionId) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the self topic needs a session token');
+        // the wall's counters: viewer, as GET /stats (a display key is a viewer credential)
+        if (topic === 'stats' && !hasRole(p, 'viewer')) throw vigilError('VIGIL_ERR_FORBIDDEN', 'the stats topic needs the viewer role');
+        if (topic === 'stats' && since !== undefined) throw vigilError('VIGIL_ERR_VALIDATION', 'since is for sessions and self: the stats topic has no cursor');
         const filter = msg.filter === undefined ? null : this.filter(topic, msg.filter);
         const detail = msg.detail === undefined ? 'full' : this.detail(topic, msg.detail);
         await this.hub.subscribe(client, topic, since, msg.ref, filter, detail);
@@ -98,8 +101,8 @@ export class ProtocolHandler {
   }
 
   private topic(msg: Record<string, unknown>): Topic {
-    if (msg.topic !== 'sessions' && msg.topic !== 'self') throw vigilError('VIGIL_ERR_VALIDATION', 'topic must be "sessions" or "self"');
-    return msg.topic;
+    if (!(TOPICS as readonly unknown[]).includes(msg.topic)) throw vigilError('VIGIL_ERR_VALIDATION', `topic must be one of ${TOPICS.map((t) => `"${t}"`).join(', ')}`);
+    return msg.topic as Topic;
   }
 }
 

@@ -1,4 +1,4 @@
-/** The wall display, authorised by a display key in the URL fragment: counters and chart move live. */
+/** The wall display, authorised by a display key in the URL fragment: counters and chart move live, over the `stats` topic. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -25,17 +25,23 @@ const chartNow = async (page: Page) => {
 };
 
 describe('the wall display', () => {
-  it('shows live counters and a chart that move when sessions start and end', async () => {
+  it('shows live counters and a chart that move when sessions start and end, pushed over the stats subscription', async () => {
     const created = await app.api('POST', '/display-keys', { token: app.adminToken, body: { name: 'test wall' } });
     expect(created.status).toBe(201);
     const key = created.body.displayKey?.key ?? created.body.key;
     expect(key).toMatch(/^vk_/);
 
     const page = await newPage(browser, 1920, 1080);
+    // the counters are pushed: the wall never asks GET /stats
+    const polled: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.endsWith('/stats')) polled.push(r.url());
+    });
     await page.goto(`${app.url}/wall#key=${key}`);
     await page.locator('vigil-wall vigil-connection-badge[state="live"]').waitFor();
     await expect.poll(() => counter(page, 'active'), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => chartNow(page), { timeout: 10_000 }).toBe(1);
+    expect(app.app.hub.statsFeeds.subscriberCount('default')).toBe(1);
 
     const users = await Promise.all(['w1', 'w2', 'w3'].map((u) => app.createUser(u)));
     const sessions = await Promise.all(users.map((u) => app.login(u.username, u.password)));
@@ -50,6 +56,7 @@ describe('the wall display', () => {
     await expect.poll(() => chartNow(page), { timeout: 10_000 }).toBe(2);
     await expect.poll(() => counter(page, 'terminated'), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     expect(await counter(page, 'kind-console')).toBe(2);
+    expect(polled).toEqual([]);
     await screenshot(page, '14-wall-1080p');
     await page.setViewportSize({ width: 3840, height: 2160 });
     await screenshot(page, '15-wall-4k');

@@ -177,17 +177,21 @@ describe('vigil tail', () => {
     expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^vigil: .+ \(VIGIL_ERR_UNAUTHENTICATED\)$/)]);
   });
 
-  it('a topic the server does not offer is printed and exits 1 (or is followed, once the server has it)', async () => {
+  it('--topic stats prints the counters at once and again when they change; a topic the caller may not follow exits 1', async () => {
     const tail = new Running(['tail', '--topic', 'stats', '--token', t.adminToken]);
-    await tail.waitFor('an answer', () => tail.child.exitCode !== null || tail.lines().length > 0);
-    if (tail.child.exitCode === null) {
-      tail.child.kill('SIGINT');
-      expect(await tail.exited).toBe(0);
-      expect(tail.stdout).toMatch(/stats/);
-    } else {
-      expect(await tail.exited).toBe(1);
-      expect(oneLine(tail.stderr)).toEqual([expect.stringMatching(/^vigil: cannot follow stats: .+\(VIGIL_ERR_\w+\)$/)]);
-    }
+    await tail.waitFor('the counters', () => tail.lines().length > 0);
+    expect(tail.lines()[0]).toMatch(/ stats +active=(\d+) warning=\d+ console=\d+ sso=\d+ offline=\d+ connected=\d+ lastHour: started=\d+/);
+    const active = Number(/active=(\d+)/.exec(tail.lines()[0]!)![1]);
+    await t.login('admin', t.adminPassword);
+    await tail.waitFor('the next counters', () => tail.lines().some((l) => l.includes(`active=${active + 1} `)));
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+
+    const user = await t.createUser('plain-user');
+    const { token } = await t.login(user.username, user.password);
+    const refused = await vigil(['tail', '--topic', 'stats', '--token', token]);
+    expect(refused.code).toBe(1);
+    expect(oneLine(refused.stderr)).toEqual([expect.stringMatching(/^vigil: cannot follow stats: .+\(VIGIL_ERR_FORBIDDEN\)$/)]);
   });
 });
 

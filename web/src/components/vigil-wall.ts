@@ -5,7 +5,9 @@
  * recent events. A display key never idles out; the connection reconnects and resumes by
  * itself. Without a key it falls back to the signed-in viewer's cookie.
  *
- * Counters come from `GET /stats` (every 30 s) and move with each event in between.
+ * Counters, the breakdown by kind and the chart come from the `stats` subscription (pushed at
+ * once, then at most once a second while they change: a wall costs the server nothing per
+ * event); the ticker comes from the `sessions` subscription's events.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
@@ -13,15 +15,13 @@ import type { SessionKind, Stats, VigilEvent } from '../../../shared/protocol.js
 import { SESSION_KINDS } from '../../../shared/protocol.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import { ClockController } from '../controllers/clock-controller.js';
-import { ApiError, VigilApi, storedRealm } from '../lib/api.js';
-import { SessionStore } from '../lib/session-store.js';
+import { storedRealm } from '../lib/api.js';
 import { clockTime } from '../lib/format.js';
 import { ensureTokens } from '../styles/tokens.js';
 import type { ChartPoint } from './vigil-line-chart.js';
 import './vigil-line-chart.js';
 import './vigil-connection-badge.js';
 
-const STATS_EVERY_MS = 30_000;
 const SAMPLE_EVERY_MS = 5_000;
 const WINDOW_MS = 15 * 60_000;
 const TICKER_SIZE = 14;
@@ -100,7 +100,6 @@ export class VigilWall extends LitElement {
 
   readonly #conn = new ConnectionController(this);
   readonly #clock = new ClockController(this);
-  readonly store = new SessionStore();
 
   @state() _stats: Stats | null = null;
   @state() _fatal = '';
@@ -108,10 +107,12 @@ export class VigilWall extends LitElement {
   @state() _series: ChartPoint[] = [];
   #key: string | null;
   #realm: string;
-  #statsTimer: ReturnType<typeof setInterval> | null = null;
   #sampleTimer: ReturnType<typeof setInterval> | null = null;
   #lastSample = 0;
-  #helloHooked = false;
+  /** A subscribe refused (a signed-in plain user has no viewer role): nothing to show. */
+  readonly #onServerError = (e: Event) => {
+    if ((e as CustomEvent<{ code?: string }>).detail?.code === 'VIGIL_ERR_FORBIDDEN') this.#onClosed();
+  };
   readonly #onClosed = () => {
     this._fatal = this.#key
       ? 'The display key was revoked or is not valid. Create a new key under Display keys and open its wall URL here.'
@@ -123,7 +124,6 @@ export class VigilWall extends LitElement {
     const { key, realm } = parseWallFragment(location.hash);
     this.#key = key;
     this.#realm = realm ?? (key ? 'default' : storedRealm());
-    this.store.onChange((events) => this.#onChange(events));
   }
 
   override connectedCallback(): void {
@@ -132,65 +132,44 @@ export class VigilWall extends LitElement {
     document.title = 'Vigil — wall display';
     this.#conn.open(
       { realm: this.#realm, token: this.#key ?? undefined },
-      { sessions: { snapshot: (s) => this.store.reset(s), events: (e) => this.store.apply(e) } },
+      { stats: { stats: (s) => this.#onStats(s) }, sessions: { events: (e) => this.#onEvents(e) } },
     );
-    void this.#loadStats();
-    this.#statsTimer = setInterval(() => void this.#loadStats(), STATS_EVERY_MS);
     this.#sampleTimer = setInterval(() => this.#sample(true), SAMPLE_EVERY_MS);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    if (this.#statsTimer) clearInterval(this.#statsTimer);
     if (this.#sampleTimer) clearInterval(this.#sampleTimer);
   }
 
   override updated(): void {
     const c = this.#conn.connection;
-    if (c && !this.#helloHooked) {
-      // fresh counters whenever the stream (re)connects
-      this.#helloHooked = true;
-      c.addEventListener('hello', () => setTimeout(() => void this.#loadStats(), 500));
-    }
     if (c) {
       c.removeEventListener('closed', this.#onClosed);
       c.addEventListener('closed', this.#onClosed);
+      c.removeEventListener('server-error', this.#onServerError);
+      c.addEventListener('server-error', this.#onServerError);
       if (c.closed && !this._fatal) this.#onClosed();
     }
   }
 
-  async #loadStats(): Promise<void> {
-    try {
-      this._stats = await new VigilApi({ realm: this.#realm, token: this.#key ?? undefined }).get<Stats>('/stats');
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) this.#onClosed();
-    }
-  }
-
-  #onChange(events: VigilEvent[] | null): void {
-    if (events) {
-      const interesting = events.filter((e) => e.name !== 'session.activity' && e.name in EVENT_LABEL);
-      if (interesting.length) this._ticker = [...interesting.reverse(), ...this._ticker].slice(0, TICKER_SIZE);
-      if (this._stats) {
-        const h = { ...this._stats.lastHour };
-        for (const e of events) {
-          if (e.name === 'session.started') h.started++;
-          else if (e.name === 'login.succeeded') h.logins++;
-          else if (e.name === 'session.expired') h.expired++;
-          else if (e.name === 'session.terminated') h.terminated++;
-          else if (e.name === 'session.ended') h.ended++;
-        }
-        this._stats = { ...this._stats, lastHour: h };
-      }
-    }
+  /** The counters as the server pushes them (at once, then at most once a second while they change). */
+  #onStats(stats: Stats): void {
+    this._stats = stats;
     this.#sample(false);
-    this.requestUpdate();
   }
 
-  /** Adds a chart point: on a timer, and on a change (at most one a second). */
+  /** The ticker: the events worth showing, newest first. */
+  #onEvents(events: VigilEvent[]): void {
+    const interesting = events.filter((e) => e.name !== 'session.activity' && e.name in EVENT_LABEL);
+    if (interesting.length) this._ticker = [...interesting.reverse(), ...this._ticker].slice(0, TICKER_SIZE);
+  }
+
+  /** Adds a chart point of active sessions: on a timer, and on a change (at most one a second). */
   #sample(force: boolean): void {
+    if (!this._stats) return;
     const now = this.#conn.now();
-    const v = this.store.size;
+    const v = this._stats.active;
     const last = this._series[this._series.length - 1];
     if (!force && last && now - this.#lastSample < 1000) {
       // Within the same second: update the last point rather than adding one.
@@ -223,16 +202,14 @@ export class VigilWall extends LitElement {
         <p>Open <code>${location.origin}/wall#key=vk_…</code></p></div>`;
     }
     const s = this._stats;
-    const active = this.store.size;
-    const warning = this.store.count('warning');
-    const kinds = this.store.byKind();
+    const kinds: Record<SessionKind, number> = s?.byKind ?? { console: 0, sso: 0, offline: 0 };
     const maxKind = Math.max(1, ...SESSION_KINDS.map((k) => kinds[k]));
     const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toLocaleString());
     return html`
       ${header}
       <section class="counters" aria-label="Counters">
-        ${this.#counter('Active sessions', fmt(active), 'active', 'live', 'active')}
-        ${this.#counter('In warning', fmt(warning), 'warn', 'about to expire', 'warning')}
+        ${this.#counter('Active sessions', fmt(s?.active), 'active', 'live', 'active')}
+        ${this.#counter('In warning', fmt(s?.warning), 'warn', 'about to expire', 'warning')}
         ${this.#counter('Logins', fmt(s?.lastHour.logins), '', 'last hour', 'logins')}
         ${this.#counter('Expiries', fmt(s?.lastHour.expired), 'bad', 'last hour', 'expired')}
         ${this.#counter('Terminations', fmt(s?.lastHour.terminated), 'bad', 'last hour', 'terminated')}

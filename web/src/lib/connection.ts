@@ -5,7 +5,7 @@
  * visible connection state. Elements share one instance per (origin, realm, credential).
  */
 import { io, type Socket } from 'socket.io-client';
-import type { Role, Session, Topic, VigilEvent } from '../../../shared/protocol.js';
+import type { Role, Session, Stats, Topic, VigilEvent } from '../../../shared/protocol.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -17,15 +17,18 @@ export interface ConnectionOptions {
   base?: string;
 }
 
+/** What a topic's subscriber is told: `sessions` / `self` snapshots and events, or `stats` counters. */
 export interface TopicListener {
-  snapshot(sessions: Session[], resync: boolean): void;
-  events(events: VigilEvent[]): void;
+  snapshot?(sessions: Session[], resync: boolean): void;
+  events?(events: VigilEvent[]): void;
   synced?(): void;
   /**
    * More of the subscribe message (e.g. `{detail: 'changes'}`: events then carry only what
    * changed — apply them with SessionStore, which merges). The topic's first listener sets it.
    */
   subscribe?: { detail?: 'full' | 'changes' };
+  /** The `stats` topic: the counters at once, then at most once a second while they change. */
+  stats?(stats: Stats): void;
 }
 
 export interface Ack {
@@ -104,20 +107,26 @@ export class VigilConnection extends EventTarget {
       const t = this.#topics.get(m.topic);
       if (!t) return;
       t.cursor = m.cursor ?? t.cursor;
-      for (const l of t.listeners) l.snapshot(m.sessions ?? [], !!m.resync);
+      for (const l of t.listeners) l.snapshot?.(m.sessions ?? [], !!m.resync);
       if (this.state !== 'live') this.#setState('live');
     });
     s.on('events', (m: { topic: Topic; events: VigilEvent[] }) => {
       const t = this.#topics.get(m.topic);
       if (!t || !m.events?.length) return;
       t.cursor = m.events[m.events.length - 1].id;
-      for (const l of t.listeners) l.events(m.events);
+      for (const l of t.listeners) l.events?.(m.events);
     });
     s.on('synced', (m: { topic: Topic; cursor: string }) => {
       const t = this.#topics.get(m.topic);
       if (!t) return;
       if (m.cursor) t.cursor = m.cursor;
       for (const l of t.listeners) l.synced?.();
+      if (this.state !== 'live') this.#setState('live');
+    });
+    s.on('stats', (m: { topic: 'stats'; stats: Stats }) => {
+      const t = this.#topics.get('stats');
+      if (!t || !m.stats) return;
+      for (const l of t.listeners) l.stats?.(m.stats);
       if (this.state !== 'live') this.#setState('live');
     });
     s.on('error', (m: { code: string; message: string }) => {
