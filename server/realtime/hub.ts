@@ -68,6 +68,8 @@ export class Hub {
   private readonly drainTimer: NodeJS.Timeout;
   private closed = false;
   private readonly failures: FailureLog;
+  /** Told when a client is attached, detached, or its topics change (realtime/directory.ts); never per event. */
+  private watcher: ((client: RealtimeClient) => void) | null = null;
 
   /**
    * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
@@ -93,6 +95,19 @@ export class Hub {
     let n = 0;
     for (const f of this.feeds.values()) n += f.clients.size;
     return n;
+  }
+
+  watch(watcher: (client: RealtimeClient) => void): void {
+    this.watcher = watcher;
+  }
+
+  isAttached(client: RealtimeClient): boolean {
+    const realm = client.principal?.realm;
+    return realm !== undefined && this.feeds.get(realm)?.clients.has(client) === true;
+  }
+
+  topicsOf(client: RealtimeClient): Topic[] {
+    return [...(this.subs.get(client)?.keys() ?? [])];
   }
 
   /** The realm's running feed, started on first use; clients attaching meanwhile share the start. */
@@ -128,6 +143,7 @@ export class Hub {
     // the feed may have stopped while this client waited for it (its last client left)
     if (this.feeds.get(realm) !== f) f = await this.feed(realm);
     f.clients.add(client);
+    this.watcher?.(client);
   }
 
   detach(client: RealtimeClient): void {
@@ -139,6 +155,7 @@ export class Hub {
       f.clients.delete(client);
       if (f.idle) this.stopFeed(f);
     }
+    this.watcher?.(client);
   }
 
   private stopFeed(f: RealmFeed): void {
@@ -267,6 +284,7 @@ export class Hub {
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
     mine.set(topic, sub);
+    this.watcher?.(client);
     if (topic === 'sessions') f.sessions.add(sub);
     else {
       let set = f.self.get(sub.sessionId!);
@@ -331,6 +349,7 @@ export class Hub {
     if (!sub) return false;
     this.subs.get(client)!.delete(topic);
     this.stale.delete(sub);
+    this.watcher?.(client);
     const f = this.feeds.get(sub.realm);
     if (f) {
       if (topic === 'sessions') f.sessions.delete(sub);
