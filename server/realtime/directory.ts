@@ -11,8 +11,8 @@
  * - Written when a connection is attached (after hello), when its topics change, and when it
  *   goes: never per message. Changes are coalesced per tick (a subscribe unsubscribes the old
  *   one first; a detach drops every topic), so each is one HSET or one HDEL, all of a tick's in
- *   one pipeline. Should a write fail (Redis away), the next refresh that finds the hash gone
- *   writes this node's entries afresh.
+ *   one pipeline per realm. Should a write fail (Redis away), the next refresh, finding the
+ *   hash's length not what this node holds, writes its entries afresh.
  * - A close for a connection on another node goes over pub/sub to that node's own channel
  *   (`keys.connectionCommands`): a rare admin action, so one subscriber connection per process
  *   beats polling a list. The asking node then waits (up to CLOSE_WAIT_MS) until the entry is
@@ -99,9 +99,8 @@ export class ConnectionDirectory {
     this.local.clear();
     this.byId.clear();
     this.dirty.clear();
-    const p = this.redis.pipeline();
-    for (const realm of realms) p.del(this.keys.nodeConnections(realm, this.nodeId)).hdel(this.keys.connectionNodes(realm), this.nodeId);
-    await p.exec().catch(() => {});
+    await Promise.all([...realms].map((realm) =>
+      this.redis.pipeline().del(this.keys.nodeConnections(realm, this.nodeId)).hdel(this.keys.connectionNodes(realm), this.nodeId).exec().catch(() => {})));
   }
 
   private changed(client: RealtimeClient): void {
@@ -123,32 +122,35 @@ export class ConnectionDirectory {
 
   private async flush(): Promise<void> {
     this.flushing = null;
-    const p = this.redis.pipeline();
-    const realms = new Set<string>();
+    // one pipeline per realm: a realm's keys share one Redis Cluster slot, different realms do not
+    const byRealm = new Map<string, { p: ReturnType<Redis['pipeline']>; written: boolean }>();
     for (const client of this.dirty) {
       const l = this.local.get(client)!;
       const key = this.keys.nodeConnections(l.realm, this.nodeId);
+      let batch = byRealm.get(l.realm);
+      if (!batch) byRealm.set(l.realm, (batch = { p: this.redis.pipeline(), written: false }));
       if (this.hub.isAttached(client)) {
-        p.hset(key, l.id, JSON.stringify(this.describe(l)));
-        realms.add(l.realm);
-        l.written = true;
+        batch.p.hset(key, l.id, JSON.stringify(this.describe(l)));
+        batch.written = l.written = true;
       } else {
         this.local.delete(client);
         this.byId.delete(l.id);
-        if (l.written) p.hdel(key, l.id);
+        if (l.written) batch.p.hdel(key, l.id);
       }
     }
     this.dirty.clear();
-    for (const realm of realms) this.touch(p, realm);
-    if (p.length) await p.exec().catch((err: Error) => this.log.warn({ err: err.message }, 'connection list not written; the next refresh writes it'));
+    await Promise.all([...byRealm].map(async ([realm, { p, written }]) => {
+      if (written) this.touch(p, realm);
+      if (p.length) await p.exec().catch((err: Error) => this.log.warn({ realm, err: err.message }, 'connection list not written; the next refresh writes it'));
+    }));
   }
 
-  private touch(p: ReturnType<Redis['pipeline']>, realm: string): void {
+  private touch(p: ReturnType<Redis['pipeline']> | ReturnType<Redis['multi']>, realm: string): void {
     p.pexpire(this.keys.nodeConnections(realm, this.nodeId), TTL_MS).hset(this.keys.connectionNodes(realm), this.nodeId, String(Date.now()));
   }
 
-  /** Every REFRESH_MS: keeps this node's hashes alive, and writes one afresh if it is gone. */
-  private async refresh(): Promise<void> {
+  /** Every REFRESH_MS: keeps this node's hashes alive, and writes one afresh if it is not what this node holds. */
+  async refresh(): Promise<void> {
     const byRealm = new Map<string, Local[]>();
     for (const l of this.local.values()) {
       if (!l.written) continue;
@@ -156,18 +158,17 @@ export class ConnectionDirectory {
       if (!list) byRealm.set(l.realm, (list = []));
       list.push(l);
     }
-    if (!byRealm.size) return;
-    const p = this.redis.pipeline();
-    for (const realm of byRealm.keys()) this.touch(p, realm);
-    const res = (await p.exec()) ?? [];
-    const again = this.redis.pipeline();
-    [...byRealm].forEach(([realm, list], i) => {
-      if (res[2 * i]?.[1] !== 0) return; // PEXPIRE 0: the hash was lost
+    await Promise.all([...byRealm].map(async ([realm, list]) => {
       const key = this.keys.nodeConnections(realm, this.nodeId);
-      again.hset(key, Object.fromEntries(list.map((l) => [l.id, JSON.stringify(this.describe(l))])));
+      const p = this.redis.pipeline().hlen(key);
+      this.touch(p, realm);
+      const [[, held] = []] = (await p.exec()) ?? [];
+      if (held === list.length) return;
+      // not what this node holds (a write failed, or Redis restarted empty): written afresh, at once
+      const again = this.redis.multi().del(key).hset(key, Object.fromEntries(list.map((l) => [l.id, JSON.stringify(this.describe(l))])));
       this.touch(again, realm);
-    });
-    if (again.length) await again.exec();
+      await again.exec();
+    }));
   }
 
   private describe(l: Local): Omit<ConnectionInfo, 'node'> {

@@ -116,6 +116,37 @@ describe('GET /connections', () => {
   });
 });
 
+describe('what each node keeps in Redis', () => {
+  it('a node that stopped refreshing (SIGKILLed) is not listed, and its index entry is dropped', async () => {
+    const { redis, keys } = a.app;
+    const ghost = 'ghost-node-1';
+    const entry = { id: 'c_ghost', transport: 'ws', role: 'admin', ip: '10.9.9.9', userAgent: 'ghost/1', connectedAt: new Date().toISOString(), topics: [] };
+    await redis.hset(keys.nodeConnections(a.realm, ghost), entry.id, JSON.stringify(entry));
+    await redis.hset(keys.connectionNodes(a.realm), ghost, String(Date.now()));
+    expect((await list(b)).some((c) => c.id === 'c_ghost')).toBe(true); // a fresh node's entries are listed
+    await redis.hset(keys.connectionNodes(a.realm), ghost, String(Date.now() - 31_000));
+    expect((await list(b)).some((c) => c.id === 'c_ghost')).toBe(false);
+    expect((await b.api('DELETE', '/connections/c_ghost', { token: b.adminToken })).status).toBe(404);
+    expect(await redis.hexists(keys.connectionNodes(a.realm), ghost)).toBe(0);
+    await redis.del(keys.nodeConnections(a.realm, ghost));
+  });
+
+  it('a node whose hash was lost writes its connections afresh on its next refresh', async () => {
+    const ws = new WsClient(`${b.wsUrl}/ws`, { token: aliceToken, headers: { 'user-agent': 'conn-test-lost/1' } });
+    await ws.waitFor((m) => m.type === 'hello');
+    try {
+      await until(a, (cs) => cs.some((c) => c.userAgent === 'conn-test-lost/1'), 'the client listed');
+      await a.app.redis.del(a.app.keys.nodeConnections(a.realm, b.app.nodeId));
+      expect((await list(a)).some((c) => c.userAgent === 'conn-test-lost/1')).toBe(false);
+      await b.app.connections.refresh(); // what its timer does every 10 s
+      expect((await list(a)).some((c) => c.userAgent === 'conn-test-lost/1')).toBe(true);
+      expect(await a.app.redis.pttl(a.app.keys.nodeConnections(a.realm, b.app.nodeId))).toBeGreaterThan(0);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
 describe('DELETE /connections/{id}', () => {
   it('closes a connection held by the other node with 4403, either way round, and it leaves the list', async () => {
     const ws = new WsClient(`${a.wsUrl}/ws`, { token: aliceToken, headers: { 'user-agent': 'conn-test-del-ws/1' } });
