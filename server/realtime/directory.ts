@@ -21,7 +21,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
-import { CLOSE, type Role, type Topic } from '../../shared/protocol.js';
+import { CLOSE, type ConnectionInfo } from '../../shared/protocol.js';
+
 import type { RealtimeClient } from './client.js';
 import type { Hub } from './hub.js';
 
@@ -29,21 +30,6 @@ const REFRESH_MS = 10_000;
 const TTL_MS = 30_000;
 const CLOSE_WAIT_MS = 3000;
 export const CLOSED_BY_ADMIN = 'disconnected by an admin';
-
-/** One connection as `GET /connections` lists it. */
-export interface ConnectionInfo {
-  id: string;
-  transport: 'ws' | 'socket.io';
-  role: Role;
-  user?: { id: string; username: string };
-  displayKey?: { id: string; name?: string };
-  ip: string;
-  userAgent: string | null;
-  connectedAt: string;
-  topics: Topic[];
-  /** The node (process) holding it. */
-  node: string;
-}
 
 interface Local {
   id: string;

@@ -3,7 +3,7 @@
  * the list again every few seconds), Disconnect closes it with 4403, and the row goes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { WsClient } from '../helpers/clients.js';
 import { CLOSE } from '../../shared/protocol.js';
@@ -11,24 +11,18 @@ import { assertBuilt, launch, newPage, screenshot, signIn } from './browser.js';
 
 let app: TestApp;
 let browser: Browser;
-let page: Page;
 
 beforeAll(async () => {
   assertBuilt();
-  app = await startTestApp();
+  [app, browser] = await Promise.all([startTestApp(), launch()]);
   await app.createUser('alice');
-  browser = await launch();
-  page = await newPage(browser);
-  await signIn(page, app.url, app.adminUsername, app.adminPassword);
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+afterAll(async () => Promise.all([browser?.close(), app?.close()]));
 
 describe('Connections', () => {
   it('shows a client that connects while the page is open, and Disconnect closes it with 4403 and removes its row', async () => {
+    const page = await newPage(browser);
+    await signIn(page, app.url, app.adminUsername, app.adminPassword);
     await page.getByRole('link', { name: 'Connections' }).click();
     const rows = page.locator('vigil-connections tr[data-connection]');
     await rows.first().waitFor(); // the admin's own dashboard connection

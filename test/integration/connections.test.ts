@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { SioClient, sleep, WsClient } from '../helpers/clients.js';
-import { CLOSE } from '../../shared/protocol.js';
+import { CLOSE, type ConnectionInfo as Conn } from '../../shared/protocol.js';
 
 let a: TestApp;
 let b: TestApp;
@@ -14,19 +14,6 @@ let aliceToken: string;
 let keyId: string;
 let displayKey: string;
 const started = Date.now();
-
-interface Conn {
-  id: string;
-  transport: string;
-  role: string;
-  user?: { id: string; username: string };
-  displayKey?: { id: string; name?: string };
-  ip: string;
-  userAgent: string | null;
-  connectedAt: string;
-  topics: string[];
-  node: string;
-}
 
 beforeAll(async () => {
   a = await startTestApp();

@@ -8,32 +8,18 @@
  */
 import { css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
-import type { Role } from '../../../shared/protocol.js';
+import type { ConnectionInfo } from '../../../shared/protocol.js';
 import { busyCall, errorMessage, listOf } from '../lib/api.js';
 import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { RealmPage } from './realm-page.js';
 import './vigil-confirm-dialog.js';
 
-/** One row of GET /connections. */
-export interface RealtimeConnection {
-  id: string;
-  transport: 'ws' | 'socket.io';
-  role: Role;
-  user?: { id: string; username: string };
-  displayKey?: { id: string; name?: string };
-  ip: string;
-  userAgent: string | null;
-  connectedAt: string;
-  topics: string[];
-  node: string;
-}
-
 /** How often the list is read again while the page is shown. */
 export const REFRESH_MS = 3000;
 
 /** Who a connection is: the user, or the display key by name (its id when it has none). */
-export function whoOf(c: RealtimeConnection): string {
+export function whoOf(c: ConnectionInfo): string {
   if (c.user) return c.user.username;
   if (c.displayKey) return `Display key ${c.displayKey.name ?? c.displayKey.id}`;
   return '—';
@@ -48,9 +34,9 @@ export class VigilConnections extends RealmPage {
     `,
   ];
 
-  @state() _connections: RealtimeConnection[] | null = null;
+  @state() _connections: ConnectionInfo[] | null = null;
   @state() _error = '';
-  @state() _closing: RealtimeConnection | null = null;
+  @state() _closing: ConnectionInfo | null = null;
   @state() _busy = false;
   @state() _formError = '';
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -70,7 +56,7 @@ export class VigilConnections extends RealmPage {
   protected override async load(): Promise<void> {
     try {
       const body = await this.api.get<unknown>('/connections');
-      this._connections = listOf<RealtimeConnection>(body, 'connections');
+      this._connections = listOf<ConnectionInfo>(body, 'connections');
       this._error = '';
     } catch (e) {
       this._error = errorMessage(e, 'The connections could not be loaded.');
