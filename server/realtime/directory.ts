@@ -22,7 +22,6 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
 import { CLOSE, type ConnectionInfo } from '../../shared/protocol.js';
-
 import type { RealtimeClient } from './client.js';
 import type { Hub } from './hub.js';
 
@@ -68,8 +67,13 @@ export class ConnectionDirectory {
     const channel = this.keys.connectionCommands(this.nodeId);
     subscriber.on('message', (ch: string, message: string) => {
       if (ch !== channel) return;
-      const { realm, id } = JSON.parse(message) as { realm: string; id: string };
-      this.closeLocal(realm, id);
+      let asked: { realm?: unknown; id?: unknown };
+      try {
+        asked = JSON.parse(message) as typeof asked;
+      } catch {
+        return this.log.warn({ channel }, 'a connection close that is not JSON; ignored');
+      }
+      if (typeof asked?.realm === 'string' && typeof asked.id === 'string') this.closeLocal(asked.realm, asked.id);
     });
     await subscriber.subscribe(channel);
     this.refresher = setInterval(() => void this.refresh().catch(() => {}), REFRESH_MS);
