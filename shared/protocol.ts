@@ -212,3 +212,18 @@ export interface DisplayKey {
   /** Only in the creation response. */
   key?: string;
 }
+
+/** A real-time connection as GET /connections lists it (server/realtime/directory.ts). */
+export interface ConnectionInfo {
+  id: string;
+  transport: 'ws' | 'socket.io';
+  role: Role;
+  user?: { id: string; username: string };
+  displayKey?: { id: string; name?: string };
+  ip: string;
+  userAgent: string | null;
+  connectedAt: string;
+  topics: string[];
+  /** The node (server process) holding it. */
+  node: string;
+}

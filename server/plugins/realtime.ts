@@ -5,11 +5,14 @@
 import fp from 'fastify-plugin';
 import { Hub } from '../realtime/hub.js';
 import { ProtocolHandler } from '../realtime/protocol.js';
+import { ConnectionDirectory } from '../realtime/directory.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     hub: Hub;
     protocol: ProtocolHandler;
+    /** This realm's connections on every node (GET/DELETE /connections). */
+    connections: ConnectionDirectory;
   }
 }
 
@@ -20,4 +23,9 @@ export const realtimePlugin = fp(async (app) => {
   app.decorate('protocol', new ProtocolHandler(hub, app.engine));
   app.metrics.realtimeClients(() => hub.clientCount());
   app.addHook('onClose', () => hub.close());
-}, { name: 'vigil-realtime', dependencies: ['vigil-redis', 'vigil-sessions', 'vigil-metrics'] });
+  const connections = new ConnectionDirectory(app.redis, app.keys, hub, app.nodeId, app.log);
+  app.decorate('connections', connections);
+  // closes asked by other nodes come on a subscriber connection of its own, which waits an outage out
+  app.addHook('onReady', () => connections.start(app.openRedis('blocking', 'connection closes')));
+  app.addHook('onClose', () => connections.stop());
+}, { name: 'vigil-realtime', dependencies: ['vigil-config', 'vigil-redis', 'vigil-sessions', 'vigil-metrics'] });

@@ -15,6 +15,10 @@ export interface RealtimeClient {
   readonly id: number;
   readonly transport: 'ws' | 'socket.io';
   principal: Principal | null;
+  /** What `GET /connections` shows of it: the peer's address, its User-Agent, when it connected (ms). */
+  readonly ip?: string;
+  readonly userAgent?: string | null;
+  readonly connectedAt?: number;
   send(frame: Frame): void;
   /** True while the client is not reading fast enough to take more. */
   congested(): boolean;

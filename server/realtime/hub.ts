@@ -131,6 +131,8 @@ export class Hub {
   private readonly failures: FailureLog;
   /** The `stats` topic's subscribers; the realms plugin wires in where the counters come from. */
   readonly statsFeeds: StatsFeeds;
+  /** Told when a client is attached, detached, or its topics change (realtime/directory.ts); never per event. */
+  private watcher: ((client: RealtimeClient) => void) | null = null;
 
   /**
    * `openReader` opens a realm feed's own connection for its XREAD BLOCK (one per realm with
@@ -157,6 +159,21 @@ export class Hub {
     let n = 0;
     for (const f of this.feeds.values()) n += f.clients.size;
     return n;
+  }
+
+  watch(watcher: (client: RealtimeClient) => void): void {
+    this.watcher = watcher;
+  }
+
+  isAttached(client: RealtimeClient): boolean {
+    const realm = client.principal?.realm;
+    return realm !== undefined && this.feeds.get(realm)?.clients.has(client) === true;
+  }
+
+  topicsOf(client: RealtimeClient): Topic[] {
+    const topics: Topic[] = [...(this.subs.get(client)?.keys() ?? [])];
+    if (client.principal && this.statsFeeds.has(client, client.principal.realm)) topics.push('stats');
+    return topics;
   }
 
   /** The realm's running feed, started on first use; clients attaching meanwhile share the start. */
@@ -192,6 +209,7 @@ export class Hub {
     // the feed may have stopped while this client waited for it (its last client left)
     if (this.feeds.get(realm) !== f) f = await this.feed(realm);
     f.clients.add(client);
+    this.watcher?.(client);
   }
 
   detach(client: RealtimeClient): void {
@@ -204,6 +222,7 @@ export class Hub {
       f.clients.delete(client);
       if (f.idle) this.stopFeed(f);
     }
+    this.watcher?.(client);
   }
 
   private stopFeed(f: RealmFeed): void {
@@ -332,7 +351,11 @@ export class Hub {
     const p = client.principal!;
     const f = this.feeds.get(p.realm);
     if (!f?.clients.has(client)) return; // not attached (any more): a message that outlived its connection
-    if (topic === 'stats') return this.statsFeeds.subscribe(client, p.realm, ref);
+    if (topic === 'stats') {
+      const answered = this.statsFeeds.subscribe(client, p.realm, ref); // registered before its first await
+      this.watcher?.(client);
+      return answered;
+    }
     this.unsubscribe(client, topic);
     const admin = topic === 'sessions' && hasRole(p, 'admin');
     const sub: Subscription = {
@@ -342,6 +365,7 @@ export class Hub {
     let mine = this.subs.get(client);
     if (!mine) this.subs.set(client, (mine = new Map()));
     mine.set(topic, sub);
+    this.watcher?.(client);
     if (topic === 'sessions') {
       f.sessions.add(sub);
       if (detail === 'changes') f.changesSubscribers++;
@@ -411,11 +435,16 @@ export class Hub {
   }
 
   unsubscribe(client: RealtimeClient, topic: Topic): boolean {
-    if (topic === 'stats') return client.principal ? this.statsFeeds.unsubscribe(client, client.principal.realm) : false;
+    if (topic === 'stats') {
+      const was = client.principal ? this.statsFeeds.unsubscribe(client, client.principal.realm) : false;
+      if (was) this.watcher?.(client);
+      return was;
+    }
     const sub = this.subs.get(client)?.get(topic);
     if (!sub) return false;
     this.subs.get(client)!.delete(topic);
     this.stale.delete(sub);
+    this.watcher?.(client);
     const f = this.feeds.get(sub.realm);
     if (f) {
       if (topic === 'sessions') {

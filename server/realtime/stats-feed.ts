@@ -99,6 +99,10 @@ export class StatsFeeds {
     client.send(ref === undefined ? v.frame : new Frame({ type: 'stats', topic: 'stats', stats: v.stats, ref }));
   }
 
+  has(client: RealtimeClient, realm: string): boolean {
+    return this.realms.get(realm)?.subs.has(client) === true;
+  }
+
   unsubscribe(client: RealtimeClient, realm: string): boolean {
     const r = this.realms.get(realm);
     if (!r?.subs.delete(client)) return false;

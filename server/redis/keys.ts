@@ -57,6 +57,18 @@ export class Keys {
   connectionCounts(realm: string): string {
     return `${this.realmBase(realm)}conns`;
   }
+  /** One node's real-time connections of the realm, connection id → description, with a TTL (realtime/directory.ts). */
+  nodeConnections(realm: string, nodeId: string): string {
+    return `${this.realmBase(realm)}rtc:${nodeId}`;
+  }
+  /** The nodes holding real-time connections of the realm, node → last refresh (ms). */
+  connectionNodes(realm: string): string {
+    return `${this.realmBase(realm)}rtnodes`;
+  }
+  /** The pub/sub channel a node takes closes of its connections on (`{realm, id}` as JSON). */
+  connectionCommands(nodeId: string): string {
+    return `${this.prefix}:rtc-close:${nodeId}`;
+  }
   /** The per-minute event counters are this plus the minute (ms since the epoch / 60000). */
   countersPrefix(realm: string): string {
     return `${this.realmBase(realm)}cnt:`;

@@ -13,6 +13,7 @@ import type { Stats } from '../../shared/protocol.js';
 
 const users_ = { tags: ['users'], security: SECURITY };
 const keys_ = { tags: ['display-keys'], security: SECURITY };
+const conns_ = { tags: ['connections'], security: SECURITY };
 const policy_ = { tags: ['policy'], security: SECURITY, params: RealmParams };
 const ByUsername = realmParams('username', UserParams.properties.username);
 const UserBody = Type.Object({ user: Type.Ref('User') }, { description: 'The user' });
@@ -128,6 +129,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const id = req.params.id;
     if (!(await displayKeys.revoke(realm, id))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no display key ${id}`);
     await engine.emit(realm, 'display_key.revoked', { id, by: { username: req.principal!.user!.username } });
+    return reply.code(204).send();
+  });
+
+  app.get('/connections', {
+    preValidation: need('admin'),
+    schema: { ...conns_, params: RealmParams, summary: 'List real-time connections', description: 'Every /ws and Socket.IO connection of the realm on every node, oldest first.', response: { 200: Type.Object({ connections: Type.Array(Type.Ref('Connection')) }, { description: 'The realm\'s connections' }), ...errorResponses(401, 403, 404) } },
+  }, async (req) => {
+    const realm = realmOf(req);
+    const [connections, keys] = await Promise.all([app.connections.list(realm), displayKeys.list(realm)]);
+    // the key's name is looked up here, not stored with each connection: a rename shows at once
+    const names = new Map(keys.map((k) => [k.id, k.name]));
+    for (const c of connections) if (c.displayKey && names.has(c.displayKey.id)) c.displayKey.name = names.get(c.displayKey.id);
+    return { connections };
+  });
+
+  app.delete('/connections/:id', {
+    preValidation: need('admin'),
+    schema: { ...conns_, params: realmParams('id', Type.String({ maxLength: 64, description: 'A connection id (c_…)' })), summary: 'Disconnect a real-time connection', description: 'Closed with 4403 by the node holding it.', response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
+  }, async (req, reply) => {
+    const id = req.params.id;
+    if (!(await app.connections.close(realmOf(req), id))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no connection ${id}`);
     return reply.code(204).send();
   });
 

@@ -10,8 +10,9 @@ import { DisplayKey } from './display-keys.js';
 import { Policy } from './policy.js';
 import { Stats } from './stats.js';
 import { OidcClient } from './clients.js';
+import { Connection } from './connections.js';
 
-export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient];
+export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection];
 
 export function addSharedSchemas(app: FastifyInstance): void {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);

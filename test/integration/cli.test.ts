@@ -171,6 +171,18 @@ describe('vigil tail', () => {
     expect(tail.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 1 on one line when an admin closes the connection (4403)', async () => {
+    const tail = new Running(['tail', '--token', t.adminToken]);
+    await tail.waitFor('the subscription', () => /following sessions/.test(tail.stderr));
+    const conns = await t.api('GET', '/connections', { token: t.adminToken });
+    expect(conns.status).toBe(200);
+    const mine = conns.body.connections.filter((c: { transport: string; userAgent: string }) => c.transport === 'ws' && /vigil-cli/.test(c.userAgent));
+    expect(mine).toHaveLength(1);
+    expect((await t.api('DELETE', `/connections/${mine[0].id}`, { token: t.adminToken })).status).toBe(204);
+    expect(await tail.exited).toBe(1);
+    expect(oneLine(tail.stderr).at(-1)).toMatch(/^vigil: forbidden \(4403/);
+  });
+
   it('a refused credential exits 1 with the server’s message', async () => {
     const r = await vigil(['tail', '--token', 'vs_not-a-token']);
     expect(r.code).toBe(1);
