@@ -20,7 +20,7 @@ import { hasRole } from '../auth/principal.js';
 import { Frame, type RealtimeClient } from './client.js';
 import type { Metrics } from '../metrics.js';
 import { FailureLog } from '../redis/connect.js';
-import { StatsFeeds } from './stats-feed.js';
+import { StatsFeeds, type StatsSource } from './stats-feed.js';
 
 const READ_COUNT = 2000;
 const BLOCK_MS = 2000;
@@ -146,9 +146,11 @@ export class Hub {
     private readonly metrics: Metrics,
     log: HubLog,
     private readonly openReader: () => Redis,
+    /** The `stats` topic's counters for a realm (realms/stats.ts). */
+    statsOf: StatsSource,
   ) {
     this.failures = new FailureLog(log);
-    this.statsFeeds = new StatsFeeds(log);
+    this.statsFeeds = new StatsFeeds(log, statsOf);
     this.drainTimer = setInterval(() => this.checkDrained(), DRAIN_CHECK_MS);
     this.drainTimer.unref();
   }

@@ -55,16 +55,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class StatsFeeds {
   private readonly realms = new Map<string, RealmStats>();
   private readonly failures: FailureLog;
-  private source: StatsSource | null = null;
   private closed = false;
 
-  constructor(log: { error(o: object, m: string): void; warn(o: object, m: string): void }) {
+  /** `source`: where the counters come from (realms/stats.ts StatsService.get). */
+  constructor(log: { error(o: object, m: string): void; warn(o: object, m: string): void }, private readonly source: StatsSource) {
     this.failures = new FailureLog(log);
-  }
-
-  /** Where the counters come from (the realms service, wired in by its plugin). */
-  serve(source: StatsSource): void {
-    this.source = source;
   }
 
   /** Stats subscribers on this process (all realms, or one). */
@@ -174,7 +169,6 @@ export class StatsFeeds {
   }
 
   private async compute(realm: string): Promise<Value> {
-    if (!this.source) throw new Error('no stats source: StatsFeeds.serve was not called');
     const stats = await this.source(realm);
     const { serverTime: _, ...counters } = stats;
     return { key: JSON.stringify(counters), stats, frame: new Frame({ type: 'stats', topic: 'stats', stats }) };
