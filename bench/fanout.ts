@@ -6,7 +6,8 @@
  * the same number of clients, counted the same way.
  *
  *   npx tsx bench/fanout.ts [--clients 1000] [--rate 2000] [--seconds 20] [--baseline-seconds 10]
- *                           [--sample 25] [--drain 15] [--no-baseline] [--max-minutes 3]
+ *                           [--sample 25] [--drain 15] [--no-baseline] [--max-minutes 6]
+ *                           [--detail full|changes|both]   (both, the default: a fresh stack for each)
  *   (every flag also reads an env var: BENCH_CLIENTS, BENCH_RATE, ...)
  *
  * What runs where: its own redis-server (random port, no persistence, hash-max-listpack-value
@@ -45,8 +46,12 @@ const o = {
   baselineSeconds: opt('baseline-seconds', 10),
   sample: opt('sample', 25),
   drain: opt('drain', 15),
-  maxMinutes: opt('max-minutes', 3),
+  maxMinutes: opt('max-minutes', 6),
   baseline: !flag('no-baseline'),
+  /** The subscriptions' `detail`: `changes` events carry only what changed (~315 B an activity instead of ~640). */
+  details: ((process.argv.includes('--detail') ? process.argv[process.argv.indexOf('--detail') + 1] : process.env.BENCH_DETAIL) ?? 'both') === 'both'
+    ? (['full', 'changes'] as const)
+    : ([(process.argv.includes('--detail') ? process.argv[process.argv.indexOf('--detail') + 1] : process.env.BENCH_DETAIL) as 'full' | 'changes'] as const),
 };
 const NEEDLE = Buffer.from('"name":"session.activity"');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,7 +163,7 @@ class Fleet {
   recording = false;
   /** The first session.activity event a sampled client parsed (the baseline sends copies of it). */
   template: Record<string, unknown> | null = null;
-  constructor(private readonly sample: number) {}
+  constructor(private readonly sample: number, private readonly detail: 'full' | 'changes' = 'full') {}
 
   async connect(url: string, headers: Record<string, string>, subscribe: boolean, n: number): Promise<void> {
     for (let i = 0; i < n; i += 50) {
@@ -175,7 +180,7 @@ class Fleet {
       ws.once('error', reject);
       ws.once('open', () => {
         if (!subscribe) resolve();
-        else ws.send(JSON.stringify({ type: 'subscribe', topic: 'sessions' }));
+        else ws.send(JSON.stringify({ type: 'subscribe', topic: 'sessions', detail: this.detail }));
       });
       ws.on('message', (data: Buffer) => {
         const at = Date.now();
@@ -223,6 +228,8 @@ interface Result {
   dupes: number;
   latencyMs: Summary | null;
   mbPerSecToClients: number;
+  /** Bytes on the wire per session.activity delivered to one client (frames' share included). */
+  bytesPerActivity: number;
   framesPerClientPerSec: number;
   eventsPerFrame: number;
   server: Record<string, number> | null;
@@ -240,6 +247,7 @@ function summarizeFleet(system: string, fleet: Fleet, expected: number, seconds:
     dupes: fleet.subs.reduce((a, s) => a + s.dupes, 0),
     latencyMs: fleet.latencies.length ? summarize(fleet.latencies) : null,
     mbPerSecToClients: bytes / seconds / 1e6,
+    bytesPerActivity: events ? bytes / events : 0,
     framesPerClientPerSec: frames / c.length / seconds,
     eventsPerFrame: frames ? events / frames : 0,
     server,
@@ -272,9 +280,9 @@ async function drain(fleet: Fleet, max: number): Promise<void> {
 
 // ---------------------------------------------------------------- Vigil
 
-async function runVigil(stack: Stack): Promise<{ result: Result; template: Record<string, unknown> | null }> {
+async function runVigil(stack: Stack, detail: 'full' | 'changes'): Promise<{ result: Result; template: Record<string, unknown> | null }> {
   const token = await adminLogin(stack.url, stack.adminPassword);
-  const fleet = new Fleet(o.sample);
+  const fleet = new Fleet(o.sample, detail);
   const t = Date.now();
   await fleet.connect(`${stack.wsUrl}/ws`, { authorization: `Bearer ${token}` }, true, o.clients);
   log(`Vigil: ${o.clients} clients subscribed to sessions in ${Date.now() - t} ms`);
@@ -339,7 +347,7 @@ async function runVigil(stack: Stack): Promise<{ result: Result; template: Recor
   log(`Vigil server counters over the run: ${JSON.stringify(server)}`);
   log(`Vigil: touched ${sent} times in ${loadSeconds.toFixed(1)} s; stream gained ${expected} session.activity events`);
   fleet.close();
-  return { result: summarizeFleet('Vigil hub (batched, serialized once)', fleet, expected, loadSeconds, bytes, frames, cpuUse, server), template };
+  return { result: summarizeFleet(`Vigil hub, detail ${detail}`, fleet, expected, loadSeconds, bytes, frames, cpuUse, server), template };
 }
 
 // ---------------------------------------------------------------- baseline
@@ -388,11 +396,15 @@ async function main(): Promise<void> {
   watchdog.unref();
   const results: Result[] = [];
   try {
-    stack = await startStack({ name: 'fanout' });
-    const { result, template } = await runVigil(stack);
-    results.push(result);
-    await stack.stop();
-    stack = null;
+    let template: Record<string, unknown> | null = null;
+    for (const detail of o.details) {
+      stack = await startStack({ name: 'fanout' });
+      const run = await runVigil(stack, detail);
+      results.push(run.result);
+      if (detail === 'full') template = run.template;
+      await stack.stop();
+      stack = null;
+    }
     if (o.baseline && template) results.push(await runNaive(template));
   } finally {
     await stack?.stop();
@@ -400,11 +412,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nT5 fan-out — ${os.cpus().length} cores; ${o.clients} subscribers, target rate ${o.rate} events/s; Vigil ${o.seconds} s, baseline ${o.baselineSeconds} s; latency from every ${o.sample}th client`);
   console.log(table(
-    ['system', 'ingested /s', 'events', 'per client min', 'max', 'clients complete', 'resyncs', 'dupes', 'p50 ms', 'p99 ms', 'max ms', 'MB/s out', 'frames/client/s', 'events/frame', 'CPU srv/redis/cli'],
+    ['system', 'ingested /s', 'events', 'per client min', 'max', 'clients complete', 'resyncs', 'dupes', 'p50 ms', 'p99 ms', 'max ms', 'MB/s out', 'B/activity/client', 'frames/client/s', 'events/frame', 'CPU srv/redis/cli'],
     results.map((r) => [
       r.system, Math.round(r.ingestedPerSec), r.ingested, r.perClient.min, r.perClient.max, `${r.complete}/${r.clients}`, r.resyncs, r.dupes,
       r.latencyMs ? fmtMs(r.latencyMs.p50) : '-', r.latencyMs ? fmtMs(r.latencyMs.p99) : '-', r.latencyMs ? fmtMs(r.latencyMs.max) : '-',
-      r.mbPerSecToClients.toFixed(1), r.framesPerClientPerSec.toFixed(0), r.eventsPerFrame.toFixed(1), `${r.cpu.server ?? '-'}/${r.cpu.redis ?? '-'}/${r.cpu.clients ?? '-'}`,
+      r.mbPerSecToClients.toFixed(1), Math.round(r.bytesPerActivity), r.framesPerClientPerSec.toFixed(0), r.eventsPerFrame.toFixed(1), `${r.cpu.server ?? '-'}/${r.cpu.redis ?? '-'}/${r.cpu.clients ?? '-'}`,
     ]),
   ));
   console.log('Target (T5): every client gets every event; p99 delivery ≤ 150 ms at 2,000 events/s to 1,000 subscribers.');
