@@ -184,17 +184,26 @@ function dropWhenStalled(client: Redis): void {
     lastData = Date.now();
     c.stream?.on('data', onData);
   });
+  let lastTick = Date.now();
+  const stalled = () => c.commandQueue.length > 0 && Date.now() - Math.max(lastData, waitingSince) >= STALL_MS;
   const timer = setInterval(() => {
-    if (!c.commandQueue.length) {
+    const now = Date.now();
+    const starved = now - lastTick > STALL_MS; // this process did not run (a busy machine), so it cannot tell
+    lastTick = now;
+    if (!c.commandQueue.length || starved) {
       waitingSince = 0;
+      if (starved) lastData = now;
       return;
     }
-    const now = Date.now();
     waitingSince ||= now - STALL_CHECK_MS; // in flight since the last check at the latest
-    if (now - Math.max(lastData, waitingSince) >= STALL_MS) {
+    if (!stalled()) return;
+    // Timers run before the event loop reads its sockets: after a long turn, a reply may be
+    // waiting unread. setImmediate runs after that read, so only a real silence drops the socket.
+    setImmediate(() => {
+      if (!stalled()) return;
       waitingSince = 0;
       c.stream?.destroy(new Error(`Command timed out: Redis sent nothing for ${STALL_MS} ms`));
-    }
+    });
   }, STALL_CHECK_MS);
   timer.unref();
   client.once('end', () => clearInterval(timer));
