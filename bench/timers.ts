@@ -47,7 +47,7 @@ import { startChild, type BenchChild } from './lib/child.js';
 import { cpuDiff, cpuMark, type CpuMark } from './lib/procstat.js';
 import { BenchSubscriber } from './lib/realtime.js';
 import { paced } from './lib/perf-stack.js';
-import { diffHistogram, fmtMs, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary, runHeader } from './lib/stats.js';
+import { diffHistogram, fmtMs, maxOf, minOf, histogramPercentile, parsePromHistogram, summarize, table, type PromHistogram, type Summary, runHeader } from './lib/stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results');
@@ -405,7 +405,7 @@ async function main(): Promise<void> {
     if (o.baseline) {
       // the same deadlines, shifted so that the first one comes once every job is added
       const vigilExpected = [...rec.bySid.values()].filter((x) => x.sys === 'vigil');
-      const first = Math.min(...vigilExpected.map((x) => x.warnAt));
+      const first = minOf(vigilExpected.map((x) => x.warnAt));
       const addEstMs = 3000 + vigilExpected.length * 2 * 0.2; // ~5,000 adds/s on a loaded machine; measured below
       const shift = Date.now() + addEstMs - first;
       const queue = new Queue<BaselineJob>(BASELINE_QUEUE, { connection: bull, prefix: `${prefix}:bb` });
@@ -433,13 +433,13 @@ async function main(): Promise<void> {
       const firstAt = first + shift;
       log(`baseline: added ${jobs.length} delayed jobs (one per deadline) in ${(addMs / 1000).toFixed(1)} s (${Math.round(jobs.length / (addMs / 1000))}/s); first deadline ${firstAt - Date.now()} ms from now`);
       baselineInfo = { jobs: jobs.length, addMs, addsPerSecond: Math.round(jobs.length / (addMs / 1000)), addsDoneBeforeFirstDeadlineMs: firstAt - (tAdd + addMs), concurrency: o.baselineConcurrency };
-      const t1Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T1').map((x) => x.expiresAt));
+      const t1Last = maxOf([...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T1').map((x) => x.expiresAt));
       await waitFor('baseline', 'T1', t1Last + 30_000, 'baseline T1');
       await mark('baseline T1 end');
       log(`baseline T1 done: ${rec.get('baseline', 'T1').length}/${expectedOf('baseline', 'T1')} events`);
       if (o.storm) {
-        const t2Last = Math.max(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.expiresAt));
-        const t2First = Math.min(...[...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.warnAt));
+        const t2Last = maxOf([...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.expiresAt));
+        const t2First = minOf([...rec.bySid.values()].filter((x) => x.sys === 'baseline' && x.test === 'T2').map((x) => x.warnAt));
         await sleepUntil(t2First - 300);
         await mark('baseline T2 start');
         await waitFor('baseline', 'T2', t2Last + 60_000, 'baseline T2');
@@ -466,8 +466,8 @@ async function main(): Promise<void> {
           const deliver = summarize(samples.map((s) => s.late - s.fire));
           const r = rates(samples.map((s) => s.sched), kind ? 0 : o.prompt * 1000);
           // how fast the deadlines were fired and delivered once due: first deadline → last receipt
-          const firstSched = Math.min(...samples.map((s) => s.sched));
-          const lastRecv = Math.max(...samples.map((s) => s.recv));
+          const firstSched = minOf(samples.map((s) => s.sched));
+          const lastRecv = maxOf(samples.map((s) => s.recv));
           const drainMs = samples.length ? lastRecv - firstSched : NaN;
           const over1500 = samples.filter((s) => s.late > 1500).length;
           if (!kind) summaries.set(`${sys}|${test}`, late);

@@ -125,3 +125,17 @@ export function runHeader(bench: string, loadavgAtStart: number[]): Record<strin
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavgAtStart, loadavgAtEnd: os.loadavg(), node: process.version },
   };
 }
+
+/** Math.min over an array of any length (a spread of 100k+ values overflows the stack). */
+export function minOf(xs: readonly number[]): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+/** Math.max over an array of any length. */
+export function maxOf(xs: readonly number[]): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
