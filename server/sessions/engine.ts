@@ -234,7 +234,9 @@ export class SessionEngine {
     const hashes = await this.hashes(realm, ids);
     const rows = hashes
       .filter((h) => (!filter.kind || h.k === filter.kind) && (!filter.state || (filter.state === 'warning') === (h.st === 'w')))
-      .sort((a, b) => Number(a.ca) - Number(b.ca) || String(a.id).localeCompare(String(b.id)))
+      // ids compare by code unit, as the cursor filter below does (localeCompare orders 'a'
+      // before 'B': pages of sessions started in the same millisecond skipped and repeated some)
+      .sort((a, b) => Number(a.ca) - Number(b.ca) || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0))
       .filter((h) => !after || Number(h.ca) > after.ca || (Number(h.ca) === after.ca && String(h.id) > after.id));
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];

@@ -171,6 +171,22 @@ describe('sessions', () => {
     expect((await t.api('GET', '/sessions?cursor=zzz', { token: t.adminToken })).status).toBe(400);
   });
 
+  it('pages through every session exactly once, also when many started in the same millisecond', async () => {
+    const user = await t.app.users.byUsername('default', 'bob');
+    // 300 concurrent starts land many to a millisecond; their ids then decide the order
+    await Promise.all(Array.from({ length: 300 }, () => t.app.engine.start({ realm: 'default', kind: 'console', user: { id: user!.id, username: 'bob' }, idleTimeout: 3600, ip: '127.0.0.1', userAgent: 'paging' })));
+    const all = (await t.api('GET', '/sessions?limit=1000', { token: t.adminToken })).body.sessions.map((s: any) => s.id);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: { body: { sessions: Array<{ id: string }>; nextCursor: string | null } } = await t.api('GET', `/sessions?limit=7${cursor ? `&cursor=${cursor}` : ''}`, { token: t.adminToken });
+      paged.push(...r.body.sessions.map((s) => s.id));
+      cursor = r.body.nextCursor;
+    } while (cursor);
+    expect(all.length).toBeGreaterThanOrEqual(300);
+    expect(paged).toEqual(all);
+  });
+
   it('refuses to terminate the caller\'s own current session by id (409), for admins too', async () => {
     const me = await t.api('GET', '/me', { token: t.adminToken });
     const r = await t.api('DELETE', `/sessions/${me.body.session.id}`, { token: t.adminToken });
