@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 export interface BenchChild {
   pid: number;
+  /** The process itself: its IPC channel (`send`, 'message') for children that take commands. */
+  proc: ChildProcess;
   /** The JSON after the ready marker, if any. */
   ready: Record<string, unknown>;
   /** Epoch ms when the process was spawned, and when its ready line was read here. */
@@ -61,6 +63,7 @@ export async function startChild(opts: {
   });
   return {
     pid: child.pid!,
+    proc: child,
     ready,
     spawnedAt,
     readyAt,
