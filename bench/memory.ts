@@ -68,6 +68,9 @@ async function settleHeap(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
+/** Per configuration: bytes per live session by structure. */
+const breakdowns: Record<string, Record<string, number>> = {};
+
 async function runConfig(name: string, listpack512: boolean, steps: number[]): Promise<Point[]> {
   const redis = await startRedis();
   const r = new Redis(redis.url);
@@ -121,6 +124,28 @@ async function runConfig(name: string, listpack512: boolean, steps: number[]): P
     }
     const sample = (await r.scan('0', 'MATCH', `${prefix}:{${REALM}}:s:*`, 'COUNT', 100))[1][0];
     if (sample) log(`${name}: a session hash is encoded as ${await r.object('ENCODING', sample)} (${await r.memory('USAGE', sample)} bytes by MEMORY USAGE)`);
+    // where the bytes go, per live session (MEMORY USAGE, exact for the shared structures)
+    const n = points[points.length - 1]!.sessions;
+    if (n > 0) {
+      const usage = async (key: string) => Number((await r.memory('USAGE', key, 'SAMPLES', '0')) ?? 0);
+      const hashes: number[] = [];
+      let cursor = '0';
+      do {
+        const [c, batch] = await r.scan(cursor, 'MATCH', `${prefix}:{${REALM}}:s:*`, 'COUNT', 500);
+        cursor = c;
+        for (const k of batch) if (hashes.length < 500) hashes.push(await usage(k));
+      } while (cursor !== '0' && hashes.length < 500);
+      const per = (b: number) => Math.round(b / n);
+      const parts: Record<string, number> = {
+        'session hash (mean of 500)': Math.round(hashes.reduce((a, b) => a + b, 0) / hashes.length),
+        'token index entry': per(await usage(app.keys.tokens(REALM))),
+        'deadline set entry': per(await usage(app.keys.deadlines(REALM))),
+        "user's session set entry": per(await usage(app.keys.userSessions(REALM, admin.id))),
+        'event stream (its session.started)': per(await usage(streamKey)),
+      };
+      breakdowns[name] = parts;
+      log(`${name}: per session ${JSON.stringify(parts)}`);
+    }
     return points;
   } finally {
     await app?.close();
@@ -163,6 +188,10 @@ async function main(): Promise<void> {
   console.log(`\nT6 — Redis used_memory per live session (${N} sessions)`);
   console.log(table(['configuration', 'sessions', 'B/session all-in', 'B/session w/o stream', 'stream MiB', 'target B', 'vs Keycloak'], rows));
 
+  for (const [name, parts] of Object.entries(breakdowns)) {
+    console.log(`\nWhere the bytes go (${name}; MEMORY USAGE per live session; the rest of all-in is Redis's own key table and allocator overhead):`);
+    console.log(table(['structure', 'B/session'], Object.entries(parts).map(([k, v]) => [k, v])));
+  }
   const h0 = lp[0]!.heapUsed;
   console.log(`\nT7 — Node heap (heapUsed after global.gc()) vs live sessions, listpack-512 run`);
   console.log(table(['sessions', 'heapUsed MiB', 'Δ vs 0 MiB', 'Δ bytes/session', 'rss MiB', 'redis MiB', 'redis keys'], lp.map((p) => [
@@ -171,7 +200,7 @@ async function main(): Promise<void> {
   ])));
   writeFileSync(path.join(RESULTS, 'memory.json'), JSON.stringify({
     at: new Date().toISOString(), options: o, keycloakBytesPerSession: KEYCLOAK_BYTES, targetBytesPerSession: 1024,
-    listpack512: { points: lp, perSession: lpS }, redisDefaults: def ? { points: def, perSession: defS } : null,
+    listpack512: { points: lp, perSession: lpS }, redisDefaults: def ? { points: def, perSession: defS } : null, breakdowns,
   }, null, 2));
   log(`wrote ${path.relative(process.cwd(), path.join(RESULTS, 'memory.json'))}`);
   clearTimeout(watchdog);

@@ -40,7 +40,7 @@ import { RealmStore } from '../server/realms/store.js';
 import { UserStore } from '../server/users/store.js';
 import { TimerWheel } from '../server/timers/wheel.js';
 import { Metrics } from '../server/metrics.js';
-import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from '../server/sessions/tokens.js';
+import { hashToken, newId, newSessionToken } from '../server/sessions/tokens.js';
 import type { VigilEvent } from '../shared/protocol.js';
 import { startRedis, type BenchRedis } from './lib/redis.js';
 import { startChild, type BenchChild } from './lib/child.js';
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
             const sid = newId('s_');
             const it = idle(i);
             rows.push({ sid, it });
-            p.createSession(...keys.script.createSession(REALM, sid, benchUser.id), sid, hashToken(newToken(SESSION_TOKEN_PREFIX)), 'console', benchUser.id, benchUser.username, '', it, '127.0.0.1', 'vigil-bench');
+            p.createSession(...keys.script.createSession(REALM, sid, benchUser.id), sid, hashToken(newSessionToken(sid)), 'console', benchUser.id, benchUser.username, '', it, '127.0.0.1', 'vigil-bench');
           }
           const slices = new Set<number>();
           const res = (await p.exec()) ?? [];

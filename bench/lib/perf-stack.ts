@@ -20,7 +20,7 @@ import { RealmStore } from '../../server/realms/store.js';
 import { UserStore } from '../../server/users/store.js';
 import { TimerWheel } from '../../server/timers/wheel.js';
 import { Metrics } from '../../server/metrics.js';
-import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from '../../server/sessions/tokens.js';
+import { hashToken, newId, newSessionToken } from '../../server/sessions/tokens.js';
 import { startRedis, type BenchRedis } from './redis.js';
 import { startChild, type BenchChild } from './child.js';
 
@@ -146,7 +146,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
           const p = rds.pipeline() as unknown as ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> };
           for (let i = from; i < to; i++) {
             const sid = newId('s_');
-            const token = newToken(SESSION_TOKEN_PREFIX);
+            const token = newSessionToken(sid);
             out.push({ sid, token });
             const it = typeof idleTimeout === 'number' ? idleTimeout : idleTimeout(i);
             p.createSession(...keys.script.createSession(realm, sid, uid), sid, hashToken(token), 'console', uid, 'bench', '', it, `10.0.${(i >> 8) & 255}.${i & 255}`, USER_AGENT);

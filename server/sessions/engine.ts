@@ -11,7 +11,7 @@ import { RefreshResult, SessionResult, sessionRefusal } from '../redis/results.j
 import type { Session, SessionKind, SessionState, TerminationReason } from '../../shared/protocol.js';
 import type { RealmPolicy } from '../../shared/policy.js';
 import { compareStreamIds, factsOf, flatToHash, formatSession, type SessionFacts, type SessionHash } from './format.js';
-import { hashToken, newId, newToken, SESSION_TOKEN_PREFIX } from './tokens.js';
+import { hashToken, newId, newSessionToken, sessionIdOf } from './tokens.js';
 
 export interface StartSessionInput {
   realm: string;
@@ -61,8 +61,8 @@ export class SessionEngine {
   }
 
   async start(input: StartSessionInput): Promise<{ token: string; session: Session }> {
-    const token = newToken(SESSION_TOKEN_PREFIX);
     const sid = newId('s_');
+    const token = newSessionToken(sid);
     const reply = (await this.redis.createSession(
       ...this.keys.script.createSession(input.realm, sid, input.user.id), sid, hashToken(token), input.kind, input.user.id, input.user.username,
       input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
@@ -79,7 +79,7 @@ export class SessionEngine {
    * deadline is ended right here). `touch` counts the request as activity.
    */
   async resolve(realm: string, token: string, touch: false | string = false): Promise<ResolvedSession | null> {
-    const reply = (await this.redis.resolveToken(...this.keys.script.resolveToken(realm), hashToken(token), touch ? '1' : '0', touch || '')) as unknown[];
+    const reply = (await this.redis.resolveToken(...this.keys.script.resolveToken(realm), hashToken(token), touch ? '1' : '0', touch || '', sessionIdOf(token) ?? '')) as unknown[];
     if (!reply.length) return null;
     const session = flatToHash(reply[0]);
     if (!session) return null;

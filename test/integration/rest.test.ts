@@ -1,6 +1,8 @@
 /** The REST API as CONTRACT.md states it, including the role checks on every route. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { hashToken } from '../../server/sessions/tokens.js';
 
 let t: TestApp;
 let displayKey: string;
@@ -19,12 +21,37 @@ describe('sign-in', () => {
   it('logs in with a 201, a token, the session and an HttpOnly SameSite=Strict cookie', async () => {
     const r = await t.api('POST', '/login', { body: { username: 'alice', password: 'alice-password' } });
     expect(r.status).toBe(201);
-    expect(r.body.token).toMatch(/^vs_[A-Za-z0-9_-]{43}$/);
+    // the token names its session, then 256 random bits
+    expect(r.body.token).toMatch(/^vs_s_[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
+    expect(r.body.token.slice(3, 21)).toBe(r.body.session.id);
     expect(r.body.session).toMatchObject({ kind: 'console', state: 'active', current: true, user: { username: 'alice' }, idleTimeout: 300 });
     const cookie = r.headers.get('set-cookie')!;
     expect(cookie).toContain('vigil_session=');
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
+  });
+
+  it('refuses a token that names a live session with any other secret, and keeps no token index', async () => {
+    const { token, session } = await t.login('alice', 'alice-password');
+    const forged = `vs_${session.id}.${'A'.repeat(43)}`;
+    expect((await t.api('GET', '/me', { token: forged })).status).toBe(401);
+    expect((await t.api('GET', '/me', { token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` })).status).toBe(401);
+    expect((await t.api('GET', '/me', { token: `vs_${session.id}` })).status).toBe(401);
+    expect((await t.api('GET', '/me', { token })).status).toBe(200);
+    expect(await t.app.redis.hlen(t.app.keys.tokens('default'))).toBe(0);
+  });
+
+  it('still accepts a token of the first release\'s form (found through the token index) until its session ends', async () => {
+    const { session } = await t.login('alice', 'alice-password');
+    // what a session started before the upgrade looks like: a random token, indexed by its hash
+    const old = `vs_${randomBytes(32).toString('base64url')}`;
+    const { redis, keys } = t.app;
+    await redis.hset(keys.session('default', session.id), 'th', hashToken(old));
+    await redis.hset(keys.tokens('default'), hashToken(old), session.id);
+    expect((await t.api('GET', '/me', { token: old })).body.session.id).toBe(session.id);
+    expect((await t.api('DELETE', `/sessions/${session.id}`, { token: t.adminToken })).status).toBe(204);
+    expect((await t.api('GET', '/me', { token: old })).status).toBe(401);
+    expect(await redis.hexists(keys.tokens('default'), hashToken(old))).toBe(0);
   });
 
   it('answers a wrong password and an unknown user the same way', async () => {

@@ -1,6 +1,7 @@
 --[[
-  Starts a session: stores it, indexes its token hash, schedules its first check and
-  announces session.started, in one atomic step.
+  Starts a session: stores it (with its token's hash: the token names the session, so there
+  is no token index entry to write), schedules its first check and announces session.started,
+  in one atomic step.
 
   KEYS[1..8] the realm keys of includes/common.lua (policy, deadlines, slices, events, ...)
   KEYS[9] the new session's hash    <base>s:<ARGV[1]>
@@ -48,7 +49,6 @@ for f, v in pairs(h) do
   flat[#flat + 1] = v
 end
 redis.call('HSET', KEYS[9], unpack(flat))
-redis.call('HSET', tokensKey, th, sid)
 redis.call('SADD', KEYS[10], sid)
 count(kind, 1)
 schedule(sid, wa)

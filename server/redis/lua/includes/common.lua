@@ -11,7 +11,8 @@
     KEYS[4] event stream                         <base>events
     KEYS[5] per-minute counter prefix: a minute's counter hash is KEYS[5]..minute, same slot by the {realm} tag
     KEYS[6] live counts hash (by kind, and "warning")   <base>count
-    KEYS[7] token index hash (token hash -> session id) <base>tokens
+    KEYS[7] token index hash (token hash -> session id) <base>tokens: only for tokens of the
+            first release's form; today's tokens name their session (sessions/tokens.ts)
     KEYS[8] user session set prefix: a user's set of session ids is KEYS[8]..userId, same slot by the {realm} tag
 
   Session hash fields (short names keep a live session under 1 KiB):
