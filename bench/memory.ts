@@ -18,9 +18,9 @@
  *   - listpack 512: `hash-max-listpack-value 512`, what Vigil's embedded Redis runs with;
  *     heap and Redis measured at 0, 10%, 50% and 100% of --sessions;
  *   - Redis defaults (hash-max-listpack-value 64): Redis measured at 100% (skip: --no-defaults).
- * Redis per session = (used_memory at N − used_memory at 0) / N, "all-in", and again without
- * the realm's event stream (capped at 100k entries by the scripts, so a fixed cost, not a
- * per-session one: every session.started event is in it).
+ * Redis per session = (used_memory at N − used_memory at 0) / N, "all-in" (T6 counts the
+ * event stream: every session.started is in it, as retention keeps days of events), and again
+ * without the stream; then MEMORY USAGE of each structure a live session has a part in.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';

@@ -59,7 +59,23 @@ export function formatSession(realm: string, h: SessionHash, currentSessionId: s
   };
 }
 
-/** A stream entry's fields: n name, s session id, t time ms, d data JSON, h session JSON. */
+/**
+ * The order of the session's fields in a stream entry's `h` (includes/common.lua packSession
+ * writes it): an array without the id (the entry's `s`), times relative to the entry's `t`.
+ */
+export const STREAM_SESSION_FIELDS = ['k', 'u', 'n', 'c', 'st', 'wr', 'ca', 'la', 'it', 'mx', 'wa', 'ea', 'ip', 'ua'] as const;
+const RELATIVE = new Set<string>(['ca', 'la', 'mx', 'wa', 'ea']);
+
+/** A stream entry's session; entries written before the packed form hold it as an object. */
+export function streamSession(sid: string, t: number, json: string): SessionHash {
+  const v = JSON.parse(json) as unknown;
+  if (!Array.isArray(v)) return v as SessionHash;
+  const h: SessionHash = { id: sid };
+  STREAM_SESSION_FIELDS.forEach((k, i) => (h[k] = RELATIVE.has(k) ? t + Number(v[i]) : (v[i] as string | number)));
+  return h;
+}
+
+/** A stream entry's fields: n name, s session id, t time ms, d data JSON, h the session (streamSession). */
 export function formatEvent(realm: string, id: string, fields: string[]): VigilEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
@@ -72,7 +88,7 @@ export function formatEvent(realm: string, id: string, fields: string[]): VigilE
     at: iso(f.t),
     realm,
     sessionId: f.s || null,
-    session: f.h ? formatSession(realm, JSON.parse(f.h) as SessionHash) : null,
+    session: f.h ? formatSession(realm, streamSession(f.s ?? '', Number(f.t), f.h)) : null,
     data,
   };
 }

@@ -86,6 +86,28 @@ describe('topics and roles', () => {
     wall.close();
   });
 
+  it('each event carries its session exactly as GET /sessions/{id} shows it at that moment, and the stream keeps no token hash', async () => {
+    const c = new WsClient(`${t.wsUrl}/ws`, { token: t.adminToken });
+    await c.opened;
+    c.send({ type: 'subscribe', topic: 'sessions' });
+    await c.waitFor((m) => m.type === 'snapshot');
+    const { token, session } = await t.login('carol', 'carol-password');
+    const eventOf = async (name: string) => {
+      const m = await c.waitFor((x) => x.type === 'events' && x.events.some((e: any) => e.name === name && e.sessionId === session.id));
+      return m.events.find((e: any) => e.name === name && e.sessionId === session.id);
+    };
+    const now = async () => (await t.api('GET', `/sessions/${session.id}`, { token: t.adminToken })).body.session;
+    const started = await eventOf('session.started');
+    expect(started.session).toEqual({ ...(await now()), current: false });
+    await sleep(1100);
+    await t.api('POST', '/sessions/current/activity', { token });
+    const activity = await eventOf('session.activity');
+    expect(activity.session).toEqual({ ...(await now()), current: false });
+    const raw = await t.app.redis.xrange(t.app.keys.events('default'), started.id, started.id);
+    expect(JSON.stringify(raw)).not.toContain((await t.app.redis.hget(t.app.keys.session('default', session.id), 'th'))!);
+    c.close();
+  });
+
   it('does not count reads or an open stream as activity', async () => {
     const { token, session } = await t.login('carol', 'carol-password');
     const c = await selfSocket(token);
