@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     for (const P of [1, 16]) {
       // sized for a few seconds each on this machine
       ceilings.push({ what: 'touch-session (WS path)', P, rps: await redisBenchmark(port, ['EVALSHA', touchSha, String(touchKeys.length), ...touchKeys, sid, 'ws'], { n: o.ceilingN, c: 50, P }) });
-      ceilings.push({ what: 'resolve-token touch=1 (REST path)', P, rps: await redisBenchmark(port, ['EVALSHA', resolveSha, String(resolveKeys.length), ...resolveKeys, th, '1', 'rest'], { n: Math.round(o.ceilingN / 3), c: 50, P }) });
+      ceilings.push({ what: 'resolve-token touch=1 (REST path)', P, rps: await redisBenchmark(port, ['EVALSHA', resolveSha, String(resolveKeys.length), ...resolveKeys, th, '1', 'rest', sid], { n: Math.round(o.ceilingN / 3), c: 50, P }) });
     }
     const check = await stack.rds.hget(stack.keys.session(REALM, sid), 'st');
     if (check !== 'a') log(`warning: the ceiling session is no longer active (st=${check})`);
