@@ -202,6 +202,10 @@ export interface UserRecord {
   tokenLifetime: number;
   enabled: boolean;
   createdAt: string;
+  /** Where the user's action links go; absent: none (they cannot get any mail). */
+  email?: string;
+  /** Whether the user proved they read mail at `email` (a verify-email link). */
+  emailVerified: boolean;
 }
 
 export interface DisplayKey {
