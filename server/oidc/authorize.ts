@@ -147,7 +147,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     rec.pa = Date.now();
     rec.csrf = randomBytes(24).toString('base64url');
     await saveLogin(realm, rec, policy.loginTimeout);
-    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId) };
+    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId), resetUrl: `/realms/${realm}/login-actions/reset-credentials` };
     return pageHeaders(reply).code(opts.status ?? 200).send(rec.step === 'update_password' ? updatePasswordPage(ctx) : loginPage(ctx));
   }
 
