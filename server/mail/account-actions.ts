@@ -22,7 +22,7 @@ import type { MailService } from './service.js';
 /** Reset links one user may be sent per hour (the contract's bound). */
 export const RESET_LINKS_PER_HOUR = 5;
 /** Reset requests one client address may make per RESET_WINDOW_MS. */
-export const RESET_REQUESTS_PER_ADDRESS = 10;
+export const RESET_REQUESTS_PER_ADDRESS = 30;
 const RESET_WINDOW_MS = 15 * 60_000;
 const HOUR_MS = 3600_000;
 
