@@ -68,7 +68,7 @@ export const EVENT_NAMES = [
   'session.ended',
   'policy.updated',
 ] as const;
-export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}`;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `mail.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}`;
 
 /** Events of the OpenID Connect provider (server/oidc), in the same envelope on the realm's stream. */
 export const OIDC_EVENT_NAMES = [
@@ -81,6 +81,15 @@ export const OIDC_EVENT_NAMES = [
   'token.reuse_detected',
   'token.revoked',
   'code.expired',
+] as const;
+
+/** Events of the e-mailed account actions (server/mail): admins only (isCredentialEvent). */
+export const MAIL_EVENT_NAMES = [
+  'action_token.issued',
+  'action_token.used',
+  'action_token.rejected',
+  'mail.sent',
+  'mail.failed',
 ] as const;
 
 /**

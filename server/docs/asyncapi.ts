@@ -25,6 +25,7 @@ import {
   MAX_REF_LENGTH,
   MAX_UNAUTHENTICATED_PER_ADDRESS,
   MESSAGES_PER_SECOND,
+  MAIL_EVENT_NAMES,
   OIDC_EVENT_NAMES,
   PROTOCOL_VERSION,
   ROLES,
@@ -50,7 +51,7 @@ const CLOSE_CODES: Record<keyof typeof CLOSE, { final: boolean; description: str
 };
 
 /** What `data` carries, per event name (CONTRACT.md's table, the README's additions). */
-const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[number], string> & Record<string, string> = {
+const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[number] | (typeof MAIL_EVENT_NAMES)[number], string> & Record<string, string> = {
   'session.started': '`{}`; `{by: {username}}` when minted by POST /sessions. With `detail: "changes"` it still carries the whole session.',
   'session.activity': '`{source}` — coalesced to at most one per session per second, trailing: the last activity of each second is always announced.',
   'session.warning': '`{reason: "idle"|"max", expiresAt, idleTimeout}`',
@@ -72,7 +73,12 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'display_key.revoked': '`{id, by}` — disconnects the walls using that key',
   'user.updated': '`{id, username, fields: ["roles"], by}` — closes that user\'s connections with 4000',
   'user.disabled': '`{id, …}` — closes that user\'s connections',
-  'user.password_updated': '`{username, by, via}`',
+  'user.password_updated': '`{username, by, via: "required_action"|"action_token"|"self"}`',
+  'action_token.issued': '`{username, operation: "reset-credentials"|"verify-email"|"execute-actions", actions: ["UPDATE_PASSWORD"|"VERIFY_EMAIL", …], expiresAt, by?: {username}}` — an e-mailed link was made (by: the admin who sent it)',
+  'action_token.used': '`{username, operation, actions}` — a link did its actions (used up)',
+  'action_token.rejected': '`{username, operation, reason: "expired"|"used"|"invalid", detail?: "superseded"|"account"}` — a genuine link was refused (a forged one names no one and is not announced)',
+  'mail.sent': '`{messageId, to, subject, username, attempts}` — the SMTP server accepted a message',
+  'mail.failed': '`{messageId, to, subject, username, attempts, error, final}` — a delivery attempt failed; it is retried with backoff unless `final`',
   'client.created': '`{clientId, by}`',
   'client.deleted': '`{clientId, by}`',
   'keys.rotated': '`{kid, by}`',
