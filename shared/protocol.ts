@@ -217,6 +217,24 @@ export interface UserRecord {
   emailVerified: boolean;
 }
 
+/** A message of a realm's outbox (GET /outbox): what Vigil sent, and what became of it. */
+export interface OutboxMessage {
+  id: string;
+  /** One address. */
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** `queued` also while no SMTP server is configured: the message stays in the outbox. */
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: string;
+  /** The last delivery error, while retrying or after giving up. */
+  error?: string;
+  /** When the SMTP server accepted it. */
+  sentAt?: string;
+}
+
 export interface DisplayKey {
   id: string;
   name: string;

@@ -29,8 +29,13 @@ export async function actionPages(app: FastifyInstance): Promise<void> {
     return pageHeaders(reply).code(404).send(messagePage(String(realm ?? ''), 'We are sorry…', 'Realm does not exist.', { alert: true }));
   });
 
+  // the pages send no referrer (a link's key is in its URL), so a browser posts their forms with
+  // `Origin: null`; then the browser's own Sec-Fetch-Site, which no page can set, says whether
+  // the form came from this origin
+  const sameOrigin = (req: Req) =>
+    req.headers.origin === 'null' ? req.headers['sec-fetch-site'] === 'same-origin' : originAllowed(req.headers, originPolicy(app.config));
   const foreign = (req: Req, reply: FastifyReply) => {
-    if (originAllowed(req.headers, originPolicy(app.config))) return null;
+    if (sameOrigin(req)) return null;
     return pageHeaders(reply).code(403).send(messagePage(req.params.realm, 'We are sorry…', 'This form was not sent from its own page (the request may have been forged). Open the link from your e-mail again.', { alert: true }));
   };
 

@@ -9,23 +9,10 @@ import type { ScriptedRedis } from '../redis/scripts.js';
 import { newId } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
 
-export type MailStatus = 'queued' | 'sent' | 'failed';
+import type { OutboxMessage } from '../../shared/protocol.js';
 
-export interface OutboxMessage {
-  id: string;
-  /** One address. */
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  status: MailStatus;
-  attempts: number;
-  createdAt: string;
-  /** The last delivery error, while retrying or after giving up. */
-  error?: string;
-  /** When the SMTP server accepted it. */
-  sentAt?: string;
-}
+export type { OutboxMessage };
+export type MailStatus = OutboxMessage['status'];
 
 /** What a message is about, kept for the mail events (each names the user). */
 export interface MailSubject {

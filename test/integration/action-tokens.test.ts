@@ -192,6 +192,10 @@ describe('a user who forgot their password', () => {
     const mail = await smtp.next('fay@example.test');
     const forged = await postLink(mail.link!, { 'password-new': 'fay-forged-pass', 'password-confirm': 'fay-forged-pass' }, { origin: 'https://evil.example.test' });
     expect(forged.status).toBe(403);
+    // a page without a referrer posts `Origin: null`: only the browser's Sec-Fetch-Site can vouch for it
+    const opaque = await postLink(mail.link!, { 'password-new': 'fay-forged-pass', 'password-confirm': 'fay-forged-pass' }, { origin: 'null', 'sec-fetch-site': 'cross-site' });
+    expect(opaque.status).toBe(403);
+    expect((await t.api('POST', '/login', { body: { username: 'fay', password: 'fay-forged-pass' } })).status).toBe(401);
     expect((await setPasswordVia(mail.link!, 'fay-real-pass')).status).toBe(200);
   });
 });
