@@ -17,8 +17,10 @@ declare module 'fastify' {
 
 export const mailPlugin = fp(async (app) => {
   const queueConnection = app.openRedis('commands', 'mail queue');
+  // the worker's connection (BullMQ's kind) only where there is something to deliver
+  const workerConnection = app.config.smtpUrl ? app.openRedis('bullmq', 'mail') : queueConnection;
   const mail = new MailService(app.redis, app.keys, app.engine, { smtpUrl: app.config.smtpUrl, mailFrom: app.config.mailFrom, publicUrl: () => app.publicUrl() },
-    app.openRedis('bullmq', 'mail'), queueConnection, app.log);
+    workerConnection, queueConnection, app.log);
   app.decorate('mail', mail);
   app.decorate('accountActions', new AccountActions({
     redis: app.redis, keys: app.keys, engine: app.engine, realms: app.realms, users: app.users, clients: app.oidc.clients, mail, publicUrl: () => app.publicUrl(),
