@@ -74,9 +74,13 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'user.updated': '`{id, username, fields: ["roles"], by}` — closes that user\'s connections with 4000',
   'user.disabled': '`{id, …}` — closes that user\'s connections',
   'user.password_updated': '`{username, by, via: "required_action"|"action_token"|"self"}`',
-  'action_token.issued': '`{username, operation: "reset-credentials"|"verify-email"|"execute-actions", actions: ["UPDATE_PASSWORD"|"VERIFY_EMAIL", …], expiresAt, by?: {username}}` — an e-mailed link was made (by: the admin who sent it)',
+  'action_token.issued': '`{username, operation: "reset-credentials"|"verify-email"|"execute-actions"|"idp-verify-account-via-email", actions: ["UPDATE_PASSWORD"|"VERIFY_EMAIL"|"LINK_IDP", …], expiresAt, by?: {username}}` — an e-mailed link was made (by: the admin who sent it)',
   'action_token.used': '`{username, operation, actions}` — a link did its actions (used up)',
   'action_token.rejected': '`{username, operation, reason: "expired"|"used"|"invalid", detail?: "superseded"|"account"}` — a genuine link was refused (a forged one names no one and is not announced)',
+  'identity_provider.created': '`{alias, by}`',
+  'identity_provider.deleted': '`{alias, by}`',
+  'identity_provider.user_created': '`{username, alias}` — a first sign-in through the provider made the user',
+  'identity_provider.linked': '`{username, alias}` — the user opened the idp-verify-account-via-email link: signing in through the provider signs in as them',
   'mail.sent': '`{messageId, to, subject, username, attempts}` — the SMTP server accepted a message',
   'mail.failed': '`{messageId, to, subject, username, attempts, error, final}` — a delivery attempt failed; it is retried with backoff unless `final`',
   'client.created': '`{clientId, by}`',
@@ -87,7 +91,7 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'realm.deleted': '`{realm, by}` — closes the realm\'s connections',
 };
 /** Families the contract announces for later capabilities, in the same envelope. */
-const EVENT_FAMILIES = ['login', 'token', 'code', 'action_token', 'mail', 'webhook', 'display_key', 'user', 'client', 'realm', 'keys'];
+const EVENT_FAMILIES = ['login', 'token', 'code', 'action_token', 'mail', 'webhook', 'display_key', 'user', 'client', 'realm', 'keys', 'identity_provider'];
 
 const ref = (path: string) => ({ $ref: path });
 const schema = (name: string) => ref(`#/components/schemas/${name}`);

@@ -15,7 +15,7 @@ import type { StoredUser, UserStore } from '../users/store.js';
 import type { ClientStore } from '../oidc/clients.js';
 import { vigilError } from '../errors.js';
 import type { ActionTokenOperation, RealmPolicy } from '../../shared/policy.js';
-import { ActionTokens, type Action, type ActionTokenClaims, type Rejection } from './action-tokens.js';
+import { ActionTokens, type Action, type ActionTokenClaims, type Rejection, type TokenAction } from './action-tokens.js';
 import { actionMail } from './messages.js';
 import type { MailService } from './service.js';
 
@@ -78,13 +78,13 @@ export class AccountActions {
   }
 
   /** Signs a link, mails it, announces it; returns the token's claims. */
-  private async issue(realm: string, user: StoredUser & { email: string }, op: ActionTokenOperation, actions: Action[], lifespan: number, o: SendOptions): Promise<ActionTokenClaims> {
+  private async issue(realm: string, user: StoredUser & { email: string }, op: ActionTokenOperation, actions: TokenAction[], lifespan: number, o: SendOptions & { idp?: ActionTokenClaims['idp'] }): Promise<ActionTokenClaims> {
     const { token, claims } = await this.tokens.issue({
       realm, sub: user.id, op, act: actions, email: user.email,
-      ...(o.clientId ? { clientId: o.clientId } : {}), ...(o.redirectUri ? { redirectUri: o.redirectUri } : {}),
+      ...(o.clientId ? { clientId: o.clientId } : {}), ...(o.redirectUri ? { redirectUri: o.redirectUri } : {}), ...(o.idp ? { idp: o.idp } : {}),
     }, lifespan);
     const link = `${this.s.publicUrl()}${this.linkPath(realm)}?key=${token}`;
-    const m = actionMail({ realm, username: user.username, operation: op, actions, link, lifespan, expiresAt: claims.exp });
+    const m = actionMail({ realm, username: user.username, operation: op, actions, link, lifespan, expiresAt: claims.exp, ...(o.idp ? { idpName: o.idp.name } : {}) });
     await this.s.mail.send(realm, { to: user.email, ...m, user: { userId: user.id, username: user.username } });
     await this.s.engine.emit(realm, 'action_token.issued', {
       username: user.username, operation: op, actions, expiresAt: new Date(claims.exp).toISOString(), ...(o.by ? { by: { username: o.by } } : {}),
@@ -131,6 +131,16 @@ export class AccountActions {
   }
 
   /**
+   * A first sign-in through an identity provider whose e-mail address is an existing user's:
+   * that user is mailed a link (idp-verify-account-via-email: its override, else
+   * userActionLifespan) that links the upstream identity to their account once used.
+   */
+  async sendIdpLink(realm: string, user: StoredUser & { email: string }, idp: { alias: string; name: string; sub: string }): Promise<ActionTokenClaims> {
+    const policy = await this.s.realms.policy(realm);
+    return this.issue(realm, user, 'idp-verify-account-via-email', ['LINK_IDP'], userLifespan(policy, 'idp-verify-account-via-email'), { idp });
+  }
+
+  /**
    * Checks an opened link: its claims and user, or why it is refused. A refusal of an authentic
    * token is announced (action_token.rejected names its user); a forged one is not (it names
    * nobody, and anyone can make them).
@@ -172,6 +182,12 @@ export class AccountActions {
         await this.s.engine.emit(realm, 'user.password_updated', { username: user.username, by: { username: user.username }, via: 'action_token' });
       }
       if (action === 'VERIFY_EMAIL') await this.s.users.patch(realm, user.username, { email: claims.email, emailVerified: true });
+      if (action === 'LINK_IDP' && claims.idp) {
+        await this.s.users.linkIdentity(realm, claims.idp.alias, claims.idp.sub, user.id);
+        // the link went to this address and was opened: the address is proven too
+        await this.s.users.patch(realm, user.username, { email: claims.email, emailVerified: true });
+        await this.s.engine.emit(realm, 'identity_provider.linked', { username: user.username, alias: claims.idp.alias });
+      }
     }
     await this.s.engine.emit(realm, 'action_token.used', { username: user.username, operation: claims.op, actions: claims.act });
     return null;

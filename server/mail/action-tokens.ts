@@ -17,8 +17,11 @@ import { ActionTokenResult } from '../redis/results.js';
 import { newId } from '../sessions/tokens.js';
 import type { ActionTokenOperation } from '../../shared/policy.js';
 
+/** The actions an admin may send (execute-actions-email). */
 export const ACTIONS = ['UPDATE_PASSWORD', 'VERIFY_EMAIL'] as const;
 export type Action = (typeof ACTIONS)[number];
+/** Every action a link may carry: LINK_IDP (idp-verify-account-via-email) links an upstream identity. */
+export type TokenAction = Action | 'LINK_IDP';
 
 export interface ActionTokenClaims {
   /** The token's id. */
@@ -27,7 +30,7 @@ export interface ActionTokenClaims {
   /** The user's id. */
   sub: string;
   op: ActionTokenOperation;
-  act: Action[];
+  act: TokenAction[];
   /** Issued at, ms since the epoch. */
   iat: number;
   /** Works while now < exp (ms since the epoch). */
@@ -36,6 +39,8 @@ export interface ActionTokenClaims {
   email: string;
   clientId?: string;
   redirectUri?: string;
+  /** For LINK_IDP: the upstream identity to link (provider alias and display name, its subject). */
+  idp?: { alias: string; name: string; sub: string };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The text and HTML of each action e-mail: one link, what it does, and when it stops working. */
 import type { ActionTokenOperation } from '../../shared/policy.js';
-import type { Action } from './action-tokens.js';
+import type { TokenAction } from './action-tokens.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -18,7 +18,7 @@ export function inWords(seconds: number): string {
   return parts.join(' ') || '0 seconds';
 }
 
-const WHAT: Record<Action, string> = { UPDATE_PASSWORD: 'set a new password', VERIFY_EMAIL: 'confirm your e-mail address' };
+const WHAT: Record<TokenAction, string> = { UPDATE_PASSWORD: 'set a new password', VERIFY_EMAIL: 'confirm your e-mail address', LINK_IDP: 'link your account' };
 
 export interface ActionMail {
   subject: string;
@@ -26,11 +26,14 @@ export interface ActionMail {
   html: string;
 }
 
-export function actionMail(o: { realm: string; username: string; operation: ActionTokenOperation; actions: Action[]; link: string; lifespan: number; expiresAt: number }): ActionMail {
-  const subject = o.operation === 'reset-credentials' ? 'Reset your password'
+export function actionMail(o: { realm: string; username: string; operation: ActionTokenOperation; actions: TokenAction[]; link: string; lifespan: number; expiresAt: number; idpName?: string }): ActionMail {
+  const subject = o.operation === 'idp-verify-account-via-email' ? `Link your ${o.idpName ?? 'other'} account`
+    : o.operation === 'reset-credentials' ? 'Reset your password'
     : o.operation === 'verify-email' ? 'Verify your e-mail address'
       : o.actions.length === 1 && o.actions[0] === 'VERIFY_EMAIL' ? 'Verify your e-mail address' : 'Update your account';
-  const why = o.operation === 'reset-credentials'
+  const why = o.operation === 'idp-verify-account-via-email'
+    ? `Someone signed in through ${o.idpName ?? 'an identity provider'} with this e-mail address, which is that of your account. If it was you, open this link to link the two, so that you can sign in through ${o.idpName ?? 'it'}; if not, ignore this message and nothing changes.`
+    : o.operation === 'reset-credentials'
     ? 'Someone asked to reset the password of your account. If it was you, open this link to set a new one; if not, ignore this message and nothing changes.'
     : o.operation === 'verify-email' ? 'Please confirm that this is your e-mail address by opening this link.'
       : `Your administrator asks you to ${o.actions.map((a) => WHAT[a]).join(' and ')}. Open this link to do so.`;

@@ -11,7 +11,8 @@ import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/accounts.js';
 export function actionPage(o: { realm: string; action: string; token: string; claims: ActionTokenClaims; user: StoredUser; error?: string }): string {
   const password = o.claims.act.includes('UPDATE_PASSWORD');
   const verify = o.claims.act.includes('VERIFY_EMAIL');
-  const title = o.claims.op === 'reset-credentials' ? 'Set a new password' : password ? 'Update your account' : 'Confirm your e-mail address';
+  const link = o.claims.act.includes('LINK_IDP') ? o.claims.idp : undefined;
+  const title = link ? `Link your ${link.name} account` : o.claims.op === 'reset-credentials' ? 'Set a new password' : password ? 'Update your account' : 'Confirm your e-mail address';
   const described = o.error ? ' aria-describedby="form-error"' : '';
   const steps: string[] = [];
   if (password) {
@@ -21,7 +22,8 @@ export function actionPage(o: { realm: string; action: string; token: string; cl
 <input type="password" id="password-confirm" name="password-confirm" autocomplete="new-password" required minlength="${PASSWORD_MIN}" maxlength="${PASSWORD_MAX}"${described}>`);
   }
   if (verify) steps.push(`<p class="note">Confirm that <strong>${esc(o.claims.email)}</strong> is your e-mail address.</p>`);
-  const button = password && verify ? 'Save password and confirm e-mail' : password ? 'Set password' : 'Confirm e-mail address';
+  if (link) steps.push(`<p class="note">Signing in through <strong>${esc(link.name)}</strong> will sign you in to this account.</p>`);
+  const button = link ? 'Link accounts' : password && verify ? 'Save password and confirm e-mail' : password ? 'Set password' : 'Confirm e-mail address';
   return layout(title, o.realm, `<h1>${esc(title)}</h1>
 <p class="sub">for <strong>${esc(o.user.username)}</strong>${password ? ` — ${PASSWORD_MIN} to ${PASSWORD_MAX} characters` : ''}</p>
 ${alert(o.error)}
@@ -54,6 +56,7 @@ export function donePage(realm: string, claims: ActionTokenClaims, signInUrl: st
   const did: string[] = [];
   if (claims.act.includes('UPDATE_PASSWORD')) did.push('Your password has been changed, and you were signed out everywhere.');
   if (claims.act.includes('VERIFY_EMAIL')) did.push(`Your e-mail address ${claims.email} is confirmed.`);
+  if (claims.act.includes('LINK_IDP') && claims.idp) did.push(`Your ${claims.idp.name} account is linked: sign in through ${claims.idp.name} again.`);
   return layout('Done', realm, `<h1>Done</h1>
 ${did.map((d) => `<p class="note" role="status">${esc(d)}</p>`).join('\n')}
 <p><a href="${esc(signInUrl)}">Sign in</a></p>`);

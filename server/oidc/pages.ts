@@ -35,6 +35,8 @@ button:hover{background:var(--accent-hover)}
 .note{margin:0 0 8px;padding:10px 12px;border-radius:5px;background:var(--info-soft)}
 a{color:var(--accent)}
 p.aside{margin:16px 0 0;text-align:center;font-size:.875rem}
+a.provider{display:block;margin-top:8px;padding:10px 16px;text-align:center;font-weight:600;border:1px solid #c3ccd7;border-radius:5px;text-decoration:none;color:var(--text)}
+a.provider:hover{background:var(--info-soft)}
 `;
 
 /** A whole page: the card with the realm's name over `body` (HTML, already escaped). */
@@ -71,6 +73,8 @@ export interface FormContext {
   clientName: string;
   /** The forgot-password form of the realm. */
   resetUrl?: string;
+  /** The realm's identity providers: a link each that signs in through it. */
+  providers?: Array<{ name: string; href: string }>;
 }
 
 export function loginPage(c: FormContext): string {
@@ -87,7 +91,8 @@ ${alert(c.error)}
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${c.username ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
-${c.resetUrl ? `<p class="aside"><a href="${esc(c.resetUrl)}">Forgot password?</a></p>` : ''}`);
+${c.resetUrl ? `<p class="aside"><a href="${esc(c.resetUrl)}">Forgot password?</a></p>` : ''}
+${c.providers?.length ? `<p class="aside">Or sign in with</p>\n${c.providers.map((p) => `<a class="provider" href="${esc(p.href)}">${esc(p.name)}</a>`).join('\n')}` : ''}`);
 }
 
 export function updatePasswordPage(c: FormContext): string {

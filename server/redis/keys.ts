@@ -133,6 +133,22 @@ export class Keys {
   userEmails(realm: string): string {
     return `${this.realmBase(realm)}emails`;
   }
+  /** Upstream identity `alias` + "\n" + its subject → the local user id it is linked to. */
+  userIdentities(realm: string): string {
+    return `${this.realmBase(realm)}identities`;
+  }
+  /** The realm's identity providers (aliases). */
+  identityProviders(realm: string): string {
+    return `${this.realmBase(realm)}idps`;
+  }
+  /** One identity provider (hash): alias, issuer, clientId, clientSecret, displayName. */
+  identityProvider(realm: string, alias: string): string {
+    return `${this.realmBase(realm)}idp:${alias}`;
+  }
+  /** A brokered login in flight at the upstream provider, by its `state` (JSON, short-lived). */
+  brokerState(realm: string, state: string): string {
+    return `${this.realmBase(realm)}idp:state:${state}`;
+  }
   /** The realm's outbox: message ids by creation time (ms), newest last (mail/outbox.ts). */
   outbox(realm: string): string {
     return `${this.realmBase(realm)}outbox`;

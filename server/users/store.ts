@@ -101,6 +101,17 @@ export class UserStore {
     return id ? this.byId(realm, id) : null;
   }
 
+  /** The user an upstream identity (provider alias, its subject) is linked to, if any. */
+  async byIdentity(realm: string, alias: string, subject: string): Promise<StoredUser | null> {
+    const id = await this.redis.hget(this.keys.userIdentities(realm), `${alias}\n${subject}`);
+    return id ? this.byId(realm, id) : null;
+  }
+
+  /** Links an upstream identity to a user: signing in through that provider signs in as them. */
+  async linkIdentity(realm: string, alias: string, subject: string, userId: string): Promise<void> {
+    await this.redis.hset(this.keys.userIdentities(realm), `${alias}\n${subject}`, userId);
+  }
+
   /** Takes an address for a user; 409 when another user has it. */
   private async claimEmail(realm: string, email: string, userId: string): Promise<void> {
     const k = this.keys.userEmails(realm);

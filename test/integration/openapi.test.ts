@@ -22,6 +22,7 @@ const CONTRACT_ROUTES = [
   ['get', `${R}/connections`], ['delete', `${R}/connections/{id}`],
   ['put', `${R}/me/password`], ['put', `${R}/users/{username}/execute-actions-email`], ['put', `${R}/users/{username}/send-verify-email`],
   ['post', `${R}/reset-credentials`], ['get', `${R}/outbox`], ['get', `${R}/outbox/{id}`],
+  ['get', `${R}/identity-providers`], ['post', `${R}/identity-providers`], ['get', `${R}/identity-providers/{alias}`], ['delete', `${R}/identity-providers/{alias}`],
   ['get', `${R}/clients`], ['post', `${R}/clients`], ['get', `${R}/clients/{clientId}`], ['patch', `${R}/clients/{clientId}`], ['delete', `${R}/clients/{clientId}`],
   ['post', `${R}/keys/rotate`], ['delete', `${R}/keys/{kid}`],
   ['get', '/api/v1/realms'], ['post', '/api/v1/realms'], ['delete', '/api/v1/realms/{realm}'],
