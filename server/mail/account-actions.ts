@@ -109,6 +109,19 @@ export class AccountActions {
   }
 
   /**
+   * A user was given an address that is not verified (made, or their address changed): with
+   * the realm's `verifyEmail` on, they are mailed a verify-email link, as an admin's
+   * send-verify-email would. Returns whether a link was sent.
+   */
+  async addressSet(realm: string, user: StoredUser, by?: string): Promise<boolean> {
+    if (!user.email || user.emailVerified || !user.enabled) return false;
+    const policy = await this.s.realms.policy(realm);
+    if (!policy.verifyEmail) return false;
+    await this.issue(realm, user as StoredUser & { email: string }, 'verify-email', ['VERIFY_EMAIL'], userLifespan(policy, 'verify-email'), by ? { by } : {});
+    return true;
+  }
+
+  /**
    * POST /reset-credentials and the forgot-password form: mails a reset link when `name` is a
    * username or an address of an enabled user with an address, and at most RESET_LINKS_PER_HOUR
    * a user per hour; otherwise nothing, and the caller answers the same. Too many requests from

@@ -419,6 +419,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     }, policy.defaultTokenLifetime);
     await users.linkIdentity(realm, alias, identity.subject, user.id);
     await engine.emit(realm, 'identity_provider.user_created', { username: user.username, alias });
+    await app.accountActions.addressSet(realm, user);
     return complete(req, reply, realm, rec, user);
   });
 }

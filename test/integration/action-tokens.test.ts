@@ -219,6 +219,25 @@ describe('verify e-mail', () => {
     expect((await t.api('GET', '/users/gil', admin())).body.user.emailVerified).toBe(false);
   });
 
+  it('with the realm\'s verifyEmail on, mails a new user with an address, or a changed address, a verify-email link', async () => {
+    expect((await t.api('PATCH', '/policy', { ...admin(), body: { verifyEmail: true } })).body.policy.verifyEmail).toBe(true);
+    try {
+      await userWithEmail(t, 'kai', 'kai@example.test');
+      const mail = await smtp.next('kai@example.test');
+      expect(mail.subject).toBe('Verify your e-mail address');
+      expect((await postLink(mail.link!)).status).toBe(200);
+      expect((await t.api('GET', '/users/kai', admin())).body.user.emailVerified).toBe(true);
+      await t.api('PATCH', '/users/kai', { ...admin(), body: { email: 'kai@new.test' } });
+      expect((await smtp.next('kai@new.test')).subject).toBe('Verify your e-mail address');
+      // an address the admin vouches for is not mailed
+      await userWithEmail(t, 'lia', 'lia@example.test', { emailVerified: true });
+      await sleep(500);
+      expect(smtp.to('lia@example.test')).toEqual([]);
+    } finally {
+      await t.api('PATCH', '/policy', { ...admin(), body: { verifyEmail: false } });
+    }
+  });
+
   it('keeps addresses unique in a realm', async () => {
     await userWithEmail(t, 'hal', 'hal@example.test');
     const dup = await t.api('POST', '/users', { ...admin(), body: { username: 'hal2', password: 'hal2-password', email: 'HAL@example.test' } });

@@ -28,6 +28,7 @@ const HELP: Partial<Record<keyof RealmPolicy, string>> = {
   accessTokenLifespan: 'Lifetime of an access token. It never outlives the session maximum.',
   accessTokenLifespanImplicit: 'Lifetime of access tokens issued by the implicit flow.',
   clientLoginTimeout: 'Maximum time between issuing an authorization code and redeeming it.',
+  verifyEmail: 'A user given an e-mail address that is not verified (a new user, or a changed address) is mailed a link to confirm it.',
   userActionLifespan: 'How long an e-mailed link works when the user asked for it (Forgot password) or it verifies an e-mail address, unless its operation has an override below. Example: 5 minutes — a reset link sent at 10:00:00 works until 10:05:00 and not one second after.',
   adminActionLifespan: 'How long the link of an admin\'s "Send actions e-mail" works, unless that send gives its own lifespan. Example: 12 hours — sent at 09:00, the link works until 21:00.',
   expiryPromptSeconds: 'How long the Logout prompt is shown before an idle session ends.',
@@ -162,7 +163,7 @@ export class VigilRealmSettings extends RealmPage {
     );
   }
 
-  #toggle(field: 'revokeRefreshToken' | 'offlineSessionMaxEnabled', label: string) {
+  #toggle(field: 'revokeRefreshToken' | 'offlineSessionMaxEnabled' | 'verifyEmail', label: string) {
     return this.#row(
       field,
       label,
@@ -228,6 +229,7 @@ export class VigilRealmSettings extends RealmPage {
               ${this.#duration('clientLoginTimeout', problem)}
             </div>
             <div class="group"><h3>Action tokens</h3>
+              ${this.#toggle('verifyEmail', 'Verify email')}
               ${this.#duration('userActionLifespan', problem)}
               ${this.#duration('adminActionLifespan', problem)}
               ${ACTION_TOKEN_OPERATIONS.map((op) => {
