@@ -19,7 +19,9 @@ import { closeGoingAway, onSocketError, wsTransport, WS_OPTIONS } from './realti
 import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
+import { mailRoutes } from './routes/mail.js';
 import { oidcRoutes } from './oidc/plugin.js';
+import { actionPages } from './mail/action-pages.js';
 import { realmRoutes } from './routes/realms.js';
 import { asyncApiRoute } from './docs/asyncapi.js';
 import { loggerOptions } from './log.js';
@@ -76,9 +78,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(async (api) => {
     await api.register(sessionRoutes);
     await api.register(adminRoutes);
+    await api.register(mailRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(oidcRoutes);
+  await app.register(actionPages);
   await app.register(realmRoutes);
   await app.register(wsTransport);
   await app.register(socketIoTransport);

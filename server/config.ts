@@ -57,6 +57,10 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Null: /metrics is open; else it needs `Authorization: Bearer <this>`. */
   metricsToken: string | null;
+  /** The SMTP server mail goes through (`smtp://user:pass@host:587`, `smtps://…`); null: mail stays in the realms' outboxes. */
+  smtpUrl: string | null;
+  /** The From address of every message; null: `vigil@{public host}`. */
+  mailFrom: string | null;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +84,8 @@ const list = <T extends TSchema>(item: T, options: Record<string, unknown>) => T
 const REDIS_URL_RULE = 'a redis:// or rediss:// URL, or with VIGIL_REDIS_MODE cluster or sentinel a comma-separated list of them';
 const ORIGINS_RULE = 'a comma-separated list of origins like https://app.example.com';
 const TRUST_PROXY_RULE = 'true, a hop count, or a comma-separated list of proxy addresses or CIDRs (or loopback, linklocal, uniquelocal)';
+const SMTP_URL_RULE = 'an smtp:// or smtps:// URL like smtp://user:pass@mail.example.com:587';
+const MAIL_FROM_RULE = 'an e-mail address like vigil@example.com, optionally with a name: Vigil <vigil@example.com>';
 const PUBLIC_URL_RULE = 'an http:// or https:// URL without query, fragment or credentials, like https://vigil.example.com';
 
 const PROXY_ADDRESS = '^((\\d{1,3}\\.){3}\\d{1,3}(/\\d{1,2})?|[0-9a-fA-F.]*:[0-9a-fA-F:.]*(/\\d{1,3})?|loopback|linklocal|uniquelocal)$';
@@ -134,6 +140,14 @@ export const EnvSchema = Type.Object({
   VIGIL_METRICS_TOKEN: Type.Optional(Type.String({
     pattern: '^\\S+$', maxLength: 1000, [SECRET]: 'none', [RULE]: 'a non-empty token without spaces (or unset, for an open /metrics)',
     description: 'When set, /metrics needs it as a bearer token',
+  })),
+  VIGIL_SMTP_URL: Type.Optional(Type.String({
+    pattern: '^smtps?://[^\\s/?#]+(:\\d+)?/?$', [RULE]: SMTP_URL_RULE, [SECRET]: 'no-userinfo', [BLANK_IS_UNSET]: true,
+    description: 'The SMTP server outgoing mail goes through (smtp://user:pass@host:587, smtps://…); unset: mail is kept in each realm\'s outbox only',
+  })),
+  VIGIL_MAIL_FROM: Type.Optional(Type.String({
+    pattern: '^([^<>\\r\\n]*<[^\\s@<>]+@[^\\s@<>]+>|[^\\s@<>]+@[^\\s@<>]+)$', maxLength: 320, [RULE]: MAIL_FROM_RULE, [BLANK_IS_UNSET]: true,
+    description: 'The From address of every message; unset: vigil@{public host}',
   })),
 });
 
@@ -237,6 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     trustProxy,
     metricsToken: e.VIGIL_METRICS_TOKEN ?? null,
+    smtpUrl: e.VIGIL_SMTP_URL ?? null,
+    mailFrom: e.VIGIL_MAIL_FROM ?? null,
   };
 }
 

@@ -36,6 +36,8 @@ export interface RealmPolicy {
   userActionLifespan: number;
   adminActionLifespan: number;
   userActionLifespanOverrides: Record<ActionTokenOperation, number | null>;
+  /** Keycloak's "Verify email": a user given an unverified address is mailed a verify-email link. */
+  verifyEmail: boolean;
 }
 
 export const DEFAULT_POLICY: RealmPolicy = {
@@ -62,6 +64,7 @@ export const DEFAULT_POLICY: RealmPolicy = {
     'execute-actions': null,
     'idp-verify-account-via-email': null,
   },
+  verifyEmail: false,
 };
 
 /** The longest duration any field accepts: Java's Integer.MAX_VALUE seconds, as in Keycloak. */
@@ -75,7 +78,7 @@ export interface FieldBounds {
 }
 
 /** Integer fields and their inclusive bounds. */
-export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMaxEnabled' | 'revokeRefreshToken' | 'userActionLifespanOverrides'>, FieldBounds> = {
+export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMaxEnabled' | 'revokeRefreshToken' | 'userActionLifespanOverrides' | 'verifyEmail'>, FieldBounds> = {
   expiryPromptSeconds: { min: 5, max: 3600, label: 'Expiry prompt', unit: 'seconds' },
   defaultTokenLifetime: { min: TOKEN_LIFETIME_MIN, max: TOKEN_LIFETIME_MAX, label: 'Default token lifetime', unit: 'seconds' },
   consoleSessionMax: { min: 60, max: INT_MAX, label: 'Console session max', unit: 'seconds' },
@@ -93,7 +96,7 @@ export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMax
   adminActionLifespan: { min: 1, max: INT_MAX, label: 'Default Admin-Initiated Action Lifespan', unit: 'seconds' },
 };
 
-export const BOOLEAN_POLICY_FIELDS = ['offlineSessionMaxEnabled', 'revokeRefreshToken'] as const;
+export const BOOLEAN_POLICY_FIELDS = ['offlineSessionMaxEnabled', 'revokeRefreshToken', 'verifyEmail'] as const;
 
 export type PolicyPatch = Partial<Omit<RealmPolicy, 'userActionLifespanOverrides'>> & {
   userActionLifespanOverrides?: Partial<Record<ActionTokenOperation, number | null>>;

@@ -68,7 +68,7 @@ export const EVENT_NAMES = [
   'session.ended',
   'policy.updated',
 ] as const;
-export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}`;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `mail.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}` | `identity_provider.${string}`;
 
 /** Events of the OpenID Connect provider (server/oidc), in the same envelope on the realm's stream. */
 export const OIDC_EVENT_NAMES = [
@@ -81,6 +81,15 @@ export const OIDC_EVENT_NAMES = [
   'token.reuse_detected',
   'token.revoked',
   'code.expired',
+] as const;
+
+/** Events of the e-mailed account actions (server/mail): admins only (isCredentialEvent). */
+export const MAIL_EVENT_NAMES = [
+  'action_token.issued',
+  'action_token.used',
+  'action_token.rejected',
+  'mail.sent',
+  'mail.failed',
 ] as const;
 
 /**
@@ -202,6 +211,28 @@ export interface UserRecord {
   tokenLifetime: number;
   enabled: boolean;
   createdAt: string;
+  /** Where the user's action links go; absent: none (they cannot get any mail). */
+  email?: string;
+  /** Whether the user proved they read mail at `email` (a verify-email link). */
+  emailVerified: boolean;
+}
+
+/** A message of a realm's outbox (GET /outbox): what Vigil sent, and what became of it. */
+export interface OutboxMessage {
+  id: string;
+  /** One address. */
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** `queued` also while no SMTP server is configured: the message stays in the outbox. */
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: string;
+  /** The last delivery error, while retrying or after giving up. */
+  error?: string;
+  /** When the SMTP server accepted it. */
+  sentAt?: string;
 }
 
 export interface DisplayKey {

@@ -25,6 +25,7 @@ import {
   MAX_REF_LENGTH,
   MAX_UNAUTHENTICATED_PER_ADDRESS,
   MESSAGES_PER_SECOND,
+  MAIL_EVENT_NAMES,
   OIDC_EVENT_NAMES,
   PROTOCOL_VERSION,
   ROLES,
@@ -50,7 +51,7 @@ const CLOSE_CODES: Record<keyof typeof CLOSE, { final: boolean; description: str
 };
 
 /** What `data` carries, per event name (CONTRACT.md's table, the README's additions). */
-const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[number], string> & Record<string, string> = {
+const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[number] | (typeof MAIL_EVENT_NAMES)[number], string> & Record<string, string> = {
   'session.started': '`{}`; `{by: {username}}` when minted by POST /sessions. With `detail: "changes"` it still carries the whole session.',
   'session.activity': '`{source}` — coalesced to at most one per session per second, trailing: the last activity of each second is always announced.',
   'session.warning': '`{reason: "idle"|"max", expiresAt, idleTimeout}`',
@@ -72,7 +73,16 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'display_key.revoked': '`{id, by}` — disconnects the walls using that key',
   'user.updated': '`{id, username, fields: ["roles"], by}` — closes that user\'s connections with 4000',
   'user.disabled': '`{id, …}` — closes that user\'s connections',
-  'user.password_updated': '`{username, by, via}`',
+  'user.password_updated': '`{username, by, via: "required_action"|"action_token"|"self"}`',
+  'action_token.issued': '`{username, operation: "reset-credentials"|"verify-email"|"execute-actions"|"idp-verify-account-via-email", actions: ["UPDATE_PASSWORD"|"VERIFY_EMAIL"|"LINK_IDP", …], expiresAt, by?: {username}}` — an e-mailed link was made (by: the admin who sent it)',
+  'action_token.used': '`{username, operation, actions}` — a link did its actions (used up)',
+  'action_token.rejected': '`{username, operation, reason: "expired"|"used"|"invalid", detail?: "superseded"|"account"}` — a genuine link was refused (a forged one names no one and is not announced)',
+  'identity_provider.created': '`{alias, by}`',
+  'identity_provider.deleted': '`{alias, by}`',
+  'identity_provider.user_created': '`{username, alias}` — a first sign-in through the provider made the user',
+  'identity_provider.linked': '`{username, alias}` — the user opened the idp-verify-account-via-email link: signing in through the provider signs in as them',
+  'mail.sent': '`{messageId, to, subject, username, attempts}` — the SMTP server accepted a message',
+  'mail.failed': '`{messageId, to, subject, username, attempts, error, final}` — a delivery attempt failed; it is retried with backoff unless `final`',
   'client.created': '`{clientId, by}`',
   'client.deleted': '`{clientId, by}`',
   'keys.rotated': '`{kid, by}`',
@@ -81,7 +91,7 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'realm.deleted': '`{realm, by}` — closes the realm\'s connections',
 };
 /** Families the contract announces for later capabilities, in the same envelope. */
-const EVENT_FAMILIES = ['login', 'token', 'code', 'action_token', 'mail', 'webhook', 'display_key', 'user', 'client', 'realm', 'keys'];
+const EVENT_FAMILIES = ['login', 'token', 'code', 'action_token', 'mail', 'webhook', 'display_key', 'user', 'client', 'realm', 'keys', 'identity_provider'];
 
 const ref = (path: string) => ({ $ref: path });
 const schema = (name: string) => ref(`#/components/schemas/${name}`);

@@ -25,6 +25,7 @@ import { verifyPassword } from '../users/passwords.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/accounts.js';
 import { LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
+import { USERNAME } from '../../shared/accounts.js';
 
 const BROWSER_COOKIE = 'vigil_auth';
 export const LOGIN_TIMED_OUT = 'Your login attempt timed out. Login will start from the beginning.';
@@ -147,7 +148,8 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     rec.pa = Date.now();
     rec.csrf = randomBytes(24).toString('base64url');
     await saveLogin(realm, rec, policy.loginTimeout);
-    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId) };
+    const providers = (await oidc.identityProviders.list(realm)).map((p) => ({ name: p.displayName, href: `/realms/${realm}/broker/${p.alias}/login?login=${rec.id}` }));
+    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId), resetUrl: `/realms/${realm}/login-actions/reset-credentials`, providers };
     return pageHeaders(reply).code(opts.status ?? 200).send(rec.step === 'update_password' ? updatePasswordPage(ctx) : loginPage(ctx));
   }
 
@@ -339,5 +341,85 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     const { after } = await users.patch(realm, user.username, { password: next, requiredActions: user.requiredActions.filter((a) => a !== 'UPDATE_PASSWORD') });
     await engine.emit(realm, 'user.password_updated', { username: user.username, by: { username: user.username }, via: 'required_action' });
     return complete(req, reply, realm, rec, after);
+  });
+
+  // ---- identity brokering: sign in through an upstream provider (identity-providers.ts) ----
+  const brokerPath = (realm: string, alias: string) => `/realms/${realm}/broker/${alias}`;
+  const sorry = (reply: FastifyReply, realm: string, status: number, message: string) =>
+    pageHeaders(reply).code(status).send(messagePage(realm, 'We are sorry…', message, { alert: true }));
+  const sameBrowser = (req: FastifyRequest, rec: LoginRecord) => {
+    const browser = req.cookies[BROWSER_COOKIE];
+    return !!browser && hashToken(browser) === rec.b;
+  };
+
+  /** A free username for a first sign-in: the upstream's preferred one if it is valid and free. */
+  async function freeUsername(realm: string, alias: string, preferred: string | null, subject: string): Promise<string> {
+    const tries = [preferred, preferred && `${preferred}.${alias}`, `${alias}.${subject}`.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 64)];
+    for (const t of tries) if (t && USERNAME.test(t) && !(await users.byUsername(realm, t))) return t;
+    return `${alias}.${randomBytes(6).toString('hex')}`.slice(0, 64);
+  }
+
+  app.get('/realms/:realm/broker/:alias/login', async (req, reply) => {
+    const realm = realmParam(req);
+    const { alias } = req.params as { alias: string };
+    const rec = await loadLogin(realm, String((req.query as Record<string, unknown>).login ?? ''));
+    if (!rec) return sorry(reply, realm, 400, 'This sign-in page has expired or is unknown. Go back to the application and sign in again.');
+    if (!sameBrowser(req, rec)) return sorry(reply, realm, 403, 'This sign-in was started in another browser. Go back to the application and sign in again.');
+    const policy = await realms.policy(realm);
+    let a: Awaited<ReturnType<typeof oidc.identityProviders.authorizationUrl>>;
+    try {
+      a = await oidc.identityProviders.authorizationUrl(realm, alias, `${app.publicUrl()}${brokerPath(realm, alias)}/endpoint`);
+    } catch (err) {
+      req.log.warn({ alias, err: (err as Error).message }, 'identity provider unreachable');
+      return sorry(reply, realm, 502, 'The identity provider cannot be reached. Try again later, or sign in with your password.');
+    }
+    if (!a) return sorry(reply, realm, 404, 'There is no such identity provider.');
+    await redis.set(keys.brokerState(realm, a.state), JSON.stringify({ login: rec.id, alias, verifier: a.verifier, nonce: a.nonce }), 'PX', policy.loginActionTimeout * 1000);
+    return reply.header('cache-control', 'no-store').redirect(a.url, 302);
+  });
+
+  app.get('/realms/:realm/broker/:alias/endpoint', async (req, reply) => {
+    const realm = realmParam(req);
+    const { alias } = req.params as { alias: string };
+    const q = req.query as Record<string, unknown>;
+    const state = typeof q.state === 'string' && /^[\w-]{20,64}$/.test(q.state) ? q.state : '';
+    const raw = state ? await redis.getdel(keys.brokerState(realm, state)) : null;
+    const st = raw ? (JSON.parse(raw) as { login: string; alias: string; verifier: string; nonce: string }) : null;
+    if (!st || st.alias !== alias) return sorry(reply, realm, 400, 'This sign-in has expired or was already completed. Go back to the application and sign in again.');
+    const rec = await loadLogin(realm, st.login);
+    if (!rec) return sorry(reply, realm, 400, 'This sign-in page has expired. Go back to the application and sign in again.');
+    if (!sameBrowser(req, rec)) return sorry(reply, realm, 403, 'This sign-in was started in another browser. Go back to the application and sign in again.');
+    const provider = await oidc.identityProviders.get(realm, alias);
+    if (!provider) return sorry(reply, realm, 404, 'There is no such identity provider.');
+    const name = provider.displayName;
+    if (typeof q.error === 'string' || typeof q.code !== 'string') return showPage(reply, realm, rec, { error: `${name} did not sign you in${typeof q.error === 'string' ? ` (${q.error.slice(0, 100)})` : ''}.` });
+    let identity: Awaited<ReturnType<typeof oidc.identityProviders.redeem>>;
+    try {
+      identity = await oidc.identityProviders.redeem(realm, alias, q.code, `${app.publicUrl()}${brokerPath(realm, alias)}/endpoint`, st.verifier, st.nonce);
+    } catch (err) {
+      req.log.warn({ alias, err: (err as Error).message }, 'brokered sign-in failed');
+      return showPage(reply, realm, rec, { error: `Signing in through ${name} failed. Try again, or sign in with your password.` });
+    }
+    const linked = await users.byIdentity(realm, alias, identity.subject);
+    if (linked) {
+      if (!linked.enabled) return showPage(reply, realm, rec, { error: 'Account is disabled, contact your administrator.' });
+      return complete(req, reply, realm, rec, linked);
+    }
+    const existing = identity.email ? await users.byEmail(realm, identity.email) : null;
+    if (existing) {
+      // the address is someone's account here: only the owner of that mailbox may link it
+      if (existing.enabled && existing.email) await app.accountActions.sendIdpLink(realm, existing as StoredUser & { email: string }, { alias, name, sub: identity.subject });
+      await redis.del(keys.oidcLogin(realm, rec.id));
+      return pageHeaders(reply).send(messagePage(realm, 'Check your e-mail', `An account with the e-mail address of your ${name} account already exists here. We e-mailed that address a link: open it to link the two accounts, then sign in through ${name} again.`));
+    }
+    const policy = await realms.policy(realm);
+    const user = await users.create(realm, {
+      username: await freeUsername(realm, alias, identity.preferredUsername, identity.subject), password: randomBytes(32).toString('base64url'),
+      ...(identity.email ? { email: identity.email, emailVerified: identity.emailVerified } : {}),
+    }, policy.defaultTokenLifetime);
+    await users.linkIdentity(realm, alias, identity.subject, user.id);
+    await engine.emit(realm, 'identity_provider.user_created', { username: user.username, alias });
+    await app.accountActions.addressSet(realm, user);
+    return complete(req, reply, realm, rec, user);
   });
 }

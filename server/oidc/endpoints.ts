@@ -46,7 +46,7 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: [...SUPPORTED_SCOPES],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'azp', 'nonce', 'sid', 'session_state', 'preferred_username', 'at_hash'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'azp', 'nonce', 'sid', 'session_state', 'preferred_username', 'email', 'email_verified', 'at_hash'],
       authorization_response_iss_parameter_supported: true,
       backchannel_logout_supported: false,
       frontchannel_logout_supported: false,
@@ -77,7 +77,7 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
     if (!claims.sid) return reply.send({ sub: claims.sub, preferred_username: claims.preferred_username });
     const user = await users.byId(realm, String(claims.sub));
     if (!user || !user.enabled) throw fail('User not found or disabled');
-    return reply.header('cache-control', 'no-store').send({ sub: user.id, preferred_username: user.username });
+    return reply.header('cache-control', 'no-store').send({ sub: user.id, preferred_username: user.username, ...(user.email ? { email: user.email, email_verified: user.emailVerified } : {}) });
   };
   app.get(`${OIDC}/userinfo`, userinfo);
   app.post(`${OIDC}/userinfo`, userinfo);

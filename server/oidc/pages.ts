@@ -14,7 +14,7 @@ export const pageHeaders = (reply: FastifyReply): FastifyReply =>
     .header('referrer-policy', 'no-referrer')
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
 
-const esc = (s: string): string =>
+export const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const STYLE = `
@@ -27,16 +27,20 @@ main{width:100%;max-width:400px;background:var(--surface);border:1px solid var(-
 h1{font-size:1.5rem;margin:0 0 8px}
 p.sub{color:var(--muted);margin:0 0 24px}
 label{display:block;font-weight:600;font-size:.875rem;margin:16px 0 6px}
-input[type=text],input[type=password]{width:100%;padding:10px 12px;font:inherit;color:inherit;border:1px solid #c3ccd7;border-radius:5px;background:#fff}
+input[type=text],input[type=password],input[type=email]{width:100%;padding:10px 12px;font:inherit;color:inherit;border:1px solid #c3ccd7;border-radius:5px;background:#fff}
 input:focus-visible,button:focus-visible,a:focus-visible{outline:2px solid var(--accent);outline-offset:2px;box-shadow:var(--focus)}
 button{margin-top:24px;width:100%;padding:11px 16px;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:5px;cursor:pointer}
 button:hover{background:var(--accent-hover)}
 .alert{margin:0 0 8px;padding:10px 12px;border-radius:5px;background:var(--danger-soft);color:var(--danger);border:1px solid #f5c2c2}
 .note{margin:0 0 8px;padding:10px 12px;border-radius:5px;background:var(--info-soft)}
 a{color:var(--accent)}
+p.aside{margin:16px 0 0;text-align:center;font-size:.875rem}
+a.provider{display:block;margin-top:8px;padding:10px 16px;text-align:center;font-weight:600;border:1px solid #c3ccd7;border-radius:5px;text-decoration:none;color:var(--text)}
+a.provider:hover{background:var(--info-soft)}
 `;
 
-function layout(title: string, realm: string, body: string): string {
+/** A whole page: the card with the realm's name over `body` (HTML, already escaped). */
+export function layout(title: string, realm: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -55,7 +59,7 @@ ${body}
 </html>`;
 }
 
-function alert(message: string | undefined): string {
+export function alert(message: string | undefined): string {
   return message ? `<p class="alert" role="alert" id="form-error">${esc(message)}</p>` : '';
 }
 
@@ -67,6 +71,10 @@ export interface FormContext {
   error?: string;
   username?: string;
   clientName: string;
+  /** The forgot-password form of the realm. */
+  resetUrl?: string;
+  /** The realm's identity providers: a link each that signs in through it. */
+  providers?: Array<{ name: string; href: string }>;
 }
 
 export function loginPage(c: FormContext): string {
@@ -82,7 +90,9 @@ ${alert(c.error)}
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${c.username ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
-</form>`);
+</form>
+${c.resetUrl ? `<p class="aside"><a href="${esc(c.resetUrl)}">Forgot password?</a></p>` : ''}
+${c.providers?.length ? `<p class="aside">Or sign in with</p>\n${c.providers.map((p) => `<a class="provider" href="${esc(p.href)}">${esc(p.name)}</a>`).join('\n')}` : ''}`);
 }
 
 export function updatePasswordPage(c: FormContext): string {

@@ -17,6 +17,7 @@ import { tokenEndpoint } from './token-endpoint.js';
 import { protocolEndpoints } from './endpoints.js';
 import { AUTHORIZATION_PATH, authorizationEndpoint } from './authorize.js';
 import { clientRoutes } from './clients-api.js';
+import { identityProviderRoutes } from './identity-providers-api.js';
 import { messagePage, pageHeaders } from './pages.js';
 import { isRedisUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../redis/connect.js';
 
@@ -32,6 +33,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
 
   await app.register(async (api) => {
     await api.register(clientRoutes);
+    await api.register(identityProviderRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(async (op) => {

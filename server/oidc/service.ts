@@ -21,6 +21,7 @@ import { OidcTokens, atHash, newJti, type AccessClaims, type RefreshClaims } fro
 import { oauthError } from './errors.js';
 import { hashToken, newToken } from '../sessions/tokens.js';
 import type { StoredUser } from '../users/store.js';
+import { IdentityProviderStore } from './identity-providers.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 /** Keycloak always grants its default client scopes. */
@@ -71,12 +72,14 @@ export class OidcService {
   readonly clients: ClientStore;
   readonly signing: SigningKeys;
   readonly tokens: OidcTokens;
+  readonly identityProviders: IdentityProviderStore;
 
   /** What the provider builds on (the app passes itself: its decorators): the session engine and the stores. */
   constructor(private readonly s: { redis: ScriptedRedis; keys: Keys; engine: SessionEngine; realms: RealmStore; users: UserStore }) {
     this.clients = new ClientStore(s.redis, s.keys);
     this.signing = new SigningKeys(s.redis, s.keys);
     this.tokens = new OidcTokens(this.signing);
+    this.identityProviders = new IdentityProviderStore(s.redis, s.keys);
   }
 
   /** Access-token lifespan: the client's own, else the realm's (the implicit one for implicit flows). */
@@ -136,6 +139,8 @@ export class OidcService {
     return this.tokens.signEs(realm, {
       iss, sub: user.id, aud: clientId, azp: clientId, typ: 'ID', iat, exp, auth_time: session.authTime, jti: newJti(),
       sid: session.id, session_state: session.id, preferred_username: user.username,
+      // the `email` scope is always granted (DEFAULT_SCOPES)
+      ...(user.email ? { email: user.email, email_verified: user.emailVerified } : {}),
       ...(nonce ? { nonce } : {}), ...(accessToken ? { at_hash: atHash(accessToken) } : {}),
     }, 'JWT');
   }

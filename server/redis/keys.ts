@@ -129,6 +129,54 @@ export class Keys {
   oidcRevoked(realm: string, jti: string): string {
     return `${this.realmBase(realm)}oidc:revoked:${jti}`;
   }
+  /** Lower-cased e-mail address → user id: addresses are unique within a realm (Keycloak's default). */
+  userEmails(realm: string): string {
+    return `${this.realmBase(realm)}emails`;
+  }
+  /** Upstream identity `alias` + "\n" + its subject → the local user id it is linked to. */
+  userIdentities(realm: string): string {
+    return `${this.realmBase(realm)}identities`;
+  }
+  /** The realm's identity providers (aliases). */
+  identityProviders(realm: string): string {
+    return `${this.realmBase(realm)}idps`;
+  }
+  /** One identity provider (hash): alias, issuer, clientId, clientSecret, displayName. */
+  identityProvider(realm: string, alias: string): string {
+    return `${this.realmBase(realm)}idp:${alias}`;
+  }
+  /** A brokered login in flight at the upstream provider, by its `state` (JSON, short-lived). */
+  brokerState(realm: string, state: string): string {
+    return `${this.realmBase(realm)}idp:state:${state}`;
+  }
+  /** The realm's outbox: message ids by creation time (ms), newest last (mail/outbox.ts). */
+  outbox(realm: string): string {
+    return `${this.realmBase(realm)}outbox`;
+  }
+  /** One outbox message (hash): to, subject, text, html, status, attempts, createdAt, error. */
+  outboxMessage(realm: string, id: string): string {
+    return `${this.realmBase(realm)}mail:${id}`;
+  }
+  /** The realm's action-token HMAC key (mail/action-tokens.ts): made on first use, never shown. */
+  actionTokenSecret(realm: string): string {
+    return `${this.realmBase(realm)}atk:secret`;
+  }
+  /** Set when the action token with this id is used (single use); expires when the token would. */
+  actionTokenUsed(realm: string, tokenId: string): string {
+    return `${this.realmBase(realm)}atk:used:${tokenId}`;
+  }
+  /** The id of the newest action token of an operation sent to a user: an older one is superseded. */
+  actionTokenLatest(realm: string, userId: string, operation: string): string {
+    return `${this.realmBase(realm)}atk:latest:${userId}:${operation}`;
+  }
+  /** Reset-password links sent to one user in the current hour (a counter with a TTL). */
+  resetLinksOfUser(realm: string, userId: string): string {
+    return `${this.realmBase(realm)}atk:rl:u:${userId}`;
+  }
+  /** Reset-password requests from one client address in the current window. */
+  resetRequestsAt(realm: string, address: string): string {
+    return `${this.realmBase(realm)}atk:rl:a:${address}`;
+  }
   /** @fastify/rate-limit's key prefix (its nameSpace) for the OIDC endpoints (oidc/plugin.ts). */
   rateLimits(): string {
     return `${this.prefix}:rl:`;
@@ -175,6 +223,7 @@ export class Keys {
     oidcRedeemCode: (realm: string, codeHash: string) => [...this.sessionScript(realm), this.oidcCode(realm, codeHash), this.sessionPrefix(realm)],
     oidcRotateKey: (realm: string): [string] => [this.oidcKeys(realm)],
     oidcRetireKey: (realm: string): [string] => [this.oidcKeys(realm)],
+    consumeActionToken: (realm: string, tokenId: string, userId: string, operation: string): [string, string] => [this.actionTokenUsed(realm, tokenId), this.actionTokenLatest(realm, userId, operation)],
     loginReserve: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
     loginRelease: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
   };

@@ -71,11 +71,22 @@ export const LoginReserve = {
   Address: -2,
 } as const;
 
+/** consume-action-token-2.lua. */
+export const ActionTokenResult = {
+  /** Used up now: the caller performs its actions. */
+  Ok: 1,
+  /** Used before. */
+  Used: -1,
+  /** A newer link of the same operation was sent to the user. */
+  Superseded: -2,
+} as const;
+export type ActionTokenResult = (typeof ActionTokenResult)[keyof typeof ActionTokenResult];
+
 /** finish-slice-2.lua: the slice was closed (else the reply is the earliest check's time). */
 export const SliceResult = { Closed: -1 } as const;
 
 /** Every family, by the name the scripts use in `{{Family.Name}}`. */
-export const SCRIPT_RESULTS: Record<string, Record<string, number>> = { SessionResult, RefreshResult, CodeResult, SigningKeyResult, LoginReserve, SliceResult };
+export const SCRIPT_RESULTS: Record<string, Record<string, number>> = { SessionResult, RefreshResult, CodeResult, SigningKeyResult, LoginReserve, SliceResult, ActionTokenResult };
 
 /**
  * The one translation of a session script's refusal into the contract's error: an ended or

@@ -78,6 +78,8 @@ export interface VigilCommands {
   oidcRotateKey(keys: string, kid: string, retireAfterMs: number): Promise<Reply>;
   /** oidc-retire-key-1.lua: SigningKeyResult (oidc/signing.ts). */
   oidcRetireKey(keys: string, kid: string): Promise<Reply>;
+  /** consume-action-token-2.lua: ActionTokenResult (mail/action-tokens.ts). */
+  consumeActionToken(used: string, latest: string, tokenId: string, ttlMs: number): Promise<number>;
   /** login-reserve-3.lua: [LoginReserve.Reserved, 0], or [refusal, ms until it frees up] (auth/login-limiter.ts). */
   loginReserve(userAtAddress: string, address: string, familiar: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
   /** login-release-3.lua: a reserved attempt succeeded. */

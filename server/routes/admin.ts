@@ -37,13 +37,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users', {
     preValidation: need('admin'),
     schema: {
-      ...users_, params: RealmParams, summary: 'Create a user', description: 'tokenLifetime defaults to the policy\'s defaultTokenLifetime, roles to ["user"].',
+      ...users_, params: RealmParams, summary: 'Create a user', description: 'tokenLifetime defaults to the policy\'s defaultTokenLifetime, roles to ["user"]. With the policy\'s verifyEmail on, a user made with an unverified email is mailed a verify-email link.',
       body: UserCreateBody, response: { 201: UserBody, ...errorResponses(401, 403, 404, 409, 413) },
     },
   }, async (req, reply) => {
     const realm = realmOf(req);
     const policy = await realms.policy(realm);
     const user = await users.create(realm, req.body, policy.defaultTokenLifetime);
+    await app.accountActions.addressSet(realm, user, req.principal!.user!.username);
     return reply.code(201).send({ user: publicUser(user) });
   });
 
@@ -72,6 +73,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { before, after } = await users.patch(realm, username, body);
     const by = req.principal!.user!.username;
     if (before.enabled && !after.enabled) await endUserSessions(realm, after.id, by);
+    if (after.email && after.email !== before.email) await app.accountActions.addressSet(realm, after, by);
     else {
       if (body.password !== undefined) {
         // whoever held the old password is signed out everywhere: every session ends, and the

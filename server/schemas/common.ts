@@ -31,11 +31,13 @@ export const TAGS = [
   { name: 'sign-in', description: 'Signing in and out, and the caller\'s own session' },
   { name: 'sessions', description: 'Live sessions of the realm: the Access view' },
   { name: 'users', description: 'Users of the realm (admin)' },
+  { name: 'mail', description: 'E-mailed account actions (reset password, verify e-mail, execute actions) and the outbox' },
   { name: 'display-keys', description: 'Read-only credentials for wall displays (admin)' },
   { name: 'policy', description: 'The realm policy: session and token lifetimes' },
   { name: 'stats', description: 'Counters for the wall display' },
   { name: 'connections', description: 'Real-time connections of the realm on every node (admin)' },
   { name: 'clients', description: 'OpenID Connect clients and signing keys of the realm (admin)' },
+  { name: 'identity-providers', description: 'Upstream OpenID Connect providers the realm signs users in through (admin)' },
   { name: 'realms', description: 'Realms (admins of realm default)' },
   { name: 'operations', description: 'Health and readiness' },
 ];

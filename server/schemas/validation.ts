@@ -35,10 +35,12 @@ export const schemaController: NonNullable<FastifyServerOptions['schemaControlle
   },
 };
 
-/** `/origin/ip` → `origin.ip`, `/roles/0` → `roles[0]`; the root is the part itself (`body`). */
+/** `/origin/ip` → `origin.ip`, `/roles/0` → `roles[0]`, `/0` → `body[0]`; the root is the part itself (`body`). */
 function fieldName(instancePath: string, dataVar: SchemaErrorDataVar): string {
   if (!instancePath) return dataVar === 'querystring' ? 'query' : dataVar;
-  return instancePath.slice(1).split('/').map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : `${i ? '.' : ''}${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('');
+  const path = instancePath.slice(1).split('/').map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : `${i ? '.' : ''}${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('');
+  // an item of a body that is itself an array (execute-actions-email's actions): `body[0]`
+  return path.startsWith('[') ? `${dataVar === 'querystring' ? 'query' : dataVar}${path}` : path;
 }
 
 /** The message for the first failed rule: the field, then the rule in words. */

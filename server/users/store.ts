@@ -6,7 +6,7 @@ import { ROLES } from '../../shared/protocol.js';
 import { tokenLifetimeProblem } from '../../shared/policy.js';
 import { vigilError } from '../errors.js';
 import { hashPassword } from './passwords.js';
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../../shared/accounts.js';
+import { EMAIL, EMAIL_MAX, EMAIL_RULE, PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../../shared/accounts.js';
 import { newId } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
 
@@ -26,6 +26,9 @@ export interface UserInput {
   tokenLifetime?: unknown;
   enabled?: unknown;
   requiredActions?: unknown;
+  /** A string sets the address (unverified unless emailVerified says so), null removes it. */
+  email?: unknown;
+  emailVerified?: unknown;
 }
 
 function parse(h: Record<string, string>): StoredUser | null {
@@ -39,6 +42,8 @@ function parse(h: Record<string, string>): StoredUser | null {
     createdAt: iso(h.createdAt),
     passwordHash: h.passwordHash ?? '',
     requiredActions: (h.requiredActions ? h.requiredActions.split(',') : []) as RequiredAction[],
+    ...(h.email ? { email: h.email } : {}),
+    emailVerified: h.email ? h.emailVerified === 'true' : false,
   };
 }
 
@@ -68,6 +73,14 @@ function checkRequiredActions(v: unknown): RequiredAction[] {
   return [...new Set(v as RequiredAction[])];
 }
 
+function checkEmail(v: unknown): string {
+  if (typeof v !== 'string' || v.length > EMAIL_MAX || !EMAIL.test(v)) throw vigilError('VIGIL_ERR_VALIDATION', `email must be ${EMAIL_RULE}`);
+  return v;
+}
+
+/** The index form of an address: addresses differ only in case are one address. */
+const emailKey = (email: string) => email.toLowerCase();
+
 function checkTokenLifetime(v: unknown): number {
   const problem = tokenLifetimeProblem(v);
   if (problem) throw vigilError('VIGIL_ERR_VALIDATION', problem);
@@ -80,6 +93,30 @@ export class UserStore {
   async byUsername(realm: string, username: string): Promise<StoredUser | null> {
     const id = await this.redis.hget(this.keys.usernames(realm), username);
     return id ? this.byId(realm, id) : null;
+  }
+
+  /** The user whose e-mail address this is (case-insensitively), if any. */
+  async byEmail(realm: string, email: string): Promise<StoredUser | null> {
+    const id = await this.redis.hget(this.keys.userEmails(realm), emailKey(email));
+    return id ? this.byId(realm, id) : null;
+  }
+
+  /** The user an upstream identity (provider alias, its subject) is linked to, if any. */
+  async byIdentity(realm: string, alias: string, subject: string): Promise<StoredUser | null> {
+    const id = await this.redis.hget(this.keys.userIdentities(realm), `${alias}\n${subject}`);
+    return id ? this.byId(realm, id) : null;
+  }
+
+  /** Links an upstream identity to a user: signing in through that provider signs in as them. */
+  async linkIdentity(realm: string, alias: string, subject: string, userId: string): Promise<void> {
+    await this.redis.hset(this.keys.userIdentities(realm), `${alias}\n${subject}`, userId);
+  }
+
+  /** Takes an address for a user; 409 when another user has it. */
+  private async claimEmail(realm: string, email: string, userId: string): Promise<void> {
+    const k = this.keys.userEmails(realm);
+    if (await this.redis.hsetnx(k, emailKey(email), userId)) return;
+    if ((await this.redis.hget(k, emailKey(email))) !== userId) throw vigilError('VIGIL_ERR_CONFLICT', `another user has the e-mail address ${email}`);
   }
 
   async byId(realm: string, id: string): Promise<StoredUser | null> {
@@ -106,13 +143,24 @@ export class UserStore {
     const roles = input.roles === undefined ? (['user'] as Role[]) : checkRoles(input.roles);
     const tokenLifetime = input.tokenLifetime === undefined ? defaultTokenLifetime : checkTokenLifetime(input.tokenLifetime);
     if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'enabled must be true or false');
+    const email = input.email === undefined || input.email === null ? null : checkEmail(input.email);
+    if (input.emailVerified !== undefined && typeof input.emailVerified !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'emailVerified must be true or false');
     const id = newId('u_', 9);
     const claimed = await this.redis.hsetnx(this.keys.usernames(realm), input.username, id);
     if (!claimed) throw vigilError('VIGIL_ERR_CONFLICT', `user ${input.username} already exists`);
+    if (email) {
+      try {
+        await this.claimEmail(realm, email, id);
+      } catch (err) {
+        await this.redis.hdel(this.keys.usernames(realm), input.username);
+        throw err;
+      }
+    }
     const passwordHash = await hashPassword(password);
     await this.redis.hset(this.keys.user(realm, id), {
       id, username: input.username, roles: roles.join(','), tokenLifetime: String(tokenLifetime),
       enabled: String(input.enabled ?? true), createdAt: String(Date.now()), passwordHash,
+      ...(email ? { email, emailVerified: String(input.emailVerified === true) } : {}),
     });
     return (await this.byId(realm, id))!;
   }
@@ -131,7 +179,23 @@ export class UserStore {
       set.enabled = String(input.enabled);
     }
     if (input.requiredActions !== undefined) set.requiredActions = checkRequiredActions(input.requiredActions).join(',');
+    if (input.emailVerified !== undefined && typeof input.emailVerified !== 'boolean') throw vigilError('VIGIL_ERR_VALIDATION', 'emailVerified must be true or false');
+    const unset: string[] = [];
+    const email = input.email === undefined ? undefined : input.email === null ? null : checkEmail(input.email);
+    if (email !== undefined && email !== (before.email ?? null)) {
+      // a new address is unverified until its owner proves it (unless the admin says it is verified)
+      if (email) {
+        await this.claimEmail(realm, email, before.id);
+        set.email = email;
+        set.emailVerified = String(input.emailVerified === true);
+      } else unset.push('email', 'emailVerified');
+      if (before.email && emailKey(before.email) !== (email && emailKey(email))) await this.redis.hdel(this.keys.userEmails(realm), emailKey(before.email));
+    } else if (input.emailVerified !== undefined) {
+      if (!before.email && input.emailVerified) throw vigilError('VIGIL_ERR_VALIDATION', 'emailVerified cannot be true for a user without an email');
+      set.emailVerified = String(input.emailVerified);
+    }
     if (Object.keys(set).length) await this.redis.hset(this.keys.user(realm, before.id), set);
+    if (unset.length) await this.redis.hdel(this.keys.user(realm, before.id), ...unset);
     return { before, after: (await this.byId(realm, before.id))! };
   }
 
@@ -142,7 +206,9 @@ export class UserStore {
   async remove(realm: string, username: string): Promise<StoredUser> {
     const user = await this.byUsername(realm, username);
     if (!user) throw vigilError('VIGIL_ERR_NOT_FOUND', `no user ${username} in realm ${realm}`);
-    await this.redis.multi().hdel(this.keys.usernames(realm), username).del(this.keys.user(realm, user.id)).exec();
+    const m = this.redis.multi().hdel(this.keys.usernames(realm), username).del(this.keys.user(realm, user.id));
+    if (user.email) m.hdel(this.keys.userEmails(realm), emailKey(user.email));
+    await m.exec();
     return user;
   }
 }

@@ -1,7 +1,7 @@
 /** GET /docs/asyncapi.json: a valid AsyncAPI 3 document of the real-time protocol, built from the constants the server runs on. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Parser } from '@asyncapi/parser';
-import { CLIENT_MESSAGE_TYPES, CLOSE, EVENT_NAMES, MAX_FRAME_BYTES, MESSAGES_PER_SECOND, OIDC_EVENT_NAMES, SERVER_MESSAGE_TYPES } from '../../shared/protocol.js';
+import { CLIENT_MESSAGE_TYPES, CLOSE, EVENT_NAMES, MAX_FRAME_BYTES, MAIL_EVENT_NAMES, MESSAGES_PER_SECOND, OIDC_EVENT_NAMES, SERVER_MESSAGE_TYPES } from '../../shared/protocol.js';
 import { asyncApiDocument } from '../../server/docs/asyncapi.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -72,8 +72,9 @@ describe('GET /docs/asyncapi.json', () => {
 
   it('names every event of the stream, with the envelope', () => {
     const names = Object.keys(doc.components.schemas.EventName['x-vigil-events']);
-    for (const n of [...EVENT_NAMES, ...OIDC_EVENT_NAMES, 'login.succeeded', 'display_key.revoked', 'user.updated']) expect(names).toContain(n);
+    for (const n of [...EVENT_NAMES, ...OIDC_EVENT_NAMES, ...MAIL_EVENT_NAMES, 'login.succeeded', 'display_key.revoked', 'user.updated']) expect(names).toContain(n);
     expect(doc.components.schemas.EventName['x-vigil-events']['login.failed'].adminOnly).toBe(true);
+    for (const n of MAIL_EVENT_NAMES) expect(doc.components.schemas.EventName['x-vigil-events'][n].adminOnly, n).toBe(true);
     expect(doc.components.schemas.EventName['x-vigil-events']['session.warning'].adminOnly).toBe(false);
     expect(doc.components.schemas.Event.required).toEqual(['id', 'name', 'at', 'realm', 'sessionId', 'session', 'data']);
   });

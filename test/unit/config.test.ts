@@ -58,6 +58,10 @@ describe('configuration', () => {
     [{ VIGIL_TRUST_PROXY: 'my proxy' }, 'VIGIL_TRUST_PROXY'],
     [{ VIGIL_METRICS_TOKEN: '' }, 'VIGIL_METRICS_TOKEN'],
     [{ VIGIL_METRICS_TOKEN: 'two words' }, 'VIGIL_METRICS_TOKEN'],
+    [{ VIGIL_SMTP_URL: 'mail.example.com:25' }, 'VIGIL_SMTP_URL'],
+    [{ VIGIL_SMTP_URL: 'http://mail.example.com' }, 'VIGIL_SMTP_URL'],
+    [{ VIGIL_MAIL_FROM: 'vigil' }, 'VIGIL_MAIL_FROM'],
+    [{ VIGIL_MAIL_FROM: 'two@at@example.com x' }, 'VIGIL_MAIL_FROM'],
   ];
 
   it.each(badValues)('stops with one sentence naming the variable: %o', (env, name) => {
@@ -142,6 +146,15 @@ describe('configuration', () => {
   it('leaves /metrics open unless VIGIL_METRICS_TOKEN is set', () => {
     expect(loadConfig({}).metricsToken).toBeNull();
     expect(loadConfig({ VIGIL_METRICS_TOKEN: 'scrape-me_0123' }).metricsToken).toBe('scrape-me_0123');
+  });
+
+  it('keeps mail in the outboxes unless VIGIL_SMTP_URL is set, and never prints its password', () => {
+    expect(loadConfig({})).toMatchObject({ smtpUrl: null, mailFrom: null });
+    expect(loadConfig({ VIGIL_SMTP_URL: 'smtps://u:p@mail.example.com:465', VIGIL_MAIL_FROM: 'Vigil <ops@example.com>' })).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example.com:465', mailFrom: 'Vigil <ops@example.com>' });
+    let text = '';
+    try { loadConfig({ VIGIL_SMTP_URL: 'smtp://u:hunter22@mail.example.com:25/x?y' }); } catch (err) { text = (err as Error).message; }
+    expect(text).toContain('VIGIL_SMTP_URL');
+    expect(text).not.toContain('hunter22');
   });
 
   it('normalises allowed origins', () => {

@@ -28,11 +28,20 @@ const HELP: Partial<Record<keyof RealmPolicy, string>> = {
   accessTokenLifespan: 'Lifetime of an access token. It never outlives the session maximum.',
   accessTokenLifespanImplicit: 'Lifetime of access tokens issued by the implicit flow.',
   clientLoginTimeout: 'Maximum time between issuing an authorization code and redeeming it.',
-  userActionLifespan: 'Expiry of action tokens a user asks for (forgot password, verify email).',
-  adminActionLifespan: 'Expiry of action tokens an admin sends; overridable per send.',
+  verifyEmail: 'A user given an e-mail address that is not verified (a new user, or a changed address) is mailed a link to confirm it.',
+  userActionLifespan: 'How long an e-mailed link works when the user asked for it (Forgot password) or it verifies an e-mail address, unless its operation has an override below. Example: 5 minutes — a reset link sent at 10:00:00 works until 10:05:00 and not one second after.',
+  adminActionLifespan: 'How long the link of an admin\'s "Send actions e-mail" works, unless that send gives its own lifespan. Example: 12 hours — sent at 09:00, the link works until 21:00.',
   expiryPromptSeconds: 'How long the Logout prompt is shown before an idle session ends.',
   defaultTokenLifetime: 'Token lifetime of new accounts (the inactivity limit of their console sessions).',
   consoleSessionMax: 'Hard limit of a console session, regardless of activity.',
+};
+
+/** What each override governs, with an example (the contract's lifespan rules). */
+const OP_HELP: Record<ActionTokenOperation, string> = {
+  'verify-email': 'The link of an admin\'s "Send verify e-mail" (unless the send gives its own lifespan). Example: 1 day — the address can be confirmed until the same time tomorrow.',
+  'reset-credentials': 'The link a user gets from "Forgot password?". Example: 15 minutes, for users who read mail slowly, while other links keep the default.',
+  'execute-actions': 'Keycloak keeps this for user-initiated execute-actions; Vigil has none of those, and an admin\'s "Send actions e-mail" uses the admin-initiated lifespan above (or its own), not this.',
+  'idp-verify-account-via-email': 'The link that confirms linking an account on a first sign-in through an identity provider (not available yet in Vigil).',
 };
 
 const OP_LABELS: Record<ActionTokenOperation, string> = {
@@ -154,7 +163,7 @@ export class VigilRealmSettings extends RealmPage {
     );
   }
 
-  #toggle(field: 'revokeRefreshToken' | 'offlineSessionMaxEnabled', label: string) {
+  #toggle(field: 'revokeRefreshToken' | 'offlineSessionMaxEnabled' | 'verifyEmail', label: string) {
     return this.#row(
       field,
       label,
@@ -220,12 +229,13 @@ export class VigilRealmSettings extends RealmPage {
               ${this.#duration('clientLoginTimeout', problem)}
             </div>
             <div class="group"><h3>Action tokens</h3>
+              ${this.#toggle('verifyEmail', 'Verify email')}
               ${this.#duration('userActionLifespan', problem)}
               ${this.#duration('adminActionLifespan', problem)}
               ${ACTION_TOKEN_OPERATIONS.map((op) => {
                 const v = d.userActionLifespanOverrides[op];
                 return html`<div class="field-row">
-                  <div><div class="name">Override: ${OP_LABELS[op]}</div><div class="help">User-initiated action lifespan for <code>${op}</code>; off uses the default above.</div></div>
+                  <div><div class="name">Override: ${OP_LABELS[op]}</div><div class="help">User-initiated action lifespan for <code>${op}</code>; off uses the default above. ${OP_HELP[op]}</div></div>
                   <div class="override">
                     <label class="check"><input type="checkbox" .checked=${v !== null} ?disabled=${this.readonly} aria-label="Override ${OP_LABELS[op]}"
                       @change=${(e: Event) => this.#setOverride(op, (e.target as HTMLInputElement).checked ? d.userActionLifespan : null)} />Override</label>

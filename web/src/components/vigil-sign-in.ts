@@ -28,6 +28,7 @@ export class VigilSignIn extends LitElement {
       summary { cursor: pointer; color: var(--vigil-text-muted); font-weight: 600; padding: 0.25rem 0; }
       details label.field { margin-top: 0.625rem; }
       button[type='submit'] { min-height: 2.625rem; font-size: var(--vigil-text-md); }
+      .forgot { justify-self: end; font-size: var(--vigil-text-sm); margin-top: -0.5rem; }
       footer { text-align: center; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
     `,
   ];
@@ -86,10 +87,11 @@ export class VigilSignIn extends LitElement {
           <label class="field">Password
             <input name="password" type="password" autocomplete="current-password" required />
           </label>
+          <a class="forgot" href="/realms/${encodeURIComponent(this._realm || 'default')}/login-actions/reset-credentials">Forgot password?</a>
           <details ?open=${this._realm !== 'default'}>
             <summary>Realm</summary>
             <label class="field">Realm name
-              <input name="realm" .value=${this._realm} autocomplete="off" spellcheck="false" />
+              <input name="realm" .value=${this._realm} autocomplete="off" spellcheck="false" @input=${(e: Event) => (this._realm = (e.target as HTMLInputElement).value.trim())} />
               <span class="hint">Leave as <code>default</code> unless your administrator gave you another realm.</span>
             </label>
           </details>

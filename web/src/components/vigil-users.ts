@@ -1,7 +1,9 @@
 /**
- * Users, for admins: create (username, password, roles, token lifetime), edit roles and
- * token lifetime, disable or enable, delete. Disabling or deleting ends the user's sessions
- * (the server does it; the Access view shows them leave).
+ * Users, for admins: create (username, password, e-mail, roles, token lifetime), edit them,
+ * disable or enable, delete, and send an actions e-mail (set a new password, verify the
+ * address) whose link lives the realm's admin-initiated lifespan or one given for the send.
+ * Disabling or deleting ends the user's sessions (the server does it; the Access view shows
+ * them leave).
  */
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -16,6 +18,7 @@ import { TOKEN_LIFETIME_BOUNDS_MESSAGE } from './vigil-token-settings.js';
 import { RealmPage } from './realm-page.js';
 import './vigil-dialog.js';
 import './vigil-confirm-dialog.js';
+import './vigil-duration-input.js';
 
 interface Draft {
   mode: 'create' | 'edit';
@@ -24,6 +27,22 @@ interface Draft {
   roles: Role[];
   tokenLifetime: string;
   enabled: boolean;
+  email: string;
+}
+
+type MailAction = 'UPDATE_PASSWORD' | 'VERIFY_EMAIL';
+const MAIL_ACTIONS: Array<{ action: MailAction; label: string }> = [
+  { action: 'UPDATE_PASSWORD', label: 'Update password' },
+  { action: 'VERIFY_EMAIL', label: 'Verify e-mail' },
+];
+
+interface Sending {
+  user: UserRecord;
+  actions: MailAction[];
+  /** Seconds; null: the realm's adminActionLifespan. */
+  lifespan: number | null;
+  /** The duration input's text is not a whole duration. */
+  lifespanInvalid: boolean;
 }
 
 const ROLE_HELP: Record<Role, string> = {
@@ -45,6 +64,7 @@ export class VigilUsers extends RealmPage {
       legend { font-size: var(--vigil-text-sm); font-weight: 600; padding: 0 0.25rem; }
       .two { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
       tr.disabled td:not(.actions) { color: var(--vigil-text-faint); }
+      .email { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
     `,
   ];
 
@@ -54,6 +74,8 @@ export class VigilUsers extends RealmPage {
   @state() _formError = '';
   @state() _busy = false;
   @state() _deleting: UserRecord | null = null;
+  @state() _sending: Sending | null = null;
+  @state() _notice = '';
   readonly #failForm = (message: string) => (this._formError = message);
 
   /** The caller, so that they cannot delete or disable themselves by accident. */
@@ -71,12 +93,12 @@ export class VigilUsers extends RealmPage {
 
   #openCreate(): void {
     this._formError = '';
-    this._draft = { mode: 'create', username: '', password: '', roles: ['user'], tokenLifetime: String(TOKEN_LIFETIME_DEFAULT), enabled: true };
+    this._draft = { mode: 'create', username: '', password: '', roles: ['user'], tokenLifetime: String(TOKEN_LIFETIME_DEFAULT), enabled: true, email: '' };
   }
 
   #openEdit(u: UserRecord): void {
     this._formError = '';
-    this._draft = { mode: 'edit', username: u.username, password: '', roles: [...u.roles], tokenLifetime: String(u.tokenLifetime), enabled: u.enabled };
+    this._draft = { mode: 'edit', username: u.username, password: '', roles: [...u.roles], tokenLifetime: String(u.tokenLifetime), enabled: u.enabled, email: u.email ?? '' };
   }
 
   async #submit(e: Event): Promise<void> {
@@ -99,18 +121,77 @@ export class VigilUsers extends RealmPage {
       this._formError = TOKEN_LIFETIME_BOUNDS_MESSAGE;
       return;
     }
+    const email = d.email.trim();
+    if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+      this._formError = 'E-mail: an address like alice@example.com, or empty.';
+      return;
+    }
     this._formError = '';
     await busyCall(this, async () => {
       if (d.mode === 'create') {
-        await this.api.post('/users', { username: d.username, password: d.password, roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled });
+        await this.api.post('/users', { username: d.username, password: d.password, roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled, ...(email ? { email } : {}) });
       } else {
+        const before = this._users?.find((u) => u.username === d.username)?.email ?? '';
         const body: Record<string, unknown> = { roles: d.roles, tokenLifetime: lifetime, enabled: d.enabled };
+        if (email !== before) body.email = email || null;
         if (d.password) body.password = d.password;
         await this.api.patch(`/users/${encodeURIComponent(d.username)}`, body);
       }
       this._draft = null;
       await this.load();
-    }, this.#failForm, (err) => (err instanceof ApiError && err.code === 'VIGIL_ERR_CONFLICT' ? `A user named "${d.username}" already exists.` : errorMessage(err, 'Failed.')));
+    }, this.#failForm, (err) => (err instanceof ApiError && err.code === 'VIGIL_ERR_CONFLICT' ? (/e-mail/.test(err.message) ? `Another user has the address ${email}.` : `A user named "${d.username}" already exists.`) : errorMessage(err, 'Failed.')));
+  }
+
+  #openSend(u: UserRecord): void {
+    this._formError = '';
+    this._notice = '';
+    this._sending = { user: u, actions: ['UPDATE_PASSWORD'], lifespan: null, lifespanInvalid: false };
+  }
+
+  async #send(): Promise<void> {
+    const s = this._sending!;
+    if (s.actions.length === 0) {
+      this._formError = 'Choose at least one action.';
+      return;
+    }
+    if (s.lifespan !== null && (s.lifespanInvalid || s.lifespan < 1)) {
+      this._formError = 'Link lifespan: a whole number of seconds, at least 1 — or leave it off for the realm\'s default.';
+      return;
+    }
+    this._formError = '';
+    // in the order the link's page performs them: the password first, then the address
+    const actions = MAIL_ACTIONS.map((a) => a.action).filter((a) => s.actions.includes(a));
+    await busyCall(this, async () => {
+      await this.api.put(`/users/${encodeURIComponent(s.user.username)}/execute-actions-email${s.lifespan !== null ? `?lifespan=${s.lifespan}` : ''}`, actions);
+      this._sending = null;
+      this._notice = `An e-mail with one link was sent to ${s.user.email} (see Outbox).`;
+    }, this.#failForm);
+  }
+
+  #renderSend() {
+    const s = this._sending;
+    return html`
+      <vigil-dialog .open=${!!s} heading=${s ? `Send actions e-mail to ${s.user.username}` : ''} @vigil-close=${() => (this._sending = null)}>
+        ${s
+          ? html`<form id="send-form" @submit=${(e: Event) => { e.preventDefault(); void this.#send(); }} novalidate>
+              <p class="muted">One e-mail to <strong>${s.user.email}</strong> with one link that performs these actions, in order. It works once.</p>
+              <fieldset><legend>Actions</legend>
+                ${MAIL_ACTIONS.map((a) => html`<label class="check"><input type="checkbox" .checked=${s.actions.includes(a.action)}
+                  @change=${(e: Event) => { const on = (e.target as HTMLInputElement).checked; this._sending = { ...s, actions: on ? [...s.actions, a.action] : s.actions.filter((x) => x !== a.action) }; }} />${a.label}</label>`)}
+              </fieldset>
+              <label class="check"><input type="checkbox" .checked=${s.lifespan !== null}
+                @change=${(e: Event) => (this._sending = { ...s, lifespan: (e.target as HTMLInputElement).checked ? 3600 : null, lifespanInvalid: false })} />Own link lifespan for this send</label>
+              ${s.lifespan !== null
+                ? html`<vigil-duration-input .value=${s.lifespan} label="Link lifespan"
+                    @vigil-change=${(e: CustomEvent<{ seconds: number | null }>) => (this._sending = { ...s, lifespan: e.detail.seconds ?? s.lifespan, lifespanInvalid: e.detail.seconds === null })}></vigil-duration-input>`
+                : html`<span class="hint">Off: the realm's admin-initiated action lifespan (Realm settings).</span>`}
+              ${this._formError ? html`<div class="banner error" role="alert">${this._formError}</div>` : nothing}
+            </form>`
+          : nothing}
+        <button slot="footer" @click=${() => (this._sending = null)}>Cancel</button>
+        <button slot="footer" class="primary" type="submit" form="send-form" ?disabled=${this._busy} @click=${(e: Event) => { e.preventDefault(); void this.#send(); }}>Send e-mail</button>
+      </vigil-dialog>
+    `;
   }
 
   async #setEnabled(u: UserRecord, enabled: boolean): Promise<void> {
@@ -150,6 +231,10 @@ export class VigilUsers extends RealmPage {
                   <input type="password" autocomplete="new-password" .value=${d.password} @input=${(e: Event) => this.#update({ password: (e.target as HTMLInputElement).value })} />
                 </label>
               </div>
+              <label class="field">E-mail (optional)
+                <input type="email" autocomplete="off" .value=${d.email} @input=${(e: Event) => this.#update({ email: (e.target as HTMLInputElement).value })} />
+                <span class="hint">Where reset-password and actions links go. A new address starts unverified.</span>
+              </label>
               <fieldset><legend>Roles</legend>
                 ${ROLES.map((r) => html`<label class="check"><input type="checkbox" .checked=${d.roles.includes(r)}
                   @change=${(e: Event) => this.#update({ roles: (e.target as HTMLInputElement).checked ? [...d.roles, r] : d.roles.filter((x) => x !== r) })} />
@@ -179,21 +264,26 @@ export class VigilUsers extends RealmPage {
       <section class="card">
         <div class="card-header"><h2>Accounts</h2><button class="primary" @click=${this.#openCreate}>Create user</button></div>
         ${this._error ? html`<div class="card-body"><div class="banner error" role="alert">${this._error}</div></div>` : nothing}
+        ${this._notice ? html`<div class="card-body"><div class="banner info" role="status" data-testid="users-notice">${this._notice}</div></div>` : nothing}
         ${this._users === null && !this._error
           ? html`<div class="empty"><div class="spinner"></div><span>Loading users…</span></div>`
           : this._users && this._users.length === 0
             ? html`<div class="empty"><strong>No users yet</strong><span>Create the first account.</span></div>`
             : html`<table class="data">
-                <thead><tr><th scope="col">Username</th><th scope="col">Roles</th><th scope="col">Token lifetime</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+                <thead><tr><th scope="col">Username</th><th scope="col">E-mail</th><th scope="col">Roles</th><th scope="col">Token lifetime</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
                 <tbody>
                   ${(this._users ?? []).map((u) => html`<tr class=${u.enabled ? '' : 'disabled'} data-user=${u.username}>
                     <td><strong>${u.username}</strong>${u.username === self ? html` <span class="muted">(you)</span>` : nothing}</td>
+                    <td>${u.email
+                      ? html`<span class="email">${u.email}<span class="badge ${u.emailVerified ? 'active' : 'warning'}">${u.emailVerified ? 'verified' : 'not verified'}</span></span>`
+                      : html`<span class="muted">—</span>`}</td>
                     <td><span class="roles">${u.roles.map((r) => html`<span class="role ${r}">${r}</span>`)}</span></td>
                     <td title="${u.tokenLifetime} seconds">${humanizeSeconds(u.tokenLifetime)}</td>
                     <td><span class="badge ${u.enabled ? 'active' : 'danger'}">${u.enabled ? 'enabled' : 'disabled'}</span></td>
                     <td>${u.createdAt ? new Date(u.createdAt).toLocaleDateString() : '—'}</td>
                     <td class="actions">
                       <button class="small" @click=${() => this.#openEdit(u)} aria-label="Edit ${u.username}">Edit</button>
+                      <button class="small" ?disabled=${!u.email || !u.enabled} title=${!u.email ? 'No e-mail address' : !u.enabled ? 'Disabled' : ''} aria-label="Send actions e-mail to ${u.username}" @click=${() => this.#openSend(u)}>Send actions e-mail</button>
                       <button class="small" ?disabled=${u.username === self} @click=${() => void this.#setEnabled(u, !u.enabled)}>${u.enabled ? 'Disable' : 'Enable'}</button>
                       <button class="small danger" ?disabled=${u.username === self} aria-label="Delete ${u.username}" @click=${() => { this._formError = ''; this._deleting = u; }}>Delete</button>
                     </td>
@@ -202,6 +292,7 @@ export class VigilUsers extends RealmPage {
               </table>`}
       </section>
       ${this.#renderForm()}
+      ${this.#renderSend()}
       <vigil-confirm-dialog .open=${!!this._deleting} heading="Delete user" confirm-label="Delete user" checkbox-label="Confirm" .busy=${this._busy} .error=${this._formError}
         @vigil-close=${() => (this._deleting = null)} @vigil-confirm=${() => void this.#delete()}>
         <p>Delete <strong>${this._deleting?.username}</strong>? Their sessions end at once. This cannot be undone.</p>

@@ -1,0 +1,56 @@
+/** Admin REST API for a realm's identity providers (/api/v1/realms/{realm}/identity-providers). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { identify, need, realmOf } from '../auth/guard.js';
+import { vigilError } from '../errors.js';
+import { errorResponses } from '../schemas/errors.js';
+import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
+import { AliasParam, IdentityProviderCreateBody } from '../schemas/identity-providers.js';
+
+const idps_ = { tags: ['identity-providers'], security: SECURITY };
+const ByAlias = realmParams('alias', AliasParam);
+const One = Type.Object({ identityProvider: Type.Ref('IdentityProvider') }, { description: 'The identity provider' });
+
+export const identityProviderRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { engine } = app;
+  const idps = app.oidc.identityProviders;
+  app.addHook('preValidation', identify);
+
+  app.get('/identity-providers', {
+    preValidation: need('admin'),
+    schema: { ...idps_, params: RealmParams, summary: 'List identity providers', response: { 200: Type.Object({ identityProviders: Type.Array(Type.Ref('IdentityProvider')) }, { description: 'The realm\'s identity providers, by alias' }), ...errorResponses(401, 403, 404) } },
+  }, async (req) => ({ identityProviders: await idps.list(realmOf(req)) }));
+
+  app.post('/identity-providers', {
+    preValidation: need('admin'),
+    schema: {
+      ...idps_, params: RealmParams, body: IdentityProviderCreateBody, summary: 'Add an identity provider',
+      description: 'An upstream OpenID Connect provider the realm\'s sign-in page offers. Register {public URL}/realms/{realm}/broker/{alias}/endpoint as the redirect URI of the client at the upstream. A first sign-in through it creates the user — or, when its e-mail matches an existing user, e-mails that user an idp-verify-account-via-email link that links the accounts once used.',
+      response: { 201: One, ...errorResponses(401, 403, 404, 409, 413) },
+    },
+  }, async (req, reply) => {
+    const realm = realmOf(req);
+    const identityProvider = await idps.create(realm, req.body);
+    await engine.emit(realm, 'identity_provider.created', { alias: identityProvider.alias, by: { username: req.principal!.user?.username ?? null } });
+    return reply.code(201).send({ identityProvider });
+  });
+
+  app.get('/identity-providers/:alias', {
+    preValidation: need('admin'),
+    schema: { ...idps_, params: ByAlias, summary: 'Read an identity provider', response: { 200: One, ...errorResponses(401, 403, 404) } },
+  }, async (req) => {
+    const identityProvider = await idps.get(realmOf(req), req.params.alias);
+    if (!identityProvider) throw vigilError('VIGIL_ERR_NOT_FOUND', `no identity provider ${req.params.alias}`);
+    return { identityProvider };
+  });
+
+  app.delete('/identity-providers/:alias', {
+    preValidation: need('admin'),
+    schema: { ...idps_, params: ByAlias, summary: 'Remove an identity provider', description: 'Its sign-in button goes; accounts linked through it keep their passwords.', response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
+  }, async (req, reply) => {
+    const realm = realmOf(req);
+    if (!(await idps.remove(realm, req.params.alias))) throw vigilError('VIGIL_ERR_NOT_FOUND', `no identity provider ${req.params.alias}`);
+    await engine.emit(realm, 'identity_provider.deleted', { alias: req.params.alias, by: { username: req.principal!.user?.username ?? null } });
+    return reply.code(204).send();
+  });
+};
