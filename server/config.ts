@@ -57,6 +57,14 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Null: /metrics is open; else it needs `Authorization: Bearer <this>`. */
   metricsToken: string | null;
+  /** How long (days) and how many events each realm's stream keeps (the history /events reads). */
+  eventRetention: EventRetention;
+}
+
+/** The stream's trimming: by age (XADD … MINID) and by length (MAXLEN ~), per realm. */
+export interface EventRetention {
+  days: number;
+  count: number;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +143,14 @@ export const EnvSchema = Type.Object({
     pattern: '^\\S+$', maxLength: 1000, [SECRET]: 'none', [RULE]: 'a non-empty token without spaces (or unset, for an open /metrics)',
     description: 'When set, /metrics needs it as a bearer token',
   })),
+  VIGIL_EVENT_RETENTION_DAYS: Type.Integer({
+    minimum: 1, maximum: 3650, default: 7, [UNIT]: 'days',
+    description: 'How many days each realm\'s event stream keeps events (the history GET /events reads and exports)',
+  }),
+  VIGIL_EVENT_RETENTION_COUNT: Type.Integer({
+    minimum: 10, maximum: 100000000, default: 1000000,
+    description: 'At most this many events per realm\'s stream (trimmed approximately, in whole stream nodes of about 100 entries)',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -237,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     trustProxy,
     metricsToken: e.VIGIL_METRICS_TOKEN ?? null,
+    eventRetention: { days: e.VIGIL_EVENT_RETENTION_DAYS, count: e.VIGIL_EVENT_RETENTION_COUNT },
   };
 }
 

@@ -34,6 +34,7 @@ export const TAGS = [
   { name: 'display-keys', description: 'Read-only credentials for wall displays (admin)' },
   { name: 'policy', description: 'The realm policy: session and token lifetimes' },
   { name: 'stats', description: 'Counters for the wall display' },
+  { name: 'events', description: 'The realm\'s event history: paged, filtered, exported (viewer)' },
   { name: 'connections', description: 'Real-time connections of the realm on every node (admin)' },
   { name: 'clients', description: 'OpenID Connect clients and signing keys of the realm (admin)' },
   { name: 'realms', description: 'Realms (admins of realm default)' },

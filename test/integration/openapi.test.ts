@@ -11,7 +11,7 @@ type Schema = Record<string, any>;
 type Doc = { openapi: string; paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } };
 
 const R = '/api/v1/realms/{realm}';
-/** The routes of CONTRACT.md's REST table that exist today (webhooks, outbox, events, e-mail actions: not yet). */
+/** The routes of CONTRACT.md's REST table that exist today (webhooks, outbox, e-mail actions: not yet). */
 const CONTRACT_ROUTES = [
   ['post', `${R}/login`], ['post', `${R}/logout`], ['post', `${R}/sessions`], ['get', `${R}/me`], ['put', `${R}/me/token-lifetime`],
   ['post', `${R}/sessions/current/activity`], ['post', `${R}/sessions/current/extend`], ['get', `${R}/sessions`],
@@ -19,7 +19,7 @@ const CONTRACT_ROUTES = [
   ['get', `${R}/users`], ['post', `${R}/users`], ['get', `${R}/users/{username}`], ['patch', `${R}/users/{username}`], ['delete', `${R}/users/{username}`],
   ['get', `${R}/display-keys`], ['post', `${R}/display-keys`], ['delete', `${R}/display-keys/{id}`],
   ['get', `${R}/policy`], ['patch', `${R}/policy`], ['get', `${R}/stats`],
-  ['get', `${R}/connections`], ['delete', `${R}/connections/{id}`],
+  ['get', `${R}/connections`], ['delete', `${R}/connections/{id}`], ['get', `${R}/events`],
   ['get', `${R}/clients`], ['post', `${R}/clients`], ['get', `${R}/clients/{clientId}`], ['patch', `${R}/clients/{clientId}`], ['delete', `${R}/clients/{clientId}`],
   ['post', `${R}/keys/rotate`], ['delete', `${R}/keys/{kid}`],
   ['get', '/api/v1/realms'], ['post', '/api/v1/realms'], ['delete', '/api/v1/realms/{realm}'],
@@ -73,7 +73,7 @@ describe('GET /docs/openapi.json', () => {
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
     expect((doc as any).info).toMatchObject({ title: 'Vigil', version: expect.any(String) });
     expect(Object.keys((doc as any).components.securitySchemes)).toEqual(expect.arrayContaining(['bearer', 'cookie']));
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'Session', 'User', 'DisplayKey', 'Policy', 'Stats', 'OidcClient']));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'Session', 'User', 'DisplayKey', 'Policy', 'Stats', 'OidcClient', 'Event']));
   });
 
   it('lists every REST route of the contract that exists, and not the OIDC protocol endpoints', () => {
