@@ -46,7 +46,7 @@ export interface ListFilter {
 export type SliceScheduler = (realm: string, slices: number[]) => Promise<void>;
 
 const CHUNK = 500;
-/** An offline session without Offline Session Max: a hundred years (create-session-0.lua uses the same). */
+/** An offline session without Offline Session Max: a hundred years (create-session-11.lua uses the same). */
 const UNLIMITED_SECONDS = 100 * 365 * 86400;
 
 export class SessionEngine {
@@ -60,6 +60,11 @@ export class SessionEngine {
     if (reply.length > from) await this.scheduleSlices(realm, reply.slice(from).map(Number));
   }
 
+  /**
+   * Starts a session. The realm's maxSessionsPerUser is applied in the same atomic step
+   * (create-session-11.lua): past it, VIGIL_ERR_SESSION_LIMIT (deny-new) or the user's oldest
+   * sessions end with reason session-limit (terminate-oldest).
+   */
   async start(input: StartSessionInput): Promise<{ token: string; session: Session }> {
     const token = newToken(SESSION_TOKEN_PREFIX);
     const sid = newId('s_');
@@ -68,6 +73,8 @@ export class SessionEngine {
       input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
       input.by ? JSON.stringify({ by: { username: input.by } }) : '',
     )) as unknown[];
+    // a refusal (the session limit, deny-new) is a negative result; else the first is the time
+    if (Number(reply[0]) < 0) throw sessionRefusal(Number(reply[0]));
     await this.slicesFrom(input.realm, reply, 1);
     const session = await this.get(input.realm, sid, sid);
     if (!session) throw new Error('session vanished right after creation');
