@@ -61,6 +61,8 @@ describe('why a session ended', () => {
     expect(endCodeOf(ev('session.terminated', { reason: 'admin' }))).toBe('terminated');
     expect(endCodeOf(ev('session.terminated', { reason: 'others' }))).toBe('terminated-others');
     expect(endCodeOf(ev('session.ended', { reason: 'logout' }))).toBe('logout');
+    expect(endCodeOf(ev('session.terminated', { reason: 'session-limit' }))).toBe('session-limit');
+    expect(endMessage('session-limit')).toMatch(/signed out because of the session limit/);
     expect(endMessage('terminated')).toContain('administrator');
     expect(endMessage('nonsense')).toContain('ended');
     expect(endMessage(null)).toBeNull();
