@@ -19,7 +19,7 @@ export const EventQuery = Type.Object({
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Events recorded at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Events recorded before this time' })),
   name: Type.Optional(Type.String({
-    pattern: '^[A-Za-z0-9_.-]{0,64}\\*?$', description: 'an event name, or a prefix ending in * (like session.*)',
+    pattern: '^([A-Za-z0-9_.-]{1,64}\\*?|\\*)$', description: 'an event name, or a prefix ending in * (like session.*)',
   })),
   user: Type.Optional(Type.String({ maxLength: 64, description: 'A username: the events of that user\'s sessions, and those naming the user' })),
   sessionId: Type.Optional(Type.String({ maxLength: 64, description: 'A session id (s_…)' })),

@@ -242,6 +242,30 @@ describe('retention', () => {
     }
   });
 
+  it('trims events older than VIGIL_EVENT_RETENTION_DAYS (approximately, in whole stream nodes)', async () => {
+    const old = await startTestApp();
+    try {
+      const key = old.app.keys.events('default');
+      const node = Number(((await old.app.redis.config('GET', 'stream-node-max-entries')) as string[])[1]);
+      // a history recorded long ago (ids are times): ended up in the stream before the current events
+      const before = await old.app.redis.xlen(key);
+      expect(before).toBeGreaterThan(0);
+      const stream = await old.app.redis.xrange(key, '-', '+');
+      // rebuild the stream with 3 nodes of events from 1970 first, then the app's own
+      await old.app.redis.del(key);
+      for (let i = 1; i <= 3 * node; i++) await old.app.redis.xadd(key, `${i}-0`, 'n', 'policy.updated', 's', '', 't', String(i), 'd', '{}');
+      for (const [id, fields] of stream) await old.app.redis.xadd(key, id, ...fields);
+      await old.app.engine.emit('default', 'policy.updated', { fields: ['now'] });
+      const left = (await old.app.redis.xrange(key, '-', '+')) as Array<[string, string[]]>;
+      expect(left.some(([id]) => id === '1-0')).toBe(false);
+      expect(left.filter(([id]) => Number(id.split('-')[0]) < 1_000_000).length).toBeLessThan(node);
+      expect(left.at(-1)![1]).toContain('{"fields":["now"]}');
+      expect(left.length).toBeGreaterThan(before);
+    } finally {
+      await old.close();
+    }
+  });
+
   it('keeps every event under the default retention', async () => {
     const key = t.app.keys.events('default');
     expect(await t.app.redis.xlen(key)).toBe((await allPages('', 1000)).events.length);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { WsClient } from '../helpers/clients.js';
+import { SioClient, WsClient } from '../helpers/clients.js';
 import { Browser, REDIRECT, form, makeRealm, oc, openLogin, passwordGrant, submit, tokenPath, type TestRealm } from './oidc-support.js';
 import { CLOSE } from '../../shared/protocol.js';
 
@@ -188,6 +188,34 @@ describe('terminate-oldest', () => {
     expect(kinds).toEqual(['offline']);
     const events = await streamOf(r);
     expect(events.filter((e) => e.name === 'session.terminated' && e.data.reason === 'session-limit')).toHaveLength(2);
+  });
+
+  it('keeps the user at the limit when many password grants run at once', async () => {
+    const r = await makeRealm(t, { maxSessionsPerUser: 2, sessionLimitBehavior: 'terminate-oldest' }, [spa]);
+    const grants = await Promise.all(Array.from({ length: 8 }, () => form(t, tokenPath(r.realm), { grant_type: 'password', client_id: 'spa', username: r.user.username, password: r.user.password, scope: 'openid' })));
+    expect(grants.map((g) => g.status)).toEqual(Array(8).fill(200));
+    expect(await liveSessions(r)).toHaveLength(2);
+    // the evicted ones' refresh tokens are dead: their sessions ended
+    const refreshed = await Promise.all(grants.map((g) => form(t, tokenPath(r.realm), { grant_type: 'refresh_token', client_id: 'spa', refresh_token: g.body.refresh_token })));
+    expect(refreshed.filter((x) => x.status === 200)).toHaveLength(2);
+    expect(refreshed.filter((x) => x.status === 400 && x.body.error === 'invalid_grant')).toHaveLength(6);
+  });
+
+  it('ends the oldest session for a self subscriber over Socket.IO too: session.terminated, then close 4401', async () => {
+    const r = await makeRealm(t, { maxSessionsPerUser: 1, sessionLimitBehavior: 'terminate-oldest' });
+    const oldest = (await restLogin(r)).body;
+    const sio = new SioClient(t.url, { token: oldest.token, realm: r.realm });
+    await sio.connected();
+    await sio.request('subscribe', { topic: 'self' });
+    await sio.waitFor((m) => m.type === 'snapshot');
+    expect((await restLogin(r)).status).toBe(201);
+    const ended = await sio.waitForEvent('session.terminated', oldest.session.id);
+    expect(ended.data).toMatchObject({ reason: 'session-limit' });
+    const closed = await sio.waitFor((m) => typeof (m as { code?: unknown }).code === 'number', 20_000, 'a close event') as unknown as { code: number };
+    expect(closed.code).toBe(CLOSE.UNAUTHENTICATED);
+    expect(sio.messages.indexOf(sio.messages.find((m) => m.type === 'events' && m.events.some((e: any) => e.name === 'session.terminated'))!))
+      .toBeLessThan(sio.messages.indexOf(closed as never));
+    sio.close();
   });
 
   it('counts nothing when the limit is 0 (unlimited)', async () => {
