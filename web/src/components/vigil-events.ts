@@ -10,50 +10,13 @@ import { css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
 import type { VigilEvent } from '../../../shared/protocol.js';
 import { errorMessage } from '../lib/api.js';
+import { EVENT_RANGES, eventQuery, type EventFilters, type EventRange } from '../lib/event-query.js';
 import { tableTime } from '../lib/format.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { RealmPage } from './realm-page.js';
 
 /** Events per page of the table. */
 export const PAGE_SIZE = 50;
-
-export type EventRange = '15m' | '1h' | '24h' | '7d' | 'all' | 'custom';
-
-const RANGES: Array<{ value: EventRange; label: string; ms?: number }> = [
-  { value: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
-  { value: '1h', label: 'Last hour', ms: 3_600_000 },
-  { value: '24h', label: 'Last 24 hours', ms: 86_400_000 },
-  { value: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
-  { value: 'all', label: 'Everything kept' },
-  { value: 'custom', label: 'Custom range' },
-];
-
-export interface EventFilters {
-  range: EventRange;
-  /** datetime-local values (local time), for the custom range. */
-  from: string;
-  to: string;
-  name: string;
-  user: string;
-  sessionId: string;
-}
-
-/** The query string of the filters, at `now` (a relative range ends now). */
-export function eventQuery(f: EventFilters, now = Date.now()): URLSearchParams {
-  const q = new URLSearchParams();
-  const range = RANGES.find((r) => r.value === f.range);
-  if (range?.ms) q.set('since', new Date(now - range.ms).toISOString());
-  if (f.range === 'custom') {
-    const from = Date.parse(f.from);
-    const to = Date.parse(f.to);
-    if (Number.isFinite(from)) q.set('since', new Date(from).toISOString());
-    if (Number.isFinite(to)) q.set('until', new Date(to).toISOString());
-  }
-  if (f.name.trim()) q.set('name', f.name.trim());
-  if (f.user.trim()) q.set('user', f.user.trim());
-  if (f.sessionId.trim()) q.set('sessionId', f.sessionId.trim());
-  return q;
-}
 
 /** Who an event is about: its session's user, else the user it names. */
 function userOf(e: VigilEvent): string {
@@ -146,7 +109,7 @@ export class VigilEvents extends RealmPage {
     return html`<form class="filters" @submit=${this.#apply} aria-label="Event filters">
       <label class="field">Time range
         <select name="range" @change=${(e: Event) => this.#set('range', (e.target as HTMLSelectElement).value as EventRange)}>
-          ${RANGES.map((r) => html`<option value=${r.value} ?selected=${d.range === r.value}>${r.label}</option>`)}
+          ${EVENT_RANGES.map((r) => html`<option value=${r.value} ?selected=${d.range === r.value}>${r.label}</option>`)}
         </select></label>
       ${d.range === 'custom'
         ? html`<label class="field">From<input type="datetime-local" step="1" name="from" .value=${d.from} @input=${(e: Event) => this.#set('from', (e.target as HTMLInputElement).value)} /></label>
