@@ -56,7 +56,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (format === 'json') return reply.type('application/json; charset=utf-8').send(await history.page(realm, query, q.limit ?? DEFAULT_LIMIT));
 
     const { type, extension } = EXPORTS[format];
-    const pages = history.all(realm, query);
+    const pages = await history.all(realm, query);
     // a page at a time: the stream pulls the next page only when the client has read the last
     async function* lines(): AsyncGenerator<string> {
       if (format === 'csv') yield csvHeader();

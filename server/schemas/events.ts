@@ -25,7 +25,7 @@ export const EventQuery = Type.Object({
   sessionId: Type.Optional(Type.String({ maxLength: 64, description: 'A session id (s_…)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Events per page (json), default 100' })),
   cursor: Type.Optional(Type.String({
-    pattern: '^\\d{1,16}-\\d{1,20}$', description: 'a nextCursor this server returned (the previous page\'s)',
+    pattern: '^\\d{1,16}-\\d{1,19}$', description: 'a nextCursor this server returned (the previous page\'s)',
   })),
   format: Type.Optional(literals(EVENT_FORMATS)),
 }, { additionalProperties: false, title: 'query' });

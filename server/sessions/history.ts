@@ -51,9 +51,13 @@ export function eventMatches(q: HistoryQuery, e: VigilEvent): boolean {
 export class EventHistory {
   constructor(private readonly redis: ScriptedRedis, private readonly keys: Keys) {}
 
-  /** The XRANGE bounds of a query: after the cursor (or from `since`), before `until`. */
-  private bounds(q: HistoryQuery): { start: string; end: string } {
-    const since = q.since !== undefined ? `${q.since}-0` : null;
+  /**
+   * The XRANGE bounds of a query: after the cursor (or from `since`), before `until`; null when
+   * the range is empty before it is read (an `until` at or before the epoch).
+   */
+  private bounds(q: HistoryQuery): { start: string; end: string } | null {
+    if (q.until !== undefined && q.until <= 0) return null;
+    const since = q.since !== undefined ? `${Math.max(0, q.since)}-0` : null;
     let start = q.cursor ? `(${q.cursor}` : since ?? '-';
     if (q.cursor && since && compareStreamIds(since, q.cursor) > 0) start = since;
     return { start, end: q.until !== undefined ? `(${q.until}-0` : '+' };
@@ -68,8 +72,10 @@ export class EventHistory {
    * has been read to its end; else the next page starts after it.
    */
   async page(realm: string, q: HistoryQuery, limit: number): Promise<{ events: VigilEvent[]; nextCursor: string | null }> {
-    let { start } = this.bounds(q);
-    const { end } = this.bounds(q);
+    const bounds = this.bounds(q);
+    if (!bounds) return { events: [], nextCursor: null };
+    let start = bounds.start;
+    const end = bounds.end;
     const events: VigilEvent[] = [];
     let scanned = 0;
     for (;;) {
@@ -88,22 +94,27 @@ export class EventHistory {
 
   /**
    * Every matching event, oldest first, read a page at a time (never the whole selection in
-   * memory). It ends at the stream's last entry when it started, so an export of a busy realm
-   * ends too.
+   * memory). It ends at the stream's last entry when it was opened, so that an export of a busy
+   * realm ends too. Opening reads Redis once, so that a caller learns of an outage before it
+   * answers (a 503, not a download cut short).
    */
-  async *all(realm: string, q: HistoryQuery): AsyncGenerator<VigilEvent[]> {
-    const last = (await this.redis.xrevrange(this.keys.events(realm), '+', '-', 'COUNT', 1)) as Entry[];
-    if (!last.length) return;
+  async all(realm: string, q: HistoryQuery): Promise<AsyncGenerator<VigilEvent[]>> {
     const bounds = this.bounds(q);
-    const end = bounds.end === '+' || compareStreamIds(last[0]![0], bounds.end.slice(1)) < 0 ? last[0]![0] : bounds.end;
-    let start = bounds.start;
-    for (;;) {
-      const entries = await this.read(realm, start, end, READ);
-      const events = entries.map(([id, fields]) => formatEvent(realm, id, fields)).filter((e) => eventMatches(q, e));
-      if (events.length) yield events;
-      if (entries.length < READ) return;
-      start = `(${entries[entries.length - 1]![0]}`;
-    }
+    const last = (await this.redis.xrevrange(this.keys.events(realm), '+', '-', 'COUNT', 1)) as Entry[];
+    const read = (start: string, end: string, count: number) => this.read(realm, start, end, count);
+    return (async function* pages(): AsyncGenerator<VigilEvent[]> {
+      if (!bounds || !last.length) return;
+      const newest = last[0]![0];
+      const end = bounds.end === '+' || compareStreamIds(newest, bounds.end.slice(1)) < 0 ? newest : bounds.end;
+      let start = bounds.start;
+      for (;;) {
+        const entries = await read(start, end, READ);
+        const events = entries.map(([id, fields]) => formatEvent(realm, id, fields)).filter((e) => eventMatches(q, e));
+        if (events.length) yield events;
+        if (entries.length < READ) return;
+        start = `(${entries[entries.length - 1]![0]}`;
+      }
+    })();
   }
 }
 

@@ -138,6 +138,15 @@ describe('GET /events filters', () => {
     expect(from.map((e) => e.sessionId)).not.toContain(aliceSessions[4]);
   });
 
+  it('by time before the epoch and far ahead: empty or everything, never an error', async () => {
+    expect((await events('until=1969-12-31T23:59:59.000Z')).events).toEqual([]);
+    expect((await events('until=1970-01-01T00:00:00.000Z&format=json')).events).toEqual([]);
+    expect((await events('since=1969-01-01T00:00:00.000Z&limit=1000')).events.length).toBe((await events('limit=1000')).events.length);
+    expect((await events('since=9999-12-31T00:00:00.000Z')).events).toEqual([]);
+    const csv = await (await fetch(`${t.url}/api/v1/realms/default/events?format=csv&until=1960-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
+    expect(csv).toBe('id,at,realm,name,sessionId,user,kind,clientId,data\r\n');
+  });
+
   it('by name: exact, or a prefix ending in *', async () => {
     const login = (await events('name=login.*&limit=1000')).events;
     expect(login.length).toBeGreaterThan(0);
