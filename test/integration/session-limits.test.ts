@@ -218,6 +218,22 @@ describe('terminate-oldest', () => {
     sio.close();
   });
 
+  it('applies a lower limit at once: each user\'s oldest sessions past it end (terminate-oldest), none with deny-new', async () => {
+    const r = await makeRealm(t, {});
+    const four = [];
+    for (let i = 0; i < 4; i++) four.push((await restLogin(r)).body.session.id as string);
+    const denied = await r.api('PATCH', '/policy', { maxSessionsPerUser: 2, sessionLimitBehavior: 'deny-new' });
+    expect(denied.status).toBe(200);
+    expect(await liveSessions(r)).toEqual(four);
+    const lowered = await r.api('PATCH', '/policy', { sessionLimitBehavior: 'terminate-oldest' });
+    expect(lowered.status).toBe(200);
+    expect(await liveSessions(r)).toEqual(four.slice(2));
+    const ended = (await streamOf(r)).filter((e) => e.name === 'session.terminated');
+    expect(ended.map((e) => [e.sessionId, e.data.reason])).toEqual([[four[0], 'session-limit'], [four[1], 'session-limit']]);
+    // the realm's admin (one session) is under the limit and stays
+    expect((await r.api('GET', '/me')).status).toBe(200);
+  });
+
   it('counts nothing when the limit is 0 (unlimited)', async () => {
     const r = await makeRealm(t, { maxSessionsPerUser: 0 });
     for (let i = 0; i < 5; i++) expect((await restLogin(r)).status).toBe(201);
