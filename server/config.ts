@@ -67,6 +67,9 @@ export interface EventRetention {
   count: number;
 }
 
+/** VIGIL_EVENT_RETENTION_DAYS / _COUNT's defaults (CONTRACT.md), also for Redis clients made without a Config (bench). */
+export const DEFAULT_EVENT_RETENTION: EventRetention = { days: 7, count: 1_000_000 };
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -144,11 +147,11 @@ export const EnvSchema = Type.Object({
     description: 'When set, /metrics needs it as a bearer token',
   })),
   VIGIL_EVENT_RETENTION_DAYS: Type.Integer({
-    minimum: 1, maximum: 3650, default: 7, [UNIT]: 'days',
+    minimum: 1, maximum: 3650, default: DEFAULT_EVENT_RETENTION.days, [UNIT]: 'days',
     description: 'How many days each realm\'s event stream keeps events (the history GET /events reads and exports)',
   }),
   VIGIL_EVENT_RETENTION_COUNT: Type.Integer({
-    minimum: 10, maximum: 100000000, default: 1000000,
+    minimum: 10, maximum: 100000000, default: DEFAULT_EVENT_RETENTION.count,
     description: 'At most this many events per realm\'s stream (trimmed approximately, in whole stream nodes of about 100 entries)',
   }),
 });

@@ -7,14 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { SCRIPT_RESULTS } from './results.js';
-import type { EventRetention } from '../config.js';
+import { DEFAULT_EVENT_RETENTION, type EventRetention } from '../config.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
 /** The timer wheel's slice, in ms: the width of one BullMQ job's share of deadlines (timers/wheel.ts), also in the scripts. */
 export const SLICE_MS = 1000;
-/** The contract's defaults of VIGIL_EVENT_RETENTION_DAYS / _COUNT (server/config.ts), for clients made without a Config (bench, tests). */
-export const DEFAULT_EVENT_RETENTION: EventRetention = { days: 7, count: 1_000_000 };
 /**
  * Constants the scripts share with TypeScript, written into them where they say `{{NAME}}`:
  * SLICE_MS, the stream's retention (configuration, so per set of commands), and every script
@@ -29,12 +27,12 @@ function luaConstants(retention: EventRetention): Record<string, number> {
   };
 }
 
-function load(file: string, LUA_CONSTANTS: Record<string, number>): string {
+function load(file: string, constants: Record<string, number>): string {
   return readFileSync(path.join(dir, file), 'utf8')
     .replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) => readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'))
     .replace(/\{\{([\w.]+)\}\}/g, (whole, name: string) => {
-      if (!(name in LUA_CONSTANTS)) throw new Error(`${file}: no constant ${name} for ${whole}`);
-      return String(LUA_CONSTANTS[name]);
+      if (!(name in constants)) throw new Error(`${file}: no constant ${name} for ${whole}`);
+      return String(constants[name]);
     });
 }
 
