@@ -100,7 +100,7 @@ export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMax
   refreshTokenMaxReuse: { min: 0, max: 1000, label: 'Refresh Token Max Reuse', unit: 'count' },
   userActionLifespan: { min: 1, max: INT_MAX, label: 'User-Initiated Action Lifespan', unit: 'seconds' },
   adminActionLifespan: { min: 1, max: INT_MAX, label: 'Default Admin-Initiated Action Lifespan', unit: 'seconds' },
-  maxSessionsPerUser: { min: 0, max: 10000, label: 'Max sessions per user (0: unlimited)', unit: 'count' },
+  maxSessionsPerUser: { min: 0, max: 10000, label: 'Max sessions per user', unit: 'count' },
 };
 
 export const BOOLEAN_POLICY_FIELDS = ['offlineSessionMaxEnabled', 'revokeRefreshToken'] as const;

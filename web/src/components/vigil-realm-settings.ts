@@ -66,6 +66,7 @@ export class VigilRealmSettings extends RealmPage {
       .tag { font-size: 0.625rem; font-weight: 700; text-transform: uppercase; padding: 0.125rem 0.375rem; border-radius: 0.25rem; background: var(--vigil-accent-soft); color: var(--vigil-accent); margin-left: 0.5rem; vertical-align: middle; }
       .override { display: flex; align-items: center; gap: 0.75rem; flex-wrap: wrap; }
       input.count { width: 8.75rem; }
+      select.behavior { width: auto; min-width: 16rem; }
     `,
   ];
 
@@ -211,7 +212,7 @@ export class VigilRealmSettings extends RealmPage {
             <div class="group"><h3>Session limits</h3>
               ${this.#count('maxSessionsPerUser', problem)}
               ${this.#row('sessionLimitBehavior', 'When the limit is reached', html`
-                <select data-field="sessionLimitBehavior" aria-labelledby="lbl-sessionLimitBehavior" ?disabled=${this.readonly || d.maxSessionsPerUser === 0}
+                <select class="behavior" data-field="sessionLimitBehavior" aria-labelledby="lbl-sessionLimitBehavior" ?disabled=${this.readonly || d.maxSessionsPerUser === 0}
                   @change=${(e: Event) => this.#set('sessionLimitBehavior', (e.target as HTMLSelectElement).value as SessionLimitBehavior)}>
                   ${SESSION_LIMIT_BEHAVIORS.map((b) => html`<option value=${b} ?selected=${d.sessionLimitBehavior === b}>${BEHAVIOR_LABELS[b]}</option>`)}
                 </select>`)}
