@@ -78,7 +78,7 @@ export class LoginService {
     return user;
   }
 
-    /**
+  /**
    * Starts the session of an authenticated user and announces the sign-in. Past the realm's
    * session limit with deny-new it throws VIGIL_ERR_SESSION_LIMIT, announced as login.failed
    * (reason session_limit); each caller answers it its own way (REST 409, OIDC access_denied).
