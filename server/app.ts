@@ -20,6 +20,7 @@ import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { mailRoutes } from './routes/mail.js';
+import { eventRoutes } from './routes/events.js';
 import { oidcRoutes } from './oidc/plugin.js';
 import { actionPages } from './mail/action-pages.js';
 import { realmRoutes } from './routes/realms.js';
@@ -79,6 +80,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await api.register(sessionRoutes);
     await api.register(adminRoutes);
     await api.register(mailRoutes);
+    await api.register(eventRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(oidcRoutes);

@@ -61,7 +61,18 @@ export interface Config {
   smtpUrl: string | null;
   /** The From address of every message; null: `vigil@{public host}`. */
   mailFrom: string | null;
+  /** How long (days) and how many events each realm's stream keeps (the history /events reads). */
+  eventRetention: EventRetention;
 }
+
+/** The stream's trimming: by age (XADD … MINID) and by length (MAXLEN ~), per realm. */
+export interface EventRetention {
+  days: number;
+  count: number;
+}
+
+/** VIGIL_EVENT_RETENTION_DAYS / _COUNT's defaults (CONTRACT.md), also for Redis clients made without a Config (bench). */
+export const DEFAULT_EVENT_RETENTION: EventRetention = { days: 7, count: 1_000_000 };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -149,6 +160,14 @@ export const EnvSchema = Type.Object({
     pattern: '^([^<>\\r\\n]*<[^\\s@<>]+@[^\\s@<>]+>|[^\\s@<>]+@[^\\s@<>]+)$', maxLength: 320, [RULE]: MAIL_FROM_RULE, [BLANK_IS_UNSET]: true,
     description: 'The From address of every message; unset: vigil@{public host}',
   })),
+  VIGIL_EVENT_RETENTION_DAYS: Type.Integer({
+    minimum: 1, maximum: 3650, default: DEFAULT_EVENT_RETENTION.days, [UNIT]: 'days',
+    description: 'How many days each realm\'s event stream keeps events (the history GET /events reads and exports)',
+  }),
+  VIGIL_EVENT_RETENTION_COUNT: Type.Integer({
+    minimum: 10, maximum: 100000000, default: DEFAULT_EVENT_RETENTION.count,
+    description: 'At most this many events per realm\'s stream (trimmed approximately, in whole stream nodes of about 100 entries)',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -253,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.VIGIL_METRICS_TOKEN ?? null,
     smtpUrl: e.VIGIL_SMTP_URL ?? null,
     mailFrom: e.VIGIL_MAIL_FROM ?? null,
+    eventRetention: { days: e.VIGIL_EVENT_RETENTION_DAYS, count: e.VIGIL_EVENT_RETENTION_COUNT },
   };
 }
 

@@ -38,7 +38,14 @@ export interface RealmPolicy {
   userActionLifespanOverrides: Record<ActionTokenOperation, number | null>;
   /** Keycloak's "Verify email": a user given an unverified address is mailed a verify-email link. */
   verifyEmail: boolean;
+  /** Each user's live sessions of every kind, at most (Keycloak's session count limiter); 0 = unlimited. */
+  maxSessionsPerUser: number;
+  /** Past maxSessionsPerUser: refuse the new sign-in, or end the user's oldest session. */
+  sessionLimitBehavior: SessionLimitBehavior;
 }
+
+export const SESSION_LIMIT_BEHAVIORS = ['deny-new', 'terminate-oldest'] as const;
+export type SessionLimitBehavior = (typeof SESSION_LIMIT_BEHAVIORS)[number];
 
 export const DEFAULT_POLICY: RealmPolicy = {
   expiryPromptSeconds: 30,
@@ -65,6 +72,8 @@ export const DEFAULT_POLICY: RealmPolicy = {
     'idp-verify-account-via-email': null,
   },
   verifyEmail: false,
+  maxSessionsPerUser: 0,
+  sessionLimitBehavior: 'terminate-oldest',
 };
 
 /** The longest duration any field accepts: Java's Integer.MAX_VALUE seconds, as in Keycloak. */
@@ -78,7 +87,7 @@ export interface FieldBounds {
 }
 
 /** Integer fields and their inclusive bounds. */
-export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMaxEnabled' | 'revokeRefreshToken' | 'userActionLifespanOverrides' | 'verifyEmail'>, FieldBounds> = {
+export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMaxEnabled' | 'revokeRefreshToken' | 'userActionLifespanOverrides' | 'verifyEmail' | 'sessionLimitBehavior'>, FieldBounds> = {
   expiryPromptSeconds: { min: 5, max: 3600, label: 'Expiry prompt', unit: 'seconds' },
   defaultTokenLifetime: { min: TOKEN_LIFETIME_MIN, max: TOKEN_LIFETIME_MAX, label: 'Default token lifetime', unit: 'seconds' },
   consoleSessionMax: { min: 60, max: INT_MAX, label: 'Console session max', unit: 'seconds' },
@@ -94,6 +103,7 @@ export const POLICY_BOUNDS: Record<Exclude<keyof RealmPolicy, 'offlineSessionMax
   refreshTokenMaxReuse: { min: 0, max: 1000, label: 'Refresh Token Max Reuse', unit: 'count' },
   userActionLifespan: { min: 1, max: INT_MAX, label: 'User-Initiated Action Lifespan', unit: 'seconds' },
   adminActionLifespan: { min: 1, max: INT_MAX, label: 'Default Admin-Initiated Action Lifespan', unit: 'seconds' },
+  maxSessionsPerUser: { min: 0, max: 10000, label: 'Max sessions per user', unit: 'count' },
 };
 
 export const BOOLEAN_POLICY_FIELDS = ['offlineSessionMaxEnabled', 'revokeRefreshToken', 'verifyEmail'] as const;
@@ -131,6 +141,11 @@ export function mergePolicy(current: RealmPolicy, patch: unknown): { policy: Rea
     } else if ((BOOLEAN_POLICY_FIELDS as readonly string[]).includes(field)) {
       if (typeof value !== 'boolean') return { problem: { field, message: `${field} must be true or false` } };
       (next as unknown as Record<string, boolean>)[field] = value;
+    } else if (field === 'sessionLimitBehavior') {
+      if (!(SESSION_LIMIT_BEHAVIORS as readonly unknown[]).includes(value)) {
+        return { problem: { field, message: `${field} must be one of ${SESSION_LIMIT_BEHAVIORS.join(', ')}` } };
+      }
+      next.sessionLimitBehavior = value as SessionLimitBehavior;
     } else if (field === 'userActionLifespanOverrides') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         return { problem: { field, message: 'userActionLifespanOverrides must be an object keyed by operation' } };

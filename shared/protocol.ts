@@ -104,7 +104,7 @@ export function isCredentialEvent(name: string): boolean {
 export const FINAL_EVENTS: readonly string[] = ['session.expired', 'session.terminated', 'session.ended'];
 
 export type WarningReason = 'idle' | 'max';
-export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy' | 'credentials-changed';
+export type TerminationReason = 'admin' | 'others' | 'self' | 'user-disabled' | 'policy' | 'credentials-changed' | 'session-limit';
 
 export interface VigilEvent<D = Record<string, unknown>> {
   /** The stream cursor; resume from it with `subscribe {since}`. */

@@ -14,6 +14,12 @@ import type { Metrics } from '../metrics.js';
 import type { Session, SessionKind } from '../../shared/protocol.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { verifyPassword } from '../users/passwords.js';
+import { isVigilError } from '../errors.js';
+
+/** A sign-in refused by the realm's maxSessionsPerUser (sessionLimitBehavior deny-new). */
+export function isSessionLimit(err: unknown): boolean {
+  return isVigilError(err) && err.code === 'VIGIL_ERR_SESSION_LIMIT';
+}
 
 /** Where a sign-in comes from and the session it asks for. */
 export interface LoginOrigin {
@@ -72,12 +78,22 @@ export class LoginService {
     return user;
   }
 
-  /** Starts the session of an authenticated user and announces the sign-in. */
+  /**
+   * Starts the session of an authenticated user and announces the sign-in. Past the realm's
+   * session limit with deny-new it throws VIGIL_ERR_SESSION_LIMIT, announced as login.failed
+   * (reason session_limit); each caller answers it its own way (REST 409, OIDC access_denied).
+   */
   async start(a: LoginOrigin, user: StoredUser, grant?: string): Promise<{ token: string; session: Session }> {
-    const started = await this.engine.start({
-      realm: a.realm, kind: a.kind, user, clientId: a.clientId, ip: a.ip, userAgent: a.userAgent,
-      ...(a.kind === 'console' ? { idleTimeout: user.tokenLifetime } : {}),
-    });
+    let started: { token: string; session: Session };
+    try {
+      started = await this.engine.start({
+        realm: a.realm, kind: a.kind, user, clientId: a.clientId, ip: a.ip, userAgent: a.userAgent,
+        ...(a.kind === 'console' ? { idleTimeout: user.tokenLifetime } : {}),
+      });
+    } catch (err) {
+      if (isSessionLimit(err)) await this.refuse(a, user, 'session_limit');
+      throw err;
+    }
     this.metrics.logins.inc({ outcome: 'succeeded' });
     await this.engine.emit(a.realm, 'login.succeeded', {
       username: user.username, ...(a.clientId ? { clientId: a.clientId } : {}), kind: started.session.kind, ...(grant ? { grant } : {}),

@@ -63,7 +63,7 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'policy.updated': '`{fields: […]}`',
   'login.started': 'an OIDC sign-in began',
   'login.succeeded': 'a sign-in succeeded',
-  'login.failed': '`{reason, ip, clientId?}`, with `username` only when that user exists (else `unknownUser: true`)',
+  'login.failed': '`{reason, ip, clientId?}` (reason e.g. invalid_credentials, disabled, required_action, session_limit), with `username` only when that user exists (else `unknownUser: true`)',
   'login.expired': 'an OIDC sign-in was not completed in time',
   'token.issued': 'OIDC tokens were issued',
   'token.refreshed': 'a refresh token was used',

@@ -23,7 +23,7 @@ import { hashToken } from '../sessions/tokens.js';
 import { secureCookies } from '../auth/authenticate.js';
 import { verifyPassword } from '../users/passwords.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/accounts.js';
-import { LoginFailure, type LoginOrigin } from '../auth/login.js';
+import { isSessionLimit, LoginFailure, type LoginOrigin } from '../auth/login.js';
 import type { StoredUser } from '../users/store.js';
 import { USERNAME } from '../../shared/accounts.js';
 
@@ -263,9 +263,21 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     const ar = rec.req;
     await redis.del(keys.oidcLogin(realm, rec.id));
     const policy = await realms.policy(realm);
-    const started = await login.start(originOf(req, rec), user, ar.responseType === 'code' ? 'authorization_code' : 'implicit');
-    const sid = started.session.id;
     const iss = issuerOf(req, realm);
+    let started: Awaited<ReturnType<typeof login.start>>;
+    try {
+      started = await login.start(originOf(req, rec), user, ar.responseType === 'code' ? 'authorization_code' : 'implicit');
+    } catch (err) {
+      if (!isSessionLimit(err)) throw err;
+      // the person at the browser learns why; the application learns access_denied when they go back to it
+      const back = redirectWith(ar.redirectUri, ar.responseType === 'code' ? ar.responseMode : 'fragment', {
+        error: 'access_denied', error_description: 'Too many sessions: the session limit of this realm is reached', state: ar.state, iss,
+      });
+      return pageHeaders(reply).code(403).send(messagePage(realm, 'Too many sessions',
+        `Sign-in refused (access_denied): you already have ${policy.maxSessionsPerUser} active session${policy.maxSessionsPerUser === 1 ? '' : 's'}, the most this realm allows per user (the session limit). Sign out of one of your other sessions, then sign in again.`,
+        { alert: true, link: { href: back, text: 'Back to the application' } }));
+    }
+    const sid = started.session.id;
     if (ar.responseType === 'code') {
       const code = await oidc.newCode(realm, { clientId: ar.clientId, redirectUri: ar.redirectUri, redirectUriGiven: ar.redirectUriGiven !== false, challenge: ar.challenge ?? '', nonce: ar.nonce ?? '', scope: ar.scope, sid }, policy.clientLoginTimeout);
       return reply.header('cache-control', 'no-store').redirect(redirectWith(ar.redirectUri, ar.responseMode, { state: ar.state, session_state: sid, iss, code }), 302);

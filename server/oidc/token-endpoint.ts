@@ -10,7 +10,7 @@ import { authenticateClient, optional, params, realmParam, required, sessionFact
 import { grantScope, issuerOf, type SessionFacts, type TokenResponse } from './service.js';
 import type { OidcClient } from './clients.js';
 import { hashToken } from '../sessions/tokens.js';
-import { LoginFailure, type LoginAttempt } from '../auth/login.js';
+import { isSessionLimit, LoginFailure, type LoginAttempt } from '../auth/login.js';
 import { flatToHash } from '../sessions/format.js';
 import type { StoredUser } from '../users/store.js';
 import { CodeResult, RefreshResult } from '../redis/results.js';
@@ -130,7 +130,13 @@ export async function tokenEndpoint(app: FastifyInstance): Promise<void> {
       await login.refuse(attempt, user, 'required_action');
       throw oauthError('invalid_grant', 'Account is not fully set up');
     }
-    const started = await login.start(attempt, user, 'password');
+    let started: Awaited<ReturnType<typeof login.start>>;
+    try {
+      started = await login.start(attempt, user, 'password');
+    } catch (err) {
+      if (!isSessionLimit(err)) throw err;
+      throw oauthError('access_denied', 'Too many sessions: the user has as many sessions as the realm allows (maxSessionsPerUser)');
+    }
     const f: SessionFacts = {
       id: started.session.id, kind: offline ? 'offline' : 'sso', it: started.session.idleTimeout,
       mx: Date.parse(started.session.maxExpiresAt), authTime: Math.floor(Date.parse(started.session.createdAt) / 1000),

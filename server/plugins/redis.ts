@@ -26,7 +26,7 @@ export const redisPlugin = fp<{ redisUrl: string }>(async (app, { redisUrl }) =>
   const opened = new Set<Redis>();
   const observe = (command: string, seconds: number) => app.metrics.redisDuration.observe({ command }, seconds);
   const openRedis = (purpose: RedisPurpose, name: string, extra: RedisOptions = {}): ScriptedRedis => {
-    const client = connectRedis(target, purpose, extra);
+    const client = connectRedis(target, purpose, extra, app.config.eventRetention);
     watchRedis(client, name, app.log);
     if (purpose === 'commands') timeCommands(client, observe);
     opened.add(client);

@@ -22,6 +22,7 @@ function fromHash(h: Record<string, string>): RealmPolicy {
     if (raw === undefined) continue;
     if (typeof def === 'boolean') p[k] = raw === 'true';
     else if (typeof def === 'number') p[k] = Number(raw);
+    else if (typeof def === 'string') p[k] = raw;
     else p[k] = { ...(def as object), ...(JSON.parse(raw) as object) };
   }
   return p as unknown as RealmPolicy;

@@ -26,6 +26,7 @@
  */
 import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import { defineCommands, type ScriptedRedis } from './scripts.js';
+import type { EventRetention } from '../config.js';
 import type { RedisMode } from '../config.js';
 
 export type RedisPurpose = 'commands' | 'blocking' | 'bullmq';
@@ -150,8 +151,8 @@ export function masters(client: Redis): Redis[] {
 }
 
 /** A client for `purpose` (see above); `extra` adds options that do not change its failure behaviour (e.g. auto-pipelining). */
-export function connectRedis(target: RedisTarget | string, purpose: RedisPurpose, extra: OpenOptions = {}): ScriptedRedis {
-  const client = defineCommands(open(target, { ...purposeOptions(purpose), ...extra }));
+export function connectRedis(target: RedisTarget | string, purpose: RedisPurpose, extra: OpenOptions = {}, retention?: EventRetention): ScriptedRedis {
+  const client = defineCommands(open(target, { ...purposeOptions(purpose), ...extra }), retention);
   if (purpose === 'commands') {
     // on a cluster, each node's connection (opened as the cluster learns of it) is watched
     if (isCluster(client)) (client as unknown as Cluster).on('+node', (node: Redis) => dropWhenStalled(node));

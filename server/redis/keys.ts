@@ -210,7 +210,7 @@ export class Keys {
 
   /** The KEYS of each Lua script in ./lua (`<name>-<number of KEYS>.lua`), in its header's order. */
   readonly script = {
-    createSession: (realm: string, sid: string, uid: string) => [...this.sessionScript(realm), this.session(realm, sid), this.userSessions(realm, uid)],
+    createSession: (realm: string, sid: string, uid: string) => [...this.sessionScript(realm), this.session(realm, sid), this.userSessions(realm, uid), this.sessionPrefix(realm)],
     emitEvent: (realm: string) => this.sessionScript(realm),
     endSession: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],
     extendSession: (realm: string, sid: string) => [...this.sessionScript(realm), this.session(realm, sid)],

@@ -19,6 +19,8 @@ export const SessionResult = {
   Expired: -1,
   /** A warning caused by the hard limit: it cannot be extended. */
   NotExtendable: -3,
+  /** create-session: the user is at the policy's maxSessionsPerUser and the behaviour is deny-new. */
+  SessionLimit: -4,
 } as const;
 export type SessionResult = (typeof SessionResult)[keyof typeof SessionResult];
 
@@ -90,9 +92,13 @@ export const SCRIPT_RESULTS: Record<string, Record<string, number>> = { SessionR
 
 /**
  * The one translation of a session script's refusal into the contract's error: an ended or
- * expired session is 401, a hard-limit warning cannot be extended (409).
+ * expired session is 401, a hard-limit warning cannot be extended (409), a sign-in past the
+ * session limit is refused (409).
  */
 export function sessionRefusal(result: number): VigilError {
   if (result === SessionResult.NotExtendable) return vigilError('VIGIL_ERR_NOT_EXTENDABLE');
+  if (result === SessionResult.SessionLimit) {
+    return vigilError('VIGIL_ERR_SESSION_LIMIT', 'The user has as many sessions as the realm allows (maxSessionsPerUser); sign out of one to sign in again');
+  }
   return vigilError('VIGIL_ERR_UNAUTHENTICATED', 'The session has ended');
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { SCRIPT_RESULTS } from './results.js';
+import { DEFAULT_EVENT_RETENTION, type EventRetention } from '../config.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
@@ -14,19 +15,24 @@ const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 export const SLICE_MS = 1000;
 /**
  * Constants the scripts share with TypeScript, written into them where they say `{{NAME}}`:
- * SLICE_MS, and every script result as `{{Family.Name}}` (results.ts).
+ * SLICE_MS, the stream's retention (configuration, so per set of commands), and every script
+ * result as `{{Family.Name}}` (results.ts).
  */
-const LUA_CONSTANTS: Record<string, number> = {
-  SLICE_MS,
-  ...Object.fromEntries(Object.entries(SCRIPT_RESULTS).flatMap(([family, names]) => Object.entries(names).map(([name, n]) => [`${family}.${name}`, n]))),
-};
+function luaConstants(retention: EventRetention): Record<string, number> {
+  return {
+    SLICE_MS,
+    EVENT_RETENTION_COUNT: retention.count,
+    EVENT_RETENTION_MS: retention.days * 86_400_000,
+    ...Object.fromEntries(Object.entries(SCRIPT_RESULTS).flatMap(([family, names]) => Object.entries(names).map(([name, n]) => [`${family}.${name}`, n]))),
+  };
+}
 
-function load(file: string): string {
+function load(file: string, constants: Record<string, number>): string {
   return readFileSync(path.join(dir, file), 'utf8')
     .replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) => readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8'))
     .replace(/\{\{([\w.]+)\}\}/g, (whole, name: string) => {
-      if (!(name in LUA_CONSTANTS)) throw new Error(`${file}: no constant ${name} for ${whole}`);
-      return String(LUA_CONSTANTS[name]);
+      if (!(name in constants)) throw new Error(`${file}: no constant ${name} for ${whole}`);
+      return String(constants[name]);
     });
 }
 
@@ -44,17 +50,22 @@ export interface LuaCommand {
   lua: string;
 }
 
-let cache: LuaCommand[] | null = null;
-/** Every Lua command, as defineCommands gives them to ioredis. */
-export function commands(): LuaCommand[] {
-  cache ??= readdirSync(dir)
+const cache = new Map<string, LuaCommand[]>();
+/** Every Lua command, as defineCommands gives them to ioredis, for a stream retention. */
+export function commands(retention: EventRetention = DEFAULT_EVENT_RETENTION): LuaCommand[] {
+  const id = `${retention.days}/${retention.count}`;
+  const known = cache.get(id);
+  if (known) return known;
+  const constants = luaConstants(retention);
+  const made = readdirSync(dir)
     .filter((f) => f.endsWith('.lua'))
     .map((f) => {
       const m = /^(.+)-(\d+)\.lua$/.exec(f);
       if (!m) throw new Error(`Lua command file ${f} must be named <command>-<numberOfKeys>.lua`);
-      return { file: f, name: camel(m[1]!), numberOfKeys: Number(m[2]), lua: load(f) };
+      return { file: f, name: camel(m[1]!), numberOfKeys: Number(m[2]), lua: load(f, constants) };
     });
-  return cache;
+  cache.set(id, made);
+  return made;
 }
 
 type Reply = unknown;
@@ -88,8 +99,9 @@ export interface VigilCommands {
 
 export type ScriptedRedis = Redis & VigilCommands;
 
-export function defineCommands(client: Redis): ScriptedRedis {
-  for (const c of commands()) {
+/** `retention`: the stream trimming written into the scripts (Config.eventRetention). */
+export function defineCommands(client: Redis, retention: EventRetention = DEFAULT_EVENT_RETENTION): ScriptedRedis {
+  for (const c of commands(retention)) {
     if (!(c.name in client)) client.defineCommand(c.name, { numberOfKeys: c.numberOfKeys, lua: c.lua });
   }
   return client as ScriptedRedis;

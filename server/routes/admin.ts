@@ -163,7 +163,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/policy', {
     preValidation: need('admin'),
     schema: {
-      ...policy_, summary: 'Change the realm policy', description: 'Changes apply to live sessions at once (policy.updated).',
+      ...policy_, summary: 'Change the realm policy', description: 'Changes apply to live sessions at once (policy.updated); under maxSessionsPerUser with terminate-oldest, each user\'s oldest sessions past the limit end (session-limit).',
       body: PolicyPatch, response: { 200: PolicyBody, ...errorResponses(401, 403, 404, 413) },
     },
   }, async (req) => {

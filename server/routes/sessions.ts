@@ -23,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/login', {
     schema: {
-      ...signIn, summary: 'Sign in', description: 'Starts a console session; the token is also set as the vigil_session cookie (HttpOnly, SameSite=Strict).',
+      ...signIn, summary: 'Sign in', description: 'Starts a console session; the token is also set as the vigil_session cookie (HttpOnly, SameSite=Strict). Past the policy\'s maxSessionsPerUser: 409 VIGIL_ERR_SESSION_LIMIT (deny-new), or the user\'s oldest session ends (terminate-oldest, reason session-limit).',
       body: LoginBody,
       response: { 201: TokenAndSession, ...errorResponses(401, 403, 404, 409, 413, 429) },
     },

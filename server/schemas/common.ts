@@ -35,6 +35,7 @@ export const TAGS = [
   { name: 'display-keys', description: 'Read-only credentials for wall displays (admin)' },
   { name: 'policy', description: 'The realm policy: session and token lifetimes' },
   { name: 'stats', description: 'Counters for the wall display' },
+  { name: 'events', description: 'The realm\'s event history: paged, filtered, exported (viewer)' },
   { name: 'connections', description: 'Real-time connections of the realm on every node (admin)' },
   { name: 'clients', description: 'OpenID Connect clients and signing keys of the realm (admin)' },
   { name: 'identity-providers', description: 'Upstream OpenID Connect providers the realm signs users in through (admin)' },

@@ -13,8 +13,9 @@ import { OidcClient } from './clients.js';
 import { Connection } from './connections.js';
 import { OutboxMessage } from './mail.js';
 import { IdentityProvider } from './identity-providers.js';
+import { Event } from './events.js';
 
-export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider];
+export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider, Event];
 
 export function addSharedSchemas(app: FastifyInstance): void {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);

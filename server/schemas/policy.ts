@@ -3,7 +3,8 @@
  * cross-field checks (mergePolicy) and the dashboard's forms state the same rules.
  */
 import { Type, type TSchema } from 'typebox';
-import { ACTION_TOKEN_OPERATIONS, BOOLEAN_POLICY_FIELDS, DEFAULT_POLICY, POLICY_BOUNDS } from '../../shared/policy.js';
+import { ACTION_TOKEN_OPERATIONS, BOOLEAN_POLICY_FIELDS, DEFAULT_POLICY, POLICY_BOUNDS, SESSION_LIMIT_BEHAVIORS } from '../../shared/policy.js';
+import { literals } from './common.js';
 
 const INT_MAX = 2147483647;
 
@@ -19,6 +20,10 @@ function fields(optional: boolean): Record<string, TSchema> {
     const v = Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: INT_MAX })], { description: `Lifespan of ${op} links in seconds; null: userActionLifespan` });
     overrides[op] = optional ? Type.Optional(v) : v;
   }
+  out.sessionLimitBehavior = wrap(Type.Unsafe<string>({
+    ...literals(SESSION_LIMIT_BEHAVIORS), default: DEFAULT_POLICY.sessionLimitBehavior,
+    description: 'Past maxSessionsPerUser: deny-new refuses the sign-in (409 VIGIL_ERR_SESSION_LIMIT, OIDC access_denied); terminate-oldest ends the user\'s oldest session (session.terminated, reason session-limit)',
+  }));
   out.userActionLifespanOverrides = wrap(Type.Object(overrides, { additionalProperties: false, title: 'lifespan override', description: 'Per-operation lifespans of user-initiated action links' }));
   return out;
 }

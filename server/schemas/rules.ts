@@ -50,6 +50,7 @@ export function rule(s: Schema | undefined): string | null {
     case 'string': {
       if (s.pattern && typeof s.description === 'string') return s.description;
       if (s.format === 'uri') return 'an absolute URI';
+      if (s.format === 'date-time') return 'an ISO 8601 date and time like 2026-11-22T07:15:06.123Z';
       const min = Number(s.minLength ?? 0);
       if (min > 1 && s.maxLength !== undefined) return `a string of ${min} to ${s.maxLength} characters`;
       return `a ${min === 1 ? 'non-empty ' : ''}string${s.maxLength === undefined ? '' : ` of at most ${s.maxLength} characters`}`;

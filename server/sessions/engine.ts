@@ -46,8 +46,29 @@ export interface ListFilter {
 export type SliceScheduler = (realm: string, slices: number[]) => Promise<void>;
 
 const CHUNK = 500;
-/** An offline session without Offline Session Max: a hundred years (create-session-0.lua uses the same). */
+/** An offline session without Offline Session Max: a hundred years (create-session-11.lua uses the same). */
 const UNLIMITED_SECONDS = 100 * 365 * 86400;
+
+/**
+ * The sessions that put their users past `limit`: each user's oldest beyond the newest `limit`
+ * (by start time, then id, as create-session-11.lua orders them). A session a sign-in ends
+ * meanwhile is simply gone when its turn comes; a newer one is never among them.
+ */
+function pastLimit(hashes: SessionHash[], limit: number): string[] {
+  const byUser = new Map<string, SessionHash[]>();
+  for (const h of hashes) {
+    const list = byUser.get(String(h.u)) ?? [];
+    list.push(h);
+    byUser.set(String(h.u), list);
+  }
+  const out: string[] = [];
+  for (const list of byUser.values()) {
+    if (list.length <= limit) continue;
+    list.sort((a, b) => Number(a.ca) - Number(b.ca) || (String(a.id) < String(b.id) ? -1 : 1));
+    out.push(...list.slice(0, list.length - limit).map((h) => String(h.id)));
+  }
+  return out;
+}
 
 export class SessionEngine {
   constructor(
@@ -60,6 +81,11 @@ export class SessionEngine {
     if (reply.length > from) await this.scheduleSlices(realm, reply.slice(from).map(Number));
   }
 
+  /**
+   * Starts a session. The realm's maxSessionsPerUser is applied in the same atomic step
+   * (create-session-11.lua): past it, VIGIL_ERR_SESSION_LIMIT (deny-new) or the user's oldest
+   * sessions end with reason session-limit (terminate-oldest).
+   */
   async start(input: StartSessionInput): Promise<{ token: string; session: Session }> {
     const sid = newId('s_');
     const token = newSessionToken(sid);
@@ -68,6 +94,8 @@ export class SessionEngine {
       input.clientId ?? '', input.idleTimeout ?? '', input.ip ?? '', (input.userAgent ?? '').slice(0, 256),
       input.by ? JSON.stringify({ by: { username: input.by } }) : '',
     )) as unknown[];
+    // a refusal (the session limit, deny-new) is a negative result; else the first is the time
+    if (Number(reply[0]) < 0) throw sessionRefusal(Number(reply[0]));
     await this.slicesFrom(input.realm, reply, 1);
     const session = await this.get(input.realm, sid, sid);
     if (!session) throw new Error('session vanished right after creation');
@@ -154,13 +182,21 @@ export class SessionEngine {
     await this.reapply(realm, hashes.filter((h) => h.k === 'console').map((h) => String(h.id)), tokenLifetime, null);
   }
 
-  /** Policy changes apply to live sessions at once: idle and max limits by kind, and the prompt. */
+  /**
+   * Policy changes apply to live sessions at once: idle and max limits by kind, and the prompt;
+   * and under a session limit with terminate-oldest, each user's sessions past it end, oldest
+   * first (session-limit), as a sign-in would end them. deny-new never ends a session: it only
+   * refuses new ones.
+   */
   async applyPolicy(realm: string, policy: RealmPolicy): Promise<void> {
     const hashes = await this.hashes(realm, await this.sessionIds(realm));
     const group = (k: SessionKind) => hashes.filter((h) => h.k === k).map((h) => String(h.id));
     await this.reapply(realm, group('console'), null, policy.consoleSessionMax);
     await this.reapply(realm, group('sso'), policy.ssoSessionIdle, policy.ssoSessionMax);
     await this.reapply(realm, group('offline'), policy.offlineSessionIdle, policy.offlineSessionMaxEnabled ? policy.offlineSessionMax : UNLIMITED_SECONDS);
+    if (policy.maxSessionsPerUser > 0 && policy.sessionLimitBehavior === 'terminate-oldest') {
+      await this.terminateMany(realm, pastLimit(hashes, policy.maxSessionsPerUser), 'session-limit', null);
+    }
   }
 
   /**

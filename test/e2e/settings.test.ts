@@ -64,6 +64,25 @@ describe('realm settings', () => {
     await page.getByRole('button', { name: 'Revert' }).click();
     expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
   });
+
+  it('sets the session limit and what a sign-in past it does', async () => {
+    const max = page.locator('vigil-realm-settings input[data-field="maxSessionsPerUser"]');
+    const behavior = page.locator('vigil-realm-settings select[data-field="sessionLimitBehavior"]');
+    // unlimited: the behaviour has nothing to apply to
+    expect(await behavior.isDisabled()).toBe(true);
+    await max.fill('10001');
+    await page.locator('vigil-realm-settings').getByText('maxSessionsPerUser must be an integer from 0 to 10000').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await max.fill('3');
+    await behavior.selectOption('deny-new');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved. Live sessions use the new policy now.').waitFor();
+    const policy = await app.api('GET', '/policy', { token: app.adminToken });
+    expect(policy.body.policy).toMatchObject({ maxSessionsPerUser: 3, sessionLimitBehavior: 'deny-new' });
+    await max.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await screenshot(page, '43-realm-settings-session-limit');
+    await app.api('PATCH', '/policy', { token: app.adminToken, body: { maxSessionsPerUser: 0, sessionLimitBehavior: 'terminate-oldest' } });
+  });
 });
 
 describe('keyboard', () => {

@@ -9,6 +9,11 @@ describe('configuration', () => {
     expect(c).toMatchObject({ passwordAttemptsPerMinute: 60, authorizationRequestsPerMinute: 120 });
     expect(c).toMatchObject({ clientBufferBytes: 1048576, redisPrefix: 'vigil', publicUrl: null, trustProxy: false, metricsToken: null });
     expect(c).toMatchObject({ redisMode: 'standalone', redisUrls: [], redisSentinelMaster: null });
+    expect(c.eventRetention).toEqual({ days: 7, count: 1000000 });
+  });
+
+  it('reads the event retention by age and by count', () => {
+    expect(loadConfig({ VIGIL_EVENT_RETENTION_DAYS: '30', VIGIL_EVENT_RETENTION_COUNT: '5000' }).eventRetention).toEqual({ days: 30, count: 5000 });
   });
 
   it('reads every variable it documents', () => {
@@ -62,6 +67,10 @@ describe('configuration', () => {
     [{ VIGIL_SMTP_URL: 'http://mail.example.com' }, 'VIGIL_SMTP_URL'],
     [{ VIGIL_MAIL_FROM: 'vigil' }, 'VIGIL_MAIL_FROM'],
     [{ VIGIL_MAIL_FROM: 'two@at@example.com x' }, 'VIGIL_MAIL_FROM'],
+    [{ VIGIL_EVENT_RETENTION_DAYS: '0' }, 'VIGIL_EVENT_RETENTION_DAYS'],
+    [{ VIGIL_EVENT_RETENTION_DAYS: '7d' }, 'VIGIL_EVENT_RETENTION_DAYS'],
+    [{ VIGIL_EVENT_RETENTION_COUNT: '9' }, 'VIGIL_EVENT_RETENTION_COUNT'],
+    [{ VIGIL_EVENT_RETENTION_COUNT: '1e6' }, 'VIGIL_EVENT_RETENTION_COUNT'],
   ];
 
   it.each(badValues)('stops with one sentence naming the variable: %o', (env, name) => {

@@ -5,6 +5,7 @@ import type { VigilEvent } from '../../shared/protocol.js';
 import { parseWholeNumber, splitDuration, toSeconds } from '../../web/src/lib/units.js';
 import { clonePolicy, lifespanExceedsIdle, policyPatch } from '../../web/src/lib/policy-form.js';
 import { endCodeOf, endMessage } from '../../web/src/lib/session-end.js';
+import { eventQuery } from '../../web/src/lib/event-query.js';
 
 describe('duration units', () => {
   it('shows a duration in the largest unit that is exact', () => {
@@ -61,8 +62,26 @@ describe('why a session ended', () => {
     expect(endCodeOf(ev('session.terminated', { reason: 'admin' }))).toBe('terminated');
     expect(endCodeOf(ev('session.terminated', { reason: 'others' }))).toBe('terminated-others');
     expect(endCodeOf(ev('session.ended', { reason: 'logout' }))).toBe('logout');
+    expect(endCodeOf(ev('session.terminated', { reason: 'session-limit' }))).toBe('session-limit');
+    expect(endMessage('session-limit')).toMatch(/signed out because of the session limit/);
     expect(endMessage('terminated')).toContain('administrator');
     expect(endMessage('nonsense')).toContain('ended');
     expect(endMessage(null)).toBeNull();
+  });
+});
+
+describe('the Events page\'s filters', () => {
+  const none = { range: 'all' as const, from: '', to: '', name: '', user: '', sessionId: '' };
+
+  it('turn a relative range into since, ending now', () => {
+    const now = Date.parse('2026-12-01T12:00:00.000Z');
+    expect(eventQuery({ ...none, range: '1h' }, now).get('since')).toBe('2026-12-01T11:00:00.000Z');
+    expect(eventQuery({ ...none, range: '1h' }, now).has('until')).toBe(false);
+    expect([...eventQuery(none, now).keys()]).toEqual([]);
+  });
+
+  it('send a custom range as since and until, and the other filters trimmed, leaving out empty ones', () => {
+    const q = eventQuery({ ...none, range: 'custom', from: '2026-12-01T10:00:00Z', to: '2026-12-01T11:00:00Z', name: ' session.* ', user: 'alice', sessionId: '' });
+    expect(Object.fromEntries(q)).toEqual({ since: '2026-12-01T10:00:00.000Z', until: '2026-12-01T11:00:00.000Z', name: 'session.*', user: 'alice' });
   });
 });

@@ -5,7 +5,7 @@
  *
  * Routes: `/` and `/access` Access · `/settings` Token Settings · `/realm` Realm settings
  * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin) · `/connections`
- * Connections (admin) · `/outbox` Outbox (admin).
+ * Connections (admin) · `/outbox` Outbox (admin) · `/events` Events (viewer).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
@@ -24,6 +24,7 @@ import './vigil-users.js';
 import './vigil-display-keys.js';
 import './vigil-connections.js';
 import './vigil-outbox.js';
+import './vigil-events.js';
 import './vigil-session-guard.js';
 import './vigil-connection-badge.js';
 
@@ -37,6 +38,7 @@ interface Route {
 const ROUTES: Route[] = [
   { path: '/access', label: 'Access', roles: ['admin', 'viewer', 'user'], icon: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9a7 7 0 0 1 14 0' },
   { path: '/settings', label: 'Token Settings', roles: ['admin', 'viewer', 'user'], icon: 'M12 8v4l3 2M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z' },
+  { path: '/events', label: 'Events', roles: ['admin', 'viewer'], icon: 'M4 6h16M4 10h16M4 14h10M4 18h7' },
   { path: '/realm', label: 'Realm settings', roles: ['admin'], icon: 'M4 6h16M4 12h10M4 18h7M18 15v6M15 18h6' },
   { path: '/users', label: 'Users', roles: ['admin'], icon: 'M16 11a3 3 0 1 0 0-6M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M17 14a5 5 0 0 1 5 5' },
   { path: '/display-keys', label: 'Display keys', roles: ['admin'], icon: 'M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l2.1-2.1A4 4 0 0 1 15 7z' },
@@ -181,7 +183,7 @@ export class VigilApp extends LitElement {
     }
     if (!this.#allowed(route)) {
       return html`<section class="card forbidden"><div class="card-body empty"><strong>Not available for your role</strong>
-        <span>${route.label} needs the admin role.</span><button class="primary" @click=${() => this.#navigate('/access')}>Go to Access</button></div></section>`;
+        <span>${route.label} needs the ${route.roles.includes('viewer') ? 'viewer' : 'admin'} role.</span><button class="primary" @click=${() => this.#navigate('/access')}>Go to Access</button></div></section>`;
     }
     switch (route.path) {
       case '/settings':
@@ -197,6 +199,8 @@ export class VigilApp extends LitElement {
         return html`<vigil-connections realm=${this.#realm}></vigil-connections>`;
       case '/outbox':
         return html`<vigil-outbox realm=${this.#realm}></vigil-outbox>`;
+      case '/events':
+        return html`<vigil-events realm=${this.#realm}></vigil-events>`;
       default:
         return html`<vigil-access .me=${me} realm=${this.#realm} @vigil-navigate=${(e: CustomEvent<{ path: string }>) => this.#navigate(e.detail.path)}></vigil-access>`;
     }

@@ -6,14 +6,15 @@
  */
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { ACTION_TOKEN_OPERATIONS, POLICY_BOUNDS, mergePolicy, type ActionTokenOperation, type RealmPolicy } from '../../../shared/policy.js';
+import { ACTION_TOKEN_OPERATIONS, POLICY_BOUNDS, SESSION_LIMIT_BEHAVIORS, mergePolicy, type ActionTokenOperation, type RealmPolicy, type SessionLimitBehavior } from '../../../shared/policy.js';
 import { ApiError, errorMessage } from '../lib/api.js';
 import { clonePolicy, lifespanExceedsIdle, policyPatch } from '../lib/policy-form.js';
 import { baseStyles } from '../styles/shared-styles.js';
 import { RealmPage } from './realm-page.js';
 import './vigil-duration-input.js';
 
-type DurationField = Exclude<keyof typeof POLICY_BOUNDS, 'refreshTokenMaxReuse'>;
+type DurationField = Exclude<keyof typeof POLICY_BOUNDS, 'refreshTokenMaxReuse' | 'maxSessionsPerUser'>;
+type CountField = 'refreshTokenMaxReuse' | 'maxSessionsPerUser';
 
 const HELP: Partial<Record<keyof RealmPolicy, string>> = {
   ssoSessionIdle: 'Idle limit of an SSO session. Authentication and token refresh bump it.',
@@ -34,6 +35,13 @@ const HELP: Partial<Record<keyof RealmPolicy, string>> = {
   expiryPromptSeconds: 'How long the Logout prompt is shown before an idle session ends.',
   defaultTokenLifetime: 'Token lifetime of new accounts (the inactivity limit of their console sessions).',
   consoleSessionMax: 'Hard limit of a console session, regardless of activity.',
+  maxSessionsPerUser: 'How many live sessions (console, SSO and offline together) one user may have; 0 is unlimited.',
+  sessionLimitBehavior: 'What a sign-in past the limit does: refuse it, or sign the user\'s oldest session out at once.',
+};
+
+const BEHAVIOR_LABELS: Record<SessionLimitBehavior, string> = {
+  'deny-new': 'Deny new session',
+  'terminate-oldest': 'Terminate oldest session',
 };
 
 /** What each override governs, with an example (the contract's lifespan rules). */
@@ -41,7 +49,7 @@ const OP_HELP: Record<ActionTokenOperation, string> = {
   'verify-email': 'The link of an admin\'s "Send verify e-mail" (unless the send gives its own lifespan). Example: 1 day — the address can be confirmed until the same time tomorrow.',
   'reset-credentials': 'The link a user gets from "Forgot password?". Example: 15 minutes, for users who read mail slowly, while other links keep the default.',
   'execute-actions': 'Keycloak keeps this for user-initiated execute-actions; Vigil has none of those, and an admin\'s "Send actions e-mail" uses the admin-initiated lifespan above (or its own), not this.',
-  'idp-verify-account-via-email': 'The link that confirms linking an account on a first sign-in through an identity provider (not available yet in Vigil).',
+  'idp-verify-account-via-email': 'The link that confirms linking an existing account, mailed on a first sign-in through an identity provider whose e-mail address matches it. Example: 1 hour.',
 };
 
 const OP_LABELS: Record<ActionTokenOperation, string> = {
@@ -67,6 +75,7 @@ export class VigilRealmSettings extends RealmPage {
       .tag { font-size: 0.625rem; font-weight: 700; text-transform: uppercase; padding: 0.125rem 0.375rem; border-radius: 0.25rem; background: var(--vigil-accent-soft); color: var(--vigil-accent); margin-left: 0.5rem; vertical-align: middle; }
       .override { display: flex; align-items: center; gap: 0.75rem; flex-wrap: wrap; }
       input.count { width: 8.75rem; }
+      select.behavior { width: auto; min-width: 16rem; }
     `,
   ];
 
@@ -163,6 +172,16 @@ export class VigilRealmSettings extends RealmPage {
     );
   }
 
+  #count(field: CountField, problem: { field: string; message: string } | null) {
+    const b = POLICY_BOUNDS[field];
+    const msg = problem?.field === field ? problem.message : this._saveError?.field === field ? this._saveError.message : '';
+    return this.#row(field, b.label, html`
+      <input class="count" type="number" min=${b.min} max=${b.max} step="1" aria-labelledby="lbl-${field}" data-field=${field}
+        .value=${String(this._draft![field])} ?disabled=${this.readonly} aria-invalid=${msg ? 'true' : 'false'}
+        @input=${(e: Event) => { const t = (e.target as HTMLInputElement).value; this.#set(field, /^\d+$/.test(t) ? Number(t) : null); }} />
+      ${msg ? html`<div class="error-text" role="alert">${msg}</div>` : nothing}`);
+  }
+
   #toggle(field: 'revokeRefreshToken' | 'offlineSessionMaxEnabled' | 'verifyEmail', label: string) {
     return this.#row(
       field,
@@ -183,7 +202,6 @@ export class VigilRealmSettings extends RealmPage {
     const d = this._draft;
     const problem = this.#problem();
     const dirty = Object.keys(policyPatch(this._base, d)).length > 0;
-    const reuseProblem = problem?.field === 'refreshTokenMaxReuse' ? problem.message : '';
     const overrideProblem = (op: string) => (problem?.field === `userActionLifespanOverrides.${op}` ? problem.message : '');
     return html`
       <div class="page-title"><h1>Realm settings</h1><span class="muted">realm <strong>${this.realm}</strong></span></div>
@@ -200,6 +218,14 @@ export class VigilRealmSettings extends RealmPage {
               ${this.#toggle('offlineSessionMaxEnabled', 'Offline Session Max Limited')}
               ${d.offlineSessionMaxEnabled ? this.#duration('offlineSessionMax', problem) : nothing}
             </div>
+            <div class="group"><h3>Session limits</h3>
+              ${this.#count('maxSessionsPerUser', problem)}
+              ${this.#row('sessionLimitBehavior', 'When the limit is reached', html`
+                <select class="behavior" data-field="sessionLimitBehavior" aria-labelledby="lbl-sessionLimitBehavior" ?disabled=${this.readonly || d.maxSessionsPerUser === 0}
+                  @change=${(e: Event) => this.#set('sessionLimitBehavior', (e.target as HTMLSelectElement).value as SessionLimitBehavior)}>
+                  ${SESSION_LIMIT_BEHAVIORS.map((b) => html`<option value=${b} ?selected=${d.sessionLimitBehavior === b}>${BEHAVIOR_LABELS[b]}</option>`)}
+                </select>`)}
+            </div>
             <div class="group"><h3>Login settings</h3>
               ${this.#duration('loginTimeout', problem)}
               ${this.#duration('loginActionTimeout', problem)}
@@ -212,13 +238,7 @@ export class VigilRealmSettings extends RealmPage {
           <div class="card-body">
             <div class="group"><h3>Refresh tokens</h3>
               ${this.#toggle('revokeRefreshToken', 'Revoke Refresh Token')}
-              ${d.revokeRefreshToken
-                ? this.#row('refreshTokenMaxReuse', POLICY_BOUNDS.refreshTokenMaxReuse.label, html`
-                    <input class="count" type="number" min="0" max=${POLICY_BOUNDS.refreshTokenMaxReuse.max} step="1" aria-labelledby="lbl-refreshTokenMaxReuse"
-                      .value=${String(d.refreshTokenMaxReuse)} ?disabled=${this.readonly} aria-invalid=${reuseProblem ? 'true' : 'false'}
-                      @input=${(e: Event) => { const t = (e.target as HTMLInputElement).value; this.#set('refreshTokenMaxReuse', /^\d+$/.test(t) ? Number(t) : null); }} />
-                    ${reuseProblem ? html`<div class="error-text" role="alert">${reuseProblem}</div>` : nothing}`)
-                : nothing}
+              ${d.revokeRefreshToken ? this.#count('refreshTokenMaxReuse', problem) : nothing}
             </div>
             <div class="group"><h3>Access tokens</h3>
               ${this.#duration('accessTokenLifespan', problem)}

@@ -11,6 +11,11 @@
  * Configure first extends the session (the user is plainly present) and then opens the
  * Token Settings, so that the session does not end while they are being edited.
  *
+ * `hold(promise)` keeps the session alive while work the user started runs without them
+ * touching the page (a long upload, an export): while any held promise is pending, activity is
+ * reported once per `activity-interval`, as if they were interacting (TrueNAS pauses its timer
+ * for a running job the same way). When the last one settles, the session idles out as usual.
+ *
  * @fires vigil-configure - Configure was chosen (cancelable; default: go to `configure-url`)
  * @fires vigil-session-end - the session ended; detail `{code, message}` (cancelable;
  *   default: go to `sign-in-url?ended=<code>`)
@@ -67,6 +72,9 @@ export class VigilSessionGuard extends LitElement {
   @state() _error = '';
   #lastActivity = 0;
   #ended = false;
+  /** Promises held (hold()) and not yet settled. */
+  #holds = 0;
+  #holdTimer: ReturnType<typeof setInterval> | null = null;
   readonly #base = new URL(import.meta.url).origin;
   readonly #onInteraction = () => this.#reportActivity();
   readonly #onClosed = () => void this.#checkStillSignedIn();
@@ -94,6 +102,7 @@ export class VigilSessionGuard extends LitElement {
     super.disconnectedCallback();
     for (const t of ACTIVITY_EVENTS) document.removeEventListener(t, this.#onInteraction, { capture: true });
     this.#conn.connection?.removeEventListener('closed', this.#onClosed);
+    this.#stopHoldTimer();
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
@@ -173,6 +182,24 @@ export class VigilSessionGuard extends LitElement {
     void c.send('activity');
   }
 
+  /**
+   * A held promise's report, once per window: over the connection, or over HTTP while it is
+   * down (a long upload may outlast a reconnect). Not while the prompt is open: in warning only
+   * an explicit Extend counts, held work or not.
+   */
+  #reportHeldActivity(): void {
+    if (this._warning || this.#ended) return;
+    this.#lastActivity = Date.now();
+    const c = this.#conn.connection;
+    if (c && c.state === 'live') void c.send('activity');
+    else void this.#api.post('/sessions/current/activity').catch(() => { /* ended: the sign-in page follows */ });
+  }
+
+  #stopHoldTimer(): void {
+    if (this.#holdTimer) clearInterval(this.#holdTimer);
+    this.#holdTimer = null;
+  }
+
   async #extend(): Promise<boolean> {
     this._busy = true;
     this._error = '';
@@ -232,6 +259,30 @@ export class VigilSessionGuard extends LitElement {
       url.searchParams.set('ended', code);
       location.assign(url.toString());
     }
+  }
+
+  /**
+   * Keeps the session alive while `work` is pending: activity is reported at once and then
+   * once per `activity-interval` until it settles (fulfilled or rejected), after which the
+   * session idles out as usual. Several holds may overlap. Returns `work`, so that
+   * `await guard.hold(upload(file))` reads as it runs.
+   */
+  hold<T>(work: Promise<T>): Promise<T> {
+    this.#holds++;
+    if (!this.#holdTimer) {
+      this.#reportHeldActivity();
+      this.#holdTimer = setInterval(() => this.#reportHeldActivity(), this.activityInterval * 1000);
+    }
+    const release = () => {
+      if (--this.#holds === 0) this.#stopHoldTimer();
+    };
+    work.then(release, release);
+    return work;
+  }
+
+  /** Whether a held promise is pending (hold()). */
+  get holding(): boolean {
+    return this.#holds > 0;
   }
 
   #renderPrompt() {

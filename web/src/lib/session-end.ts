@@ -12,6 +12,7 @@ export type EndCode =
   | 'terminated-self'
   | 'user-disabled'
   | 'policy'
+  | 'session-limit'
   | 'logout'
   | 'unauthenticated';
 
@@ -23,6 +24,7 @@ const MESSAGES: Record<EndCode, string> = {
   'terminated-self': 'You ended this session from another of your sessions.',
   'user-disabled': 'Your account has been disabled. Contact an administrator.',
   policy: 'Your session was ended by a change to the realm policy.',
+  'session-limit': 'You were signed out because of the session limit: your account signed in elsewhere, and this realm allows only so many sessions per user, so your oldest session (this one) was ended.',
   logout: 'You have signed out.',
   unauthenticated: 'Your session has ended. Sign in again to continue.',
 };
@@ -43,6 +45,7 @@ export function endCodeOf(e: VigilEvent): EndCode {
       if (reason === 'self') return 'terminated-self';
       if (reason === 'user-disabled') return 'user-disabled';
       if (reason === 'policy') return 'policy';
+      if (reason === 'session-limit') return 'session-limit';
       return 'terminated';
     case 'session.ended':
       return 'logout';

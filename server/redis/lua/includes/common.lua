@@ -30,7 +30,10 @@ local countsKey = KEYS[6]
 local tokensKey = KEYS[7]
 local userSessionsPrefix = KEYS[8]
 local SLICE_MS = {{SLICE_MS}} -- server/redis/scripts.ts owns it
-local STREAM_MAXLEN = 100000
+-- the realm stream's retention (VIGIL_EVENT_RETENTION_COUNT / _DAYS, written in by scripts.ts):
+-- trimmed approximately (whole stream nodes), so that trimming costs O(1) per event
+local STREAM_MAXLEN = {{EVENT_RETENTION_COUNT}}
+local STREAM_MAX_AGE_MS = {{EVENT_RETENTION_MS}}
 local newSlices = {}
 
 local function nowMs()
@@ -113,6 +116,9 @@ local function emit(name, sid, at, dataJson, h)
     fields[#fields + 1] = packSession(h, at)
   end
   local id = redis.call('XADD', eventsKey, 'MAXLEN', '~', STREAM_MAXLEN, '*', unpack(fields))
+  -- XADD takes one trimming strategy; the age limit is the second, measured from the new id's time
+  local ms = tonumber(string.match(id, '^(%d+)'))
+  redis.call('XTRIM', eventsKey, 'MINID', '~', ms - STREAM_MAX_AGE_MS)
   countEvent(name, at)
   return id
 end
