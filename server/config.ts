@@ -57,6 +57,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Null: /metrics is open; else it needs `Authorization: Bearer <this>`. */
   metricsToken: string | null;
+  /** Webhook and back-channel logout URLs may be private or loopback addresses (refused otherwise: SSRF). */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +71,8 @@ const RULE = 'x-rule';
 const SECRET = 'x-secret';
 /** Annotation: a blank value (empty or spaces) counts as unset, rather than as a bad value. */
 const BLANK_IS_UNSET = 'x-blank-is-unset';
+/** Annotation of a boolean: 1 and 0 mean true and false too (`VIGIL_WEBHOOK_ALLOW_PRIVATE=1`). */
+const FLAG = 'x-flag';
 /** Annotation of an array: the character between its entries in the variable's text. */
 const SEPARATOR = 'x-separator';
 
@@ -135,6 +139,10 @@ export const EnvSchema = Type.Object({
     pattern: '^\\S+$', maxLength: 1000, [SECRET]: 'none', [RULE]: 'a non-empty token without spaces (or unset, for an open /metrics)',
     description: 'When set, /metrics needs it as a bearer token',
   })),
+  VIGIL_WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
+    default: false, [FLAG]: true, [RULE]: '1 or 0 (or true, false, on, off)',
+    description: 'Allow webhook and back-channel logout URLs on private or loopback addresses (refused by default: SSRF)',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -142,11 +150,13 @@ type Schema = Record<string, unknown>;
 const VARIABLES = EnvSchema.properties as unknown as Record<string, Schema>;
 
 const BOOLEAN_WORDS = new Map([['true', true], ['on', true], ['false', false], ['off', false]]);
+/** A flag (FLAG) also reads 1 and 0; not every boolean does (VIGIL_TRUST_PROXY=1 is a hop count). */
+const FLAG_WORDS = new Map([['1', true], ['0', false]]);
 
 /** The variable's text as the schema's type, strictly; text that does not convert stays text, and fails the check. */
 function fromText(s: Schema, text: string): unknown {
   if (s.type === 'integer') return /^\d+$/.test(text) ? Number(text) : text;
-  if (s.type === 'boolean') return BOOLEAN_WORDS.get(text.toLowerCase()) ?? text;
+  if (s.type === 'boolean') return BOOLEAN_WORDS.get(text.toLowerCase()) ?? (s[FLAG] ? FLAG_WORDS.get(text) : undefined) ?? text;
   if (s.type === 'array') return text.split(String(s[SEPARATOR] ?? ',')).map((t) => t.trim()).filter(Boolean);
   if (Array.isArray(s.anyOf)) {
     // the first branch the text fits; else the last branch's reading, whose error is the most precise
@@ -237,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     trustProxy,
     metricsToken: e.VIGIL_METRICS_TOKEN ?? null,
+    webhookAllowPrivate: e.VIGIL_WEBHOOK_ALLOW_PRIVATE,
   };
 }
 
