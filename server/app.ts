@@ -19,6 +19,7 @@ import { closeGoingAway, onSocketError, wsTransport, WS_OPTIONS } from './realti
 import { socketIoTransport } from './realtime/socketio.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { oidcRoutes } from './oidc/plugin.js';
 import { realmRoutes } from './routes/realms.js';
 import { asyncApiRoute } from './docs/asyncapi.js';
@@ -76,6 +77,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(async (api) => {
     await api.register(sessionRoutes);
     await api.register(adminRoutes);
+    await api.register(webhookRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(oidcRoutes);

@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   }
   const app = await buildApp({ config, redisUrl: config.redisUrls.length ? config.redisUrls.join(',') : embedded!.url });
   const { adminCreated, password } = await bootstrap(app);
-  if (config.role !== 'api') await app.timers.startWorker();
+  if (config.role !== 'api') {
+    await app.timers.startWorker();
+    await app.outbound.startWorker();
+  }
   if (config.role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();

@@ -68,7 +68,7 @@ export const EVENT_NAMES = [
   'session.ended',
   'policy.updated',
 ] as const;
-export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}`;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}` | `webhook.${string}`;
 
 /** Events of the OpenID Connect provider (server/oidc), in the same envelope on the realm's stream. */
 export const OIDC_EVENT_NAMES = [
@@ -226,4 +226,39 @@ export interface ConnectionInfo {
   topics: string[];
   /** The node (server process) holding it. */
   node: string;
+}
+
+/** A webhook (GET /webhooks): where the realm's events are POSTed, signed per Standard Webhooks. */
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event names; one ending in `*` matches every name it prefixes (`session.*`, `*`). */
+  events: string[];
+  description: string;
+  /** False once disabled (by an admin, or after failing for the retry window: `webhook.disabled`). */
+  enabled: boolean;
+  createdAt: string;
+  /** While deliveries fail: since when (the retry window counts from it); else null. */
+  failingSince: string | null;
+  /** The signing secret (`whsec_…`): only in the answer that creates the webhook. */
+  secret?: string;
+}
+
+/** One delivery attempt (GET /webhooks/{id}/deliveries), newest first. */
+export interface WebhookDelivery {
+  webhookId: string;
+  eventId: string;
+  /** 1 for the first try of an event, counting up while it is retried. */
+  attempt: number;
+  /** The receiver's status; null when none came (refused, unreachable, timed out). */
+  statusCode: number | null;
+  durationMs: number;
+  /** Null on success. */
+  error: string | null;
+  at: string;
+}
+
+/** Whether an event name matches a webhook's pattern: equal, or a `…*` pattern that prefixes it. */
+export function eventMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }

@@ -16,6 +16,7 @@ import { realtimePlugin } from './realtime.js';
 import { realmsPlugin } from './realms.js';
 import { authPlugin } from './auth.js';
 import { oidcServicePlugin } from './oidc.js';
+import { outboundPlugin } from './outbound.js';
 
 export const vigilServices = fp<{ config: Config; redisUrl: string }>(async (app, opts) => {
   await app.register(configPlugin, { config: opts.config });
@@ -28,4 +29,5 @@ export const vigilServices = fp<{ config: Config; redisUrl: string }>(async (app
   await app.register(realmsPlugin);
   await app.register(authPlugin);
   await app.register(oidcServicePlugin);
+  await app.register(outboundPlugin);
 }, { name: 'vigil-services' });

@@ -129,6 +129,29 @@ export class Keys {
   oidcRevoked(realm: string, jti: string): string {
     return `${this.realmBase(realm)}oidc:revoked:${jti}`;
   }
+  /** Outbound delivery (server/outbound): the realm's webhook ids. */
+  webhooks(realm: string): string {
+    return `${this.realmBase(realm)}wh`;
+  }
+  /** One webhook: url, events, description, secret, enabled, createdAt, failure state. */
+  webhook(realm: string, id: string): string {
+    return `${this.realmBase(realm)}wh:${id}`;
+  }
+  /** A webhook's delivery attempts, newest first, bounded (a list of JSON records). */
+  webhookDeliveries(realm: string, id: string): string {
+    return `${this.realmBase(realm)}whd:${id}`;
+  }
+  /**
+   * The realm's stream consumers that deliver outward, consumer → the id of the last event it
+   * is done with: `wh:<id>` per enabled webhook, `bcl` for back-channel logout.
+   */
+  outboundCursors(realm: string): string {
+    return `${this.realmBase(realm)}ob:cursors`;
+  }
+  /** The realms that have outbound consumers: what the delivery sweep looks at. */
+  outboundRealms(): string {
+    return `${this.prefix}:ob:realms`;
+  }
   /** @fastify/rate-limit's key prefix (its nameSpace) for the OIDC endpoints (oidc/plugin.ts). */
   rateLimits(): string {
     return `${this.prefix}:rl:`;
@@ -175,6 +198,7 @@ export class Keys {
     oidcRedeemCode: (realm: string, codeHash: string) => [...this.sessionScript(realm), this.oidcCode(realm, codeHash), this.sessionPrefix(realm)],
     oidcRotateKey: (realm: string): [string] => [this.oidcKeys(realm)],
     oidcRetireKey: (realm: string): [string] => [this.oidcKeys(realm)],
+    outboundAdvance: (realm: string): [string] => [this.outboundCursors(realm)],
     loginReserve: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
     loginRelease: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
   };

@@ -78,6 +78,8 @@ export interface VigilCommands {
   oidcRotateKey(keys: string, kid: string, retireAfterMs: number): Promise<Reply>;
   /** oidc-retire-key-1.lua: SigningKeyResult (oidc/signing.ts). */
   oidcRetireKey(keys: string, kid: string): Promise<Reply>;
+  /** outbound-advance-1.lua: 1 when the consumer's cursor moved forward, 0 when not (gone, or already past). */
+  outboundAdvance(cursors: string, consumer: string, eventId: string): Promise<number>;
   /** login-reserve-3.lua: [LoginReserve.Reserved, 0], or [refusal, ms until it frees up] (auth/login-limiter.ts). */
   loginReserve(userAtAddress: string, address: string, familiar: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
   /** login-release-3.lua: a reserved attempt succeeded. */

@@ -35,6 +35,7 @@ export const TAGS = [
   { name: 'policy', description: 'The realm policy: session and token lifetimes' },
   { name: 'stats', description: 'Counters for the wall display' },
   { name: 'connections', description: 'Real-time connections of the realm on every node (admin)' },
+  { name: 'webhooks', description: 'Outbound event delivery, signed per Standard Webhooks (admin)' },
   { name: 'clients', description: 'OpenID Connect clients and signing keys of the realm (admin)' },
   { name: 'realms', description: 'Realms (admins of realm default)' },
   { name: 'operations', description: 'Health and readiness' },

@@ -11,8 +11,9 @@ import { Policy } from './policy.js';
 import { Stats } from './stats.js';
 import { OidcClient } from './clients.js';
 import { Connection } from './connections.js';
+import { Webhook, WebhookDelivery } from './webhooks.js';
 
-export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection];
+export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, Webhook, WebhookDelivery];
 
 export function addSharedSchemas(app: FastifyInstance): void {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);

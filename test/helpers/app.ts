@@ -82,7 +82,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const app = await buildApp({ config, redisUrl, ...(opts.logger ? { logger: opts.logger } : {}) });
   await bootstrap(app);
   if (opts.policy) await app.realms.patch('default', opts.policy);
-  if (!opts.noWorker) await app.timers.startWorker();
+  if (!opts.noWorker) {
+    await app.timers.startWorker();
+    await app.outbound.startWorker();
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,27 @@
+/**
+ * `vigil-outbound`: webhooks and OIDC Back-Channel Logout (server/outbound/delivery.ts) — the
+ * realm's events delivered outward at least once, in stream order per webhook, by BullMQ jobs.
+ * Its worker starts where the timer worker does (VIGIL_ROLE all or worker: server/main.ts).
+ */
+import fp from 'fastify-plugin';
+import { OutboundService } from '../outbound/delivery.js';
+import { LogoutTokens } from '../outbound/backchannel.js';
+import { untilReady } from '../redis/connect.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    outbound: OutboundService;
+  }
+}
+
+export const outboundPlugin = fp(async (app) => {
+  // as the timers: the producer fails fast on the request path, the worker waits an outage out
+  const queueConnection = app.openRedis('commands', 'outbound queue');
+  const tokens = new LogoutTokens(app.oidc, (realm) => `${app.publicUrl()}/realms/${realm}`);
+  const outbound = new OutboundService(app.redis, app.keys, app.engine, tokens, app.openRedis('bullmq', 'outbound'), queueConnection, app.log, {
+    allowPrivate: app.config.webhookAllowPrivate,
+  });
+  app.decorate('outbound', outbound);
+  app.addHook('onClose', () => outbound.close());
+  await untilReady(queueConnection);
+}, { name: 'vigil-outbound', dependencies: ['vigil-oidc', 'vigil-redis', 'vigil-sessions', 'vigil-config'] });
