@@ -44,6 +44,13 @@ const SWEEP_MS = 250;
 const READ_COUNT = 200;
 /** A drain hands over after this long, so that one busy webhook does not hold a worker slot for ever. */
 const DRAIN_SLICE_MS = 5000;
+/**
+ * A drain that has caught up looks again every LINGER_POLL_MS for up to LINGER_MS before it
+ * ends: a busy webhook's next events go out within milliseconds instead of waiting for the
+ * sweep and a new job; an idle one costs nothing once its drain has ended.
+ */
+const LINGER_MS = 1000;
+const LINGER_POLL_MS = 20;
 
 export interface OutboundOptions {
   /** How long a delivery is retried before giving up (a webhook is then disabled); default 24 h. */
@@ -94,6 +101,8 @@ interface Log {
   info(o: object, m: string): void;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** BullMQ job ids may not hold ':'; realm names and webhook ids never do, client ids may. */
 const jobId = (...parts: string[]) => parts.map((p) => Buffer.from(p).toString('base64url')).join('.');
 
@@ -105,6 +114,7 @@ export class OutboundService {
   private worker: Worker<OutboundJob> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
+  private closing = false;
   private readonly failures: FailureLog;
 
   constructor(
@@ -203,11 +213,18 @@ export class OutboundService {
   private async drain(job: Job<DrainJob>, token?: string): Promise<void> {
     const { realm, consumer } = job.data;
     const until = Date.now() + DRAIN_SLICE_MS;
+    let idleSince = 0;
     while (Date.now() < until) {
       const cursor = await this.redis.hget(this.keys.outboundCursors(realm), consumer);
       if (cursor === null) return; // deleted or disabled meanwhile
       const events = await this.after(realm, cursor);
-      if (!events.length) return;
+      if (!events.length) {
+        idleSince ||= Date.now();
+        if (Date.now() - idleSince >= LINGER_MS || this.closing) return;
+        await sleep(LINGER_POLL_MS);
+        continue;
+      }
+      idleSince = 0;
       if (consumer === BACKCHANNEL) {
         await this.queueLogouts(realm, events);
         await this.advance(realm, consumer, events[events.length - 1]!.id);
@@ -225,9 +242,10 @@ export class OutboundService {
         skipped = null;
         const attempt = hook.failingEvent === e.id ? hook.failedAttempts + 1 : 1;
         const outcome = await this.send(hook, e);
-        await this.webhooks.record(realm, delivery(hook.id, e.id, attempt, outcome));
+        const recorded = this.webhooks.record(realm, delivery(hook.id, e.id, attempt, outcome));
         if (outcome.error === null) {
-          await this.advance(realm, consumer, e.id);
+          // one round trip (auto-pipelined): the log entry and the cursor
+          await Promise.all([recorded, this.advance(realm, consumer, e.id)]);
           if (hook.failingSince) {
             await this.webhooks.clearFailing(realm, hook.id);
             hook.failingSince = null;
@@ -236,6 +254,7 @@ export class OutboundService {
           }
           continue;
         }
+        await recorded;
         const since = hook.failingSince ? Date.parse(hook.failingSince) : Date.now();
         if (Date.now() - since >= this.options.retryWindowMs) {
           await this.disable(realm, hook, since, attempt, outcome.error);
@@ -313,9 +332,10 @@ export class OutboundService {
       connection: this.connection,
       prefix: this.keys.bull(),
       concurrency: 32,
-      // a worker killed mid-drain: its job is taken up again after the lock lapses
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
+      // a worker killed mid-drain: its job is taken up again once the lock lapses (≤ 5 s) and
+      // the next stalled check runs (every 2 s); a live worker renews it every 2.5 s
+      lockDuration: 5_000,
+      stalledInterval: 2_000,
       maxStalledCount: 1_000_000,
     });
     this.worker.on('completed', (job) => {
@@ -334,6 +354,7 @@ export class OutboundService {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.worker?.close();
     await this.queue.close();
