@@ -51,6 +51,8 @@ const DRAIN_SLICE_MS = 5000;
  */
 const LINGER_MS = 1000;
 const LINGER_POLL_MS = 20;
+/** Successful deliveries are recorded, and the cursor moved, at least every this many events (and at each batch's end). */
+const FLUSH_EVERY = 50;
 
 export interface OutboundOptions {
   /** How long a delivery is retried before giving up (a webhook is then disabled); default 24 h. */
@@ -232,21 +234,29 @@ export class OutboundService {
       }
       const hook = await this.webhooks.stored(realm, consumer);
       if (!hook || !hook.enabled) return;
-      let skipped: string | null = null;
+      // successes are written behind, a batch at a time (the log entries and the cursor in one
+      // round trip): a crash before a flush delivers those events again, which at-least-once allows
+      const done: WebhookDelivery[] = [];
+      let upTo: string | null = null;
+      const flush = async () => {
+        if (upTo) await Promise.all([this.webhooks.record(realm, ...done), this.advance(realm, consumer, upTo)]);
+        done.length = 0;
+        upTo = null;
+      };
       for (const e of events) {
         if (!hook.events.some((p) => eventMatches(p, e.name))) {
-          skipped = e.id;
+          upTo = e.id;
           continue;
         }
-        if (skipped) await this.advance(realm, consumer, skipped);
-        skipped = null;
         const attempt = hook.failingEvent === e.id ? hook.failedAttempts + 1 : 1;
         const outcome = await this.send(hook, e);
-        const recorded = this.webhooks.record(realm, delivery(hook.id, e.id, attempt, outcome));
+        const d = delivery(hook.id, e.id, attempt, outcome);
         if (outcome.error === null) {
-          // one round trip (auto-pipelined): the log entry and the cursor
-          await Promise.all([recorded, this.advance(realm, consumer, e.id)]);
+          done.push(d);
+          upTo = e.id;
+          if (done.length >= FLUSH_EVERY) await flush();
           if (hook.failingSince) {
+            await flush();
             await this.webhooks.clearFailing(realm, hook.id);
             hook.failingSince = null;
             hook.failedAttempts = 0;
@@ -254,7 +264,8 @@ export class OutboundService {
           }
           continue;
         }
-        await recorded;
+        await flush();
+        await this.webhooks.record(realm, d);
         const since = hook.failingSince ? Date.parse(hook.failingSince) : Date.now();
         if (Date.now() - since >= this.options.retryWindowMs) {
           await this.disable(realm, hook, since, attempt, outcome.error);
@@ -266,7 +277,7 @@ export class OutboundService {
         await job.moveToDelayed(Date.now() + this.retryDelay(attempt), token);
         throw new DelayedError();
       }
-      if (skipped) await this.advance(realm, consumer, skipped);
+      await flush();
     }
   }
 

@@ -153,9 +153,12 @@ export class WebhookStore {
     return Number(n) === 1;
   }
 
-  async record(realm: string, d: WebhookDelivery): Promise<void> {
-    const key = this.keys.webhookDeliveries(realm, d.webhookId);
-    await this.redis.multi().lpush(key, JSON.stringify(d)).ltrim(key, 0, DELIVERY_LOG_LENGTH - 1).exec();
+  /** Adds attempts (oldest first) to the webhook's log, which keeps the newest DELIVERY_LOG_LENGTH. */
+  async record(realm: string, ...attempts: WebhookDelivery[]): Promise<void> {
+    if (!attempts.length) return;
+    const key = this.keys.webhookDeliveries(realm, attempts[0]!.webhookId);
+    const recent = attempts.slice(-DELIVERY_LOG_LENGTH).map((d) => JSON.stringify(d));
+    await this.redis.multi().lpush(key, ...recent).ltrim(key, 0, DELIVERY_LOG_LENGTH - 1).exec();
   }
 
   async deliveries(realm: string, id: string): Promise<WebhookDelivery[]> {
