@@ -86,9 +86,10 @@ export const OIDC_EVENT_NAMES = [
 /**
  * Events about credentials reach admins only — never viewers, display keys or a user's own
  * `self` stream: they can carry who tried to sign in from where, and which tokens exist.
+ * `webhook.*` too: a webhook's URL often carries the receiver's own secret (`?token=…`).
  */
 export function isCredentialEvent(name: string): boolean {
-  return name === 'login.failed' || name.startsWith('token.') || name.startsWith('action_token.') || name.startsWith('mail.');
+  return name === 'login.failed' || name.startsWith('token.') || name.startsWith('action_token.') || name.startsWith('mail.') || name.startsWith('webhook.');
 }
 
 /** Events after which the session no longer exists. */

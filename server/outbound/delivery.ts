@@ -73,6 +73,11 @@ export const DEFAULT_OUTBOUND_OPTIONS: Omit<OutboundOptions, 'allowPrivate'> = {
   timeoutMs: 10_000,
 };
 
+/** The wait after failed attempt number `attempt` (1, 2, …): the first retry's delay, doubling, capped. */
+export function retryDelay(attempt: number, o: Pick<OutboundOptions, 'firstRetryMs' | 'maxRetryDelayMs'>): number {
+  return Math.min(o.firstRetryMs * 2 ** Math.max(0, attempt - 1), o.maxRetryDelayMs);
+}
+
 interface DrainJob {
   kind: 'drain';
   realm: string;
@@ -136,9 +141,8 @@ export class OutboundService {
     this.queue.on('error', (err) => this.failures.report(err, {}, 'outbound queue error'));
   }
 
-  /** The delay before retry number `attempt` + 1: first, doubling, capped. */
   retryDelay(attempt: number): number {
-    return Math.min(this.options.firstRetryMs * 2 ** Math.max(0, attempt - 1), this.options.maxRetryDelayMs);
+    return retryDelay(attempt, this.options);
   }
 
   /** Makes sure the realm's back-channel logout consumer exists (from now on), once a client has a URL. */

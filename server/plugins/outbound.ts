@@ -22,6 +22,8 @@ export const outboundPlugin = fp(async (app) => {
     allowPrivate: app.config.webhookAllowPrivate,
   });
   app.decorate('outbound', outbound);
+  // a removed realm's keys (its webhooks and cursors) go with it; the sweep need not look at it any more
+  app.realmService.onRemoved((realm) => void app.redis.srem(app.keys.outboundRealms(), realm).catch(() => {}));
   app.addHook('onClose', () => outbound.close());
   await untilReady(queueConnection);
-}, { name: 'vigil-outbound', dependencies: ['vigil-oidc', 'vigil-redis', 'vigil-sessions', 'vigil-config'] });
+}, { name: 'vigil-outbound', dependencies: ['vigil-oidc', 'vigil-redis', 'vigil-sessions', 'vigil-config', 'vigil-realms'] });
