@@ -220,9 +220,15 @@ export class OutboundService {
     const { realm, consumer } = job.data;
     const until = Date.now() + DRAIN_SLICE_MS;
     let idleSince = 0;
+    let first = true;
     while (Date.now() < until) {
       const cursor = await this.redis.hget(this.keys.outboundCursors(realm), consumer);
       if (cursor === null) return; // deleted or disabled meanwhile
+      if (first && !(await this.engine.cursorAvailable(realm, cursor))) {
+        // the stream's retention outran a consumer that was down or failing for that long: say so
+        this.log.warn({ realm, consumer, cursor }, 'outbound consumer fell behind the stream\'s retention: events after its cursor were trimmed before delivery');
+      }
+      first = false;
       const events = await this.after(realm, cursor);
       if (!events.length) {
         idleSince ||= Date.now();
