@@ -77,8 +77,10 @@ class Receiver {
             return;
           }
         }
-        if (this.firstAt.has(id)) this.duplicates++;
-        else this.firstAt.set(id, now);
+        // webhook-id is `<realm>:<event id>`; the baseline's ids have no realm
+        const eventId = id.slice(id.indexOf(':') + 1);
+        if (this.firstAt.has(eventId)) this.duplicates++;
+        else this.firstAt.set(eventId, now);
         res.writeHead(204).end();
       });
     });

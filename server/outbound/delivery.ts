@@ -293,7 +293,7 @@ export class OutboundService {
 
   private async send(hook: StoredWebhook, e: VigilEvent): Promise<PostOutcome> {
     const body = JSON.stringify(e);
-    return post(hook.url, { 'content-type': 'application/json', ...signDelivery(hook.secret, e.id, new Date(), body) }, body, this.options);
+    return post(hook.url, { 'content-type': 'application/json', ...signDelivery(hook.secret, messageId(e), new Date(), body) }, body, this.options);
   }
 
   private async disable(realm: string, hook: StoredWebhook, since: number, attempts: number, lastError: string): Promise<void> {
@@ -380,6 +380,15 @@ export class OutboundService {
     await this.worker?.close();
     await this.queue.close();
   }
+}
+
+/**
+ * The Standard Webhooks message id of an event: `<realm>:<event id>`. The same for every attempt
+ * and redelivery (receivers deduplicate by it), and unique across realms, whose stream ids can
+ * coincide (one receiver may take the webhooks of several realms).
+ */
+export function messageId(e: VigilEvent): string {
+  return `${e.realm}:${e.id}`;
 }
 
 function delivery(webhookId: string, eventId: string, attempt: number, o: PostOutcome): WebhookDelivery {

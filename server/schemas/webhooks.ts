@@ -19,7 +19,7 @@ export const Webhook = Type.Object({
 
 export const WebhookDelivery = Type.Object({
   webhookId: Type.String(),
-  eventId: Type.String({ description: 'The event (its stream id, also the webhook-id header)' }),
+  eventId: Type.String({ description: 'The event\'s id (its stream id; the webhook-id header is `<realm>:<event id>`)' }),
   attempt: Type.Integer({ minimum: 1, description: '1 for an event\'s first try, counting up while it is retried' }),
   statusCode: Type.Union([Type.Integer(), Type.Null()], { description: 'The receiver\'s status; null when none came' }),
   durationMs: Type.Integer({ minimum: 0 }),

@@ -60,7 +60,7 @@ describe('Webhooks page', () => {
     await screenshot(page, '41-webhook-deliveries');
     await log.nth(0).getByRole('button', { name: /^Redeliver/ }).click();
     await until(() => rec.received.length === 2, 10_000, 'the redelivery');
-    expect(rec.received[1]!.headers['webhook-id']).toBe(event.id);
+    expect(rec.received[1]!.headers['webhook-id']).toBe(`default:${event.id}`);
     await page.locator('vigil-webhooks vigil-dialog[open] button[slot="footer"]', { hasText: 'Close' }).click();
 
     await row.getByRole('button', { name: /^Disable/ }).click();

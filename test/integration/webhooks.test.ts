@@ -72,7 +72,7 @@ describe('webhooks', () => {
     const events = rec.received.map((r) => verified(hook.secret, r));
     expect(events.map((e) => e.name)).toEqual(['session.started', 'session.ended']);
     expect(events[0]).toMatchObject({ realm: 'default', sessionId: s.session.id, session: { id: s.session.id, user: { username: 'sig1' } } });
-    expect(rec.received[0]!.headers['webhook-id']).toBe(events[0]!.id);
+    expect(rec.received[0]!.headers['webhook-id']).toBe(`default:${events[0]!.id}`);
     expect(rec.received[0]!.headers['content-type']).toBe('application/json');
     // a tampered body does not verify
     expect(() => verified(hook.secret, { ...rec.received[0]!, body: rec.received[0]!.body.replace('sig1', 'sig2') })).toThrow();
