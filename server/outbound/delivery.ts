@@ -148,7 +148,9 @@ export class OutboundService {
   /** Makes sure the realm's back-channel logout consumer exists (from now on), once a client has a URL. */
   async watchBackchannel(realm: string): Promise<void> {
     const cursor = await this.engine.cursor(realm);
-    await this.redis.multi().hsetnx(this.keys.outboundCursors(realm), BACKCHANNEL, cursor).sadd(this.keys.outboundRealms(), realm).exec();
+    // the realms set first (its own slot on a cluster): an extra member costs the sweep nothing, a missing one would miss the consumer
+    await this.redis.sadd(this.keys.outboundRealms(), realm);
+    await this.redis.hsetnx(this.keys.outboundCursors(realm), BACKCHANNEL, cursor);
   }
 
   /** Asks for one event to be delivered to a webhook again (out of order: a replay); false when the event is gone. */
@@ -181,13 +183,15 @@ export class OutboundService {
     try {
       const realms = await this.redis.smembers(this.keys.outboundRealms());
       if (!realms.length) return;
-      const p = this.redis.pipeline();
-      for (const realm of realms) p.hgetall(this.keys.outboundCursors(realm)).xrevrange(this.keys.events(realm), '+', '-', 'COUNT', 1);
-      const res = (await p.exec()) ?? [];
+      // one command each (auto-pipelined), not one pipeline: each realm is a slot of its own on a cluster
+      const read = await Promise.all(realms.map((realm) => Promise.all([
+        this.redis.hgetall(this.keys.outboundCursors(realm)),
+        this.redis.xrevrange(this.keys.events(realm), '+', '-', 'COUNT', 1),
+      ])));
       const drains: Array<{ realm: string; consumer: string }> = [];
       realms.forEach((realm, i) => {
-        const cursors = (res[i * 2]?.[1] ?? {}) as Record<string, string>;
-        const last = ((res[i * 2 + 1]?.[1] ?? []) as Array<[string, string[]]>)[0]?.[0];
+        const [cursors, newest] = read[i]!;
+        const last = newest[0]?.[0];
         if (!last) return;
         for (const [consumer, cursor] of Object.entries(cursors)) if (compareStreamIds(cursor, last) < 0) drains.push({ realm, consumer });
       });

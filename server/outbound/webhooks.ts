@@ -91,13 +91,15 @@ export class WebhookStore {
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
     const enabled = input.enabled !== false;
     const cursor = await this.tail(realm);
+    // the realms set is in a slot of its own on a cluster, so not in the MULTI; first: an extra member costs nothing
+    if (enabled) await this.redis.sadd(this.keys.outboundRealms(), realm);
     const m = this.redis.multi()
       .hset(this.keys.webhook(realm, id), {
         id, url: input.url, events: JSON.stringify([...new Set(input.events)]), description: input.description ?? '',
         secret, enabled: enabled ? '1' : '0', createdAt: String(Date.now()),
       })
       .sadd(this.keys.webhooks(realm), id);
-    if (enabled) m.hset(this.keys.outboundCursors(realm), id, cursor).sadd(this.keys.outboundRealms(), realm);
+    if (enabled) m.hset(this.keys.outboundCursors(realm), id, cursor);
     await m.exec();
     return { ...publicWebhook((await this.stored(realm, id))!), secret };
   }
@@ -121,7 +123,8 @@ export class WebhookStore {
     } else if (input.enabled === true && !before.enabled) {
       set.enabled = '1';
       m.hdel(this.keys.webhook(realm, id), 'fs', 'fa', 'fe');
-      m.hset(this.keys.outboundCursors(realm), id, await this.tail(realm)).sadd(this.keys.outboundRealms(), realm);
+      await this.redis.sadd(this.keys.outboundRealms(), realm);
+      m.hset(this.keys.outboundCursors(realm), id, await this.tail(realm));
     }
     if (Object.keys(set).length) m.hset(this.keys.webhook(realm, id), set);
     await m.exec();
