@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver, until } from '../helpers/receiver.js';
+import { WsClient } from '../helpers/clients.js';
 import type { VigilEvent } from '../../shared/protocol.js';
 
 let t: TestApp;
@@ -140,11 +141,21 @@ describe('webhooks', () => {
     await t.api('DELETE', `/webhooks/${hook.id}`, { token: t.adminToken });
   });
 
-  it('disables a webhook that fails for the whole retry window, with webhook.disabled', async () => {
+  it('disables a webhook that fails for the whole retry window, with webhook.disabled (admins only)', async () => {
     const rec = await receiver();
     rec.respond = () => 500;
     const watcher = await receiver();
     const watching = await create({ url: watcher.url, events: ['webhook.*'] });
+    // live subscribers: an admin sees webhook.disabled, a viewer does not (the URL may carry the receiver's secret)
+    await t.createUser('viewer2', { roles: ['viewer'] });
+    const viewer = await t.login('viewer2', 'viewer2-password');
+    const asAdmin = new WsClient(`${t.wsUrl}/ws`, { token: t.adminToken });
+    const asViewer = new WsClient(`${t.wsUrl}/ws`, { token: viewer.token });
+    for (const c of [asAdmin, asViewer]) {
+      await c.waitFor((m) => m.type === 'hello');
+      c.send({ type: 'subscribe', topic: 'sessions' });
+      await c.waitFor((m) => m.type === 'snapshot');
+    }
     t.app.outbound.options.retryWindowMs = 1500;
     try {
       const hook = await create({ url: rec.url, events: ['policy.updated'] });
@@ -153,6 +164,10 @@ describe('webhooks', () => {
       const e = verified(watching.secret, watcher.received[0]!);
       expect(e.name).toBe('webhook.disabled');
       expect(e.data).toMatchObject({ id: hook.id, url: rec.url, reason: 'failing' });
+      expect((await asAdmin.waitForEvent('webhook.disabled')).data).toMatchObject({ id: hook.id });
+      await t.api('PATCH', '/policy', { token: t.adminToken, body: { expiryPromptSeconds: 29 } });
+      await asViewer.waitForEvent('policy.updated');
+      expect(asViewer.events().map((x) => x.name)).not.toContain('webhook.disabled');
       const read = (await t.api('GET', `/webhooks/${hook.id}`, { token: t.adminToken })).body.webhook;
       expect(read.enabled).toBe(false);
       const tries = rec.requests;
@@ -167,6 +182,8 @@ describe('webhooks', () => {
       expect(JSON.parse(rec.received[0]!.body).data.fields).toEqual(['expiryPromptSeconds']);
     } finally {
       t.app.outbound.options.retryWindowMs = 24 * 3600_000;
+      asAdmin.close();
+      asViewer.close();
     }
   });
 });
