@@ -81,6 +81,30 @@ describe('OIDC back-channel logout', () => {
     checkToken(got, sid, String(got.claims.sub));
   });
 
+  it('sends a logout token when an offline session is terminated', async () => {
+    const tokens = await passwordGrant(t, 'default', client.clientId, client.secret, alice, 'openid offline_access');
+    const sid = tokens.session_state as string;
+    expect((await t.api('GET', `/sessions/${sid}`, { token: t.adminToken })).body.session.kind).toBe('offline');
+    expect((await t.api('DELETE', `/sessions/${sid}`, { token: t.adminToken })).status).toBe(204);
+    const got = await logoutTokenFor(sid);
+    checkToken(got, sid, String(got.claims.sub));
+  });
+
+  it('sends none for a console session, or a client without a back-channel URL', async () => {
+    const other = await createClient(t, { clientId: 'quiet-app', directAccessGrantsEnabled: true });
+    const quiet = await passwordGrant(t, 'default', other.clientId, other.secret, alice);
+    const consoleSession = await t.login(alice.username, alice.password);
+    await t.api('POST', '/logout', { token: quiet.access_token });
+    await t.api('POST', '/logout', { token: consoleSession.token });
+    // a marker after them: once its token has come, theirs would have too
+    const marker = await passwordGrant(t, 'default', client.clientId, client.secret, alice);
+    await t.api('POST', '/logout', { token: marker.access_token });
+    await logoutTokenFor(marker.session_state);
+    const sids = rec.received.map((r) => JSON.parse(Buffer.from(new URLSearchParams(r.body).get('logout_token')!.split('.')[1]!, 'base64url').toString()).sid);
+    expect(sids).not.toContain(quiet.session_state);
+    expect(sids).not.toContain(consoleSession.session.id);
+  });
+
   it('sends a logout token when the session idles out, with nobody acting', async () => {
     const started = Date.now();
     const tokens = await passwordGrant(t, 'default', client.clientId, client.secret, alice);
