@@ -6,7 +6,8 @@
  * A consumer is drained by one BullMQ job at a time (the job id is the consumer's, so adding
  * it again while it waits, runs or backs off is a no-op): the job reads the stream after the
  * cursor and, for a webhook, POSTs each matching event in stream order, moving the cursor only
- * after a 2xx. A failure puts that same job back as delayed (1 s, doubling, at most 1 h apart)
+ * past events that got a 2xx (written behind, FLUSH_EVERY at a time: a crash redelivers at most
+ * those, as at-least-once allows). A failure puts that same job back as delayed (1 s, doubling, at most 1 h apart)
  * and it retries the same event; a webhook still failing after the retry window (24 h) is
  * disabled with `webhook.disabled`. Nothing lives only in this process: after a SIGKILL the
  * cursor, the failure state and the delayed job are in Redis, and a running job's lock lapses
@@ -36,6 +37,7 @@ import { WebhookStore, type StoredWebhook } from './webhooks.js';
 import { post, type PostOutcome } from './http.js';
 import { signDelivery } from './signature.js';
 import type { LogoutTokens } from './backchannel.js';
+import type { Metrics } from '../metrics.js';
 
 export const OUTBOUND_QUEUE = 'vigil-outbound';
 /** The back-channel logout consumer's name among a realm's cursors (webhooks go by their id). */
@@ -132,6 +134,7 @@ export class OutboundService {
     private readonly connection: Redis,
     queueConnection: Redis,
     private readonly log: Log,
+    private readonly metrics: Metrics,
     options: Partial<OutboundOptions> & { allowPrivate: boolean },
   ) {
     this.options = { ...DEFAULT_OUTBOUND_OPTIONS, ...options };
@@ -297,7 +300,9 @@ export class OutboundService {
 
   private async send(hook: StoredWebhook, e: VigilEvent): Promise<PostOutcome> {
     const body = JSON.stringify(e);
-    return post(hook.url, { 'content-type': 'application/json', ...signDelivery(hook.secret, messageId(e), new Date(), body) }, body, this.options);
+    const outcome = await post(hook.url, { 'content-type': 'application/json', ...signDelivery(hook.secret, messageId(e), new Date(), body) }, body, this.options);
+    this.metrics.outboundAttempts.inc({ kind: 'webhook', outcome: outcome.error === null ? 'ok' : 'failed' });
+    return outcome;
   }
 
   private async disable(realm: string, hook: StoredWebhook, since: number, attempts: number, lastError: string): Promise<void> {
@@ -342,6 +347,7 @@ export class OutboundService {
     const d = job.data;
     const body = new URLSearchParams({ logout_token: await this.logoutTokens.sign(d.realm, d.clientId, d.sub, d.sid) }).toString();
     const outcome = await post(d.url, { 'content-type': 'application/x-www-form-urlencoded' }, body, this.options);
+    this.metrics.outboundAttempts.inc({ kind: 'logout', outcome: outcome.error === null ? 'ok' : 'failed' });
     if (outcome.error === null) return;
     if (Date.now() - d.endedAt >= this.options.retryWindowMs) {
       this.log.warn({ realm: d.realm, clientId: d.clientId, sid: d.sid, attempts: d.attempt, error: outcome.error }, 'back-channel logout given up after the retry window');

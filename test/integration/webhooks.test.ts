@@ -131,6 +131,10 @@ describe('webhooks', () => {
     expect(at[2] - at[1]).toBeGreaterThanOrEqual(390);
     expect(at[3] - at[2]).toBeGreaterThanOrEqual(790);
     expect((await t.api('GET', `/webhooks/${hook.id}`, { token: t.adminToken })).body.webhook.failingSince).toBeNull();
+    // and /metrics counts the attempts by outcome
+    const metrics = String((await t.api('GET', '/metrics')).body);
+    expect(Number(/vigil_outbound_attempts_total\{kind="webhook",outcome="failed"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/vigil_outbound_queue_jobs\{state="delayed"\}/);
 
     // redelivery: the same event once more, as a new attempt
     const again = await t.api('POST', `/webhooks/${hook.id}/deliveries`, { token: t.adminToken, body: { eventId: events[0]!.id } });
