@@ -46,13 +46,21 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-async function api(url: string, method: string, p: string, token?: string, body?: unknown) {
-  const res = await fetch(`${url}/api/v1/realms/default${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+async function api(url: string, method: string, p: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${url}/api/v1/realms/default${p}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    // a child just started on a busy machine may answer 503 (Redis slow to answer within 2 s):
+    // do what the answer says, retry after Retry-After (nothing was half-written)
+    if (res.status === 503 && attempt < 4) {
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+      continue;
+    }
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  }
 }
 
 afterAll(async () => {
@@ -77,7 +85,9 @@ describe('webhooks across a SIGKILL of Vigil', () => {
 
     const made: string[] = [];
     const mint = async (url: string, logout: boolean) => {
-      const s = (await api(url, 'POST', '/sessions', admin.token, { username: 'alice' })).body;
+      const r = await api(url, 'POST', '/sessions', admin.token, { username: 'alice' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const s = r.body;
       made.push(s.session.id);
       if (logout) expect((await api(url, 'POST', '/logout', s.token)).status).toBe(204);
     };
