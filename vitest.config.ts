@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * Socket.IO, terminate, resume with `since`, the OIDC password grant and refresh), run again
  * against a real Redis Cluster and a real Sentinel deployment (test/global-setup.ts starts them).
  */
-const ON_EVERY_TOPOLOGY = ['test/integration/timers.test.ts', 'test/integration/realtime.test.ts', 'test/integration/oidc-tokens.test.ts'];
+const ON_EVERY_TOPOLOGY = ['test/integration/timers.test.ts', 'test/integration/realtime.test.ts', 'test/integration/oidc-tokens.test.ts', 'test/integration/webhooks.test.ts'];
 
 export default defineConfig({
   test: {

@@ -21,6 +21,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { adminRoutes } from './routes/admin.js';
 import { mailRoutes } from './routes/mail.js';
 import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { oidcRoutes } from './oidc/plugin.js';
 import { actionPages } from './mail/action-pages.js';
 import { realmRoutes } from './routes/realms.js';
@@ -81,6 +82,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await api.register(adminRoutes);
     await api.register(mailRoutes);
     await api.register(eventRoutes);
+    await api.register(webhookRoutes);
   }, { prefix: '/api/v1/realms/:realm' });
 
   await app.register(oidcRoutes);
@@ -93,11 +95,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const ops = { tags: ['operations'] };
   app.get('/healthz', { schema: { ...ops, summary: 'The process is up', response: { 200: Health, ...errorResponses() } } }, async () => ({ status: 'ok' as const }));
   app.get('/readyz', {
-    schema: { ...ops, summary: 'Ready to serve', description: 'Redis reachable and, unless VIGIL_ROLE=api, the timer worker running; 503 within 2 s otherwise.', response: { 200: Readiness, 503: Readiness } },
+    schema: { ...ops, summary: 'Ready to serve', description: 'Redis reachable and, unless VIGIL_ROLE=api, the timer and delivery (webhook) workers running; 503 within 2 s otherwise.', response: { 200: Readiness, 503: Readiness } },
   }, async (_req, reply) => {
     const problems: string[] = [];
     if (!(await pingWithin(app.redis))) problems.push('redis unreachable');
     if (config.role !== 'api' && !app.timers.running) problems.push('timer worker not running');
+    if (config.role !== 'api' && !app.outbound.running) problems.push('delivery worker not running');
     if (problems.length) return reply.code(503).send({ status: 'unavailable', problems });
     return reply.code(200).send({ status: 'ready', problems });
   });

@@ -63,6 +63,8 @@ export interface Config {
   mailFrom: string | null;
   /** How long (days) and how many events each realm's stream keeps (the history /events reads). */
   eventRetention: EventRetention;
+  /** Webhook and back-channel logout URLs may be private or loopback addresses (refused otherwise: SSRF). */
+  webhookAllowPrivate: boolean;
 }
 
 /** The stream's trimming: by age (XADD … MINID) and by length (MAXLEN ~), per realm. */
@@ -84,6 +86,8 @@ const RULE = 'x-rule';
 const SECRET = 'x-secret';
 /** Annotation: a blank value (empty or spaces) counts as unset, rather than as a bad value. */
 const BLANK_IS_UNSET = 'x-blank-is-unset';
+/** Annotation of a boolean: 1 and 0 mean true and false too (`VIGIL_WEBHOOK_ALLOW_PRIVATE=1`). */
+const FLAG = 'x-flag';
 /** Annotation of an array: the character between its entries in the variable's text. */
 const SEPARATOR = 'x-separator';
 
@@ -168,6 +172,10 @@ export const EnvSchema = Type.Object({
     minimum: 10, maximum: 100000000, default: DEFAULT_EVENT_RETENTION.count,
     description: 'At most this many events per realm\'s stream (trimmed approximately, in whole stream nodes of about 100 entries)',
   }),
+  VIGIL_WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
+    default: false, [FLAG]: true, [RULE]: '1 or 0 (or true, false, on, off)',
+    description: 'Allow webhook and back-channel logout URLs on private or loopback addresses (refused by default: SSRF)',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -175,11 +183,13 @@ type Schema = Record<string, unknown>;
 const VARIABLES = EnvSchema.properties as unknown as Record<string, Schema>;
 
 const BOOLEAN_WORDS = new Map([['true', true], ['on', true], ['false', false], ['off', false]]);
+/** A flag (FLAG) also reads 1 and 0; not every boolean does (VIGIL_TRUST_PROXY=1 is a hop count). */
+const FLAG_WORDS = new Map([['1', true], ['0', false]]);
 
 /** The variable's text as the schema's type, strictly; text that does not convert stays text, and fails the check. */
 function fromText(s: Schema, text: string): unknown {
   if (s.type === 'integer') return /^\d+$/.test(text) ? Number(text) : text;
-  if (s.type === 'boolean') return BOOLEAN_WORDS.get(text.toLowerCase()) ?? text;
+  if (s.type === 'boolean') return BOOLEAN_WORDS.get(text.toLowerCase()) ?? (s[FLAG] ? FLAG_WORDS.get(text) : undefined) ?? text;
   if (s.type === 'array') return text.split(String(s[SEPARATOR] ?? ',')).map((t) => t.trim()).filter(Boolean);
   if (Array.isArray(s.anyOf)) {
     // the first branch the text fits; else the last branch's reading, whose error is the most precise
@@ -273,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.VIGIL_SMTP_URL ?? null,
     mailFrom: e.VIGIL_MAIL_FROM ?? null,
     eventRetention: { days: e.VIGIL_EVENT_RETENTION_DAYS, count: e.VIGIL_EVENT_RETENTION_COUNT },
+    webhookAllowPrivate: e.VIGIL_WEBHOOK_ALLOW_PRIVATE,
   };
 }
 

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   if (config.role !== 'api') {
     await app.timers.startWorker();
     await app.mail.startWorker();
+    await app.outbound.startWorker();
   }
   if (config.role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });

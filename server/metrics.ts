@@ -32,6 +32,12 @@ export class Metrics {
   readonly timerFired = new Counter({ name: 'vigil_timer_fired_total', help: 'Warnings and expiries fired by the timer wheel.', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly eventsDelivered = new Counter({ name: 'vigil_events_delivered_total', help: 'Event batches sent to real-time clients.', labelNames: ['topic'] as const, registers: [this.registry] });
   readonly resyncs = new Counter({ name: 'vigil_slow_client_resyncs_total', help: 'Snapshots sent to clients that fell behind instead of queueing events.', registers: [this.registry] });
+  readonly outboundAttempts = new Counter({
+    name: 'vigil_outbound_attempts_total',
+    help: 'Outbound delivery attempts (webhook POSTs, back-channel logout tokens) by outcome: ok (2xx) or failed.',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly logins = new Counter({ name: 'vigil_logins_total', help: 'Password logins by outcome.', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'vigil_http_request_duration_seconds',
@@ -55,6 +61,7 @@ export class Metrics {
       this.timerFired.inc({ kind }, 0);
     }
     for (const outcome of ['succeeded', 'failed', 'rate_limited']) this.logins.inc({ outcome }, 0);
+    for (const kind of ['webhook', 'logout']) for (const outcome of ['ok', 'failed']) this.outboundAttempts.inc({ kind, outcome }, 0);
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry });
     this.gauge('vigil_process_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
     this.gauge('vigil_process_rss_bytes', 'Resident set size.', () => process.memoryUsage.rss());
@@ -76,9 +83,18 @@ export class Metrics {
    * scrape (rather than hanging /metrics or repeating stale counts).
    */
   timerQueue(counts: () => Promise<Partial<Record<QueueState, number>>>): void {
+    this.queueGauge('vigil_timer_queue_jobs', 'Jobs in the timer queue by state, read at scrape time (left out when Redis does not answer in time).', counts);
+  }
+
+  /** `vigil_outbound_queue_jobs{state}`: the delivery queue's (drains backing off are `delayed`), as timerQueue. */
+  outboundQueue(counts: () => Promise<Partial<Record<QueueState, number>>>): void {
+    this.queueGauge('vigil_outbound_queue_jobs', 'Jobs in the outbound delivery queue by state (a webhook backing off is one delayed job), read at scrape time.', counts);
+  }
+
+  private queueGauge(name: string, help: string, counts: () => Promise<Partial<Record<QueueState, number>>>): void {
     new Gauge({
-      name: 'vigil_timer_queue_jobs',
-      help: 'Jobs in the timer queue by state, read at scrape time (left out when Redis does not answer in time).',
+      name,
+      help,
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {

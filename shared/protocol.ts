@@ -68,7 +68,7 @@ export const EVENT_NAMES = [
   'session.ended',
   'policy.updated',
 ] as const;
-export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `mail.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}` | `identity_provider.${string}`;
+export type EventName = (typeof EVENT_NAMES)[number] | `login.${string}` | `token.${string}` | `code.${string}` | `action_token.${string}` | `mail.${string}` | `display_key.${string}` | `user.${string}` | `client.${string}` | `realm.${string}` | `keys.${string}` | `identity_provider.${string}` | `webhook.${string}`;
 
 /** Events of the OpenID Connect provider (server/oidc), in the same envelope on the realm's stream. */
 export const OIDC_EVENT_NAMES = [
@@ -95,9 +95,10 @@ export const MAIL_EVENT_NAMES = [
 /**
  * Events about credentials reach admins only — never viewers, display keys or a user's own
  * `self` stream: they can carry who tried to sign in from where, and which tokens exist.
+ * `webhook.*` too: a webhook's URL often carries the receiver's own secret (`?token=…`).
  */
 export function isCredentialEvent(name: string): boolean {
-  return name === 'login.failed' || name.startsWith('token.') || name.startsWith('action_token.') || name.startsWith('mail.');
+  return name === 'login.failed' || name.startsWith('token.') || name.startsWith('action_token.') || name.startsWith('mail.') || name.startsWith('webhook.');
 }
 
 /** Events after which the session no longer exists. */
@@ -257,4 +258,39 @@ export interface ConnectionInfo {
   topics: string[];
   /** The node (server process) holding it. */
   node: string;
+}
+
+/** A webhook (GET /webhooks): where the realm's events are POSTed, signed per Standard Webhooks. */
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event names; one ending in `*` matches every name it prefixes (`session.*`, `*`). */
+  events: string[];
+  description: string;
+  /** False once disabled (by an admin, or after failing for the retry window: `webhook.disabled`). */
+  enabled: boolean;
+  createdAt: string;
+  /** While deliveries fail: since when (the retry window counts from it); else null. */
+  failingSince: string | null;
+  /** The signing secret (`whsec_…`): only in the answer that creates the webhook. */
+  secret?: string;
+}
+
+/** One delivery attempt (GET /webhooks/{id}/deliveries), newest first. */
+export interface WebhookDelivery {
+  webhookId: string;
+  eventId: string;
+  /** 1 for the first try of an event, counting up while it is retried. */
+  attempt: number;
+  /** The receiver's status; null when none came (refused, unreachable, timed out). */
+  statusCode: number | null;
+  durationMs: number;
+  /** Null on success. */
+  error: string | null;
+  at: string;
+}
+
+/** Whether an event name matches a webhook's pattern: equal, or a `…*` pattern that prefixes it. */
+export function eventMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }

@@ -12,7 +12,10 @@ const config = loadConfig({ VIGIL_PORT: '0', VIGIL_HOST: '127.0.0.1', VIGIL_LOG_
 if (!config.redisUrl) throw new Error('REDIS_URL must be set for a benchmark server');
 const app = await buildApp({ config, redisUrl: config.redisUrl });
 await bootstrap(app);
-if (config.role !== 'api') await app.timers.startWorker();
+if (config.role !== 'api') {
+  await app.timers.startWorker();
+  await app.outbound.startWorker();
+}
 await app.listen({ port: 0, host: '127.0.0.1' });
 const port = (app.server.address() as { port: number }).port;
 process.stdout.write(`VIGIL_BENCH_READY ${JSON.stringify({ port, pid: process.pid })}\n`);

@@ -89,6 +89,7 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'keys.retired': '`{kid, by}`',
   'realm.created': '`{realm, by}` (realm `default`)',
   'realm.deleted': '`{realm, by}` — closes the realm\'s connections',
+  'webhook.disabled': '`{id, url, reason: "failing", failingSince, attempts, error}` — a webhook whose deliveries failed for the whole retry window (24 h) was disabled',
 };
 /** Families the contract announces for later capabilities, in the same envelope. */
 const EVENT_FAMILIES = ['login', 'token', 'code', 'action_token', 'mail', 'webhook', 'display_key', 'user', 'client', 'realm', 'keys', 'identity_provider'];

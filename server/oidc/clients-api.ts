@@ -31,6 +31,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const realm = realmOf(req);
     const { client, secret } = await clients.create(realm, req.body);
+    if (client.backchannelLogoutUrl) await app.outbound.watchBackchannel(realm);
     await engine.emit(realm, 'client.created', { clientId: client.clientId, by: { username: req.principal!.user?.username ?? null } });
     return reply.code(201).send({ client: secret ? { ...client, secret } : client });
   });
@@ -54,6 +55,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const realm = realmOf(req);
     const { client, secret } = await clients.patch(realm, req.params.clientId, req.body);
+    if (client.backchannelLogoutUrl) await app.outbound.watchBackchannel(realm);
     return { client: secret ? { ...client, secret } : client };
   });
 

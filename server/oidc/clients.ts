@@ -10,6 +10,7 @@ import { vigilError } from '../errors.js';
 import { hashToken, newToken } from '../sessions/tokens.js';
 import { iso } from '../sessions/format.js';
 import { ROLES, type Role } from '../../shared/protocol.js';
+import { destinationProblem } from '../outbound/ssrf.js';
 
 export const CLIENT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const LIFESPAN_MAX = 2147483647;
@@ -32,6 +33,11 @@ export interface OidcClient {
   apiRoles: Role[];
   /** May introspect tokens issued to other clients (RFC 7662 §4: a resource server); default false. */
   introspection: boolean;
+  /**
+   * OIDC Back-Channel Logout 1.0: where a signed logout token is POSTed when a session this
+   * client took part in ends (server/outbound); null: none.
+   */
+  backchannelLogoutUrl: string | null;
   createdAt: string;
 }
 
@@ -40,7 +46,7 @@ interface Stored extends OidcClient {
 }
 
 const BOOLEAN_FIELDS = ['publicClient', 'standardFlowEnabled', 'implicitFlowEnabled', 'directAccessGrantsEnabled', 'introspection'] as const;
-const FIELDS = ['clientId', 'name', 'redirectUris', 'accessTokenLifespan', 'apiRoles', ...BOOLEAN_FIELDS] as const;
+const FIELDS = ['clientId', 'name', 'redirectUris', 'accessTokenLifespan', 'apiRoles', 'backchannelLogoutUrl', ...BOOLEAN_FIELDS] as const;
 
 function parseRoles(raw: string | undefined): Role[] {
   try {
@@ -65,6 +71,7 @@ function parse(h: Record<string, string>): Stored | null {
     // absent in clients made before the field existed: no API roles, no introspection of others' tokens
     apiRoles: parseRoles(h.apiRoles),
     introspection: h.introspection === 'true',
+    backchannelLogoutUrl: h.backchannelLogoutUrl || null,
     createdAt: iso(h.createdAt),
     secretHash: h.secretHash ?? '',
   };
@@ -92,7 +99,7 @@ function checkRedirectUris(v: unknown): string[] {
   return [...new Set(v as string[])];
 }
 
-function checkInput(body: Record<string, unknown>, creating: boolean): Record<string, string> {
+function checkInput(body: Record<string, unknown>, creating: boolean, allowPrivate: boolean): Record<string, string> {
   const set: Record<string, string> = {};
   for (const k of Object.keys(body)) {
     if (!(FIELDS as readonly string[]).includes(k)) throw vigilError('VIGIL_ERR_VALIDATION', `${k} is not a client field; expected ${FIELDS.join(', ')}`);
@@ -129,11 +136,19 @@ function checkInput(body: Record<string, unknown>, creating: boolean): Record<st
     }
     set.apiRoles = JSON.stringify(ROLES.filter((r) => v.includes(r)));
   }
+  if (body.backchannelLogoutUrl !== undefined) {
+    const v = body.backchannelLogoutUrl;
+    // the same destination rules as webhooks: no literal private or loopback address (SSRF)
+    const problem = v === null ? null : typeof v !== 'string' || v.length > 2000 ? 'must be a URL of at most 2000 characters, or null' : destinationProblem(v, allowPrivate);
+    if (problem) throw vigilError('VIGIL_ERR_VALIDATION', `backchannelLogoutUrl ${problem}`);
+    set.backchannelLogoutUrl = v === null ? '' : String(v);
+  }
   return set;
 }
 
 export class ClientStore {
-  constructor(private readonly redis: ScriptedRedis, private readonly keys: Keys) {}
+  /** `allowPrivate`: VIGIL_WEBHOOK_ALLOW_PRIVATE, for backchannelLogoutUrl. */
+  constructor(private readonly redis: ScriptedRedis, private readonly keys: Keys, private readonly allowPrivate = false) {}
 
   private async stored(realm: string, clientId: string): Promise<Stored | null> {
     if (!CLIENT_ID.test(clientId)) return null;
@@ -157,7 +172,7 @@ export class ClientStore {
 
   /** Creates a client; a confidential one gets a secret, returned here and never again. */
   async create(realm: string, body: Record<string, unknown>): Promise<{ client: OidcClient; secret: string | null }> {
-    const set = checkInput(body, true);
+    const set = checkInput(body, true, this.allowPrivate);
     set.publicClient ??= 'false';
     set.standardFlowEnabled ??= 'true';
     set.implicitFlowEnabled ??= 'false';
@@ -181,7 +196,7 @@ export class ClientStore {
   async patch(realm: string, clientId: string, body: Record<string, unknown>): Promise<{ client: OidcClient; secret: string | null }> {
     const before = await this.stored(realm, clientId);
     if (!before) throw vigilError('VIGIL_ERR_NOT_FOUND', `no client ${clientId} in realm ${realm}`);
-    const set = checkInput(body, false);
+    const set = checkInput(body, false, this.allowPrivate);
     let secret: string | null = null;
     // turning a public client confidential gives it its first secret, shown once as at creation
     if (set.publicClient === 'false' && !before.secretHash) {

@@ -48,7 +48,8 @@ export async function protocolEndpoints(app: FastifyInstance): Promise<void> {
       scopes_supported: [...SUPPORTED_SCOPES],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'azp', 'nonce', 'sid', 'session_state', 'preferred_username', 'email', 'email_verified', 'at_hash'],
       authorization_response_iss_parameter_supported: true,
-      backchannel_logout_supported: false,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
       frontchannel_logout_supported: false,
     });
   });

@@ -75,8 +75,8 @@ export class OidcService {
   readonly identityProviders: IdentityProviderStore;
 
   /** What the provider builds on (the app passes itself: its decorators): the session engine and the stores. */
-  constructor(private readonly s: { redis: ScriptedRedis; keys: Keys; engine: SessionEngine; realms: RealmStore; users: UserStore }) {
-    this.clients = new ClientStore(s.redis, s.keys);
+  constructor(private readonly s: { redis: ScriptedRedis; keys: Keys; engine: SessionEngine; realms: RealmStore; users: UserStore; config: { webhookAllowPrivate: boolean } }) {
+    this.clients = new ClientStore(s.redis, s.keys, s.config.webhookAllowPrivate);
     this.signing = new SigningKeys(s.redis, s.keys);
     this.tokens = new OidcTokens(this.signing);
     this.identityProviders = new IdentityProviderStore(s.redis, s.keys);

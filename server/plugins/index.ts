@@ -17,6 +17,7 @@ import { realmsPlugin } from './realms.js';
 import { authPlugin } from './auth.js';
 import { oidcServicePlugin } from './oidc.js';
 import { mailPlugin } from './mail.js';
+import { outboundPlugin } from './outbound.js';
 
 export const vigilServices = fp<{ config: Config; redisUrl: string }>(async (app, opts) => {
   await app.register(configPlugin, { config: opts.config });
@@ -30,4 +31,5 @@ export const vigilServices = fp<{ config: Config; redisUrl: string }>(async (app
   await app.register(authPlugin);
   await app.register(oidcServicePlugin);
   await app.register(mailPlugin);
+  await app.register(outboundPlugin);
 }, { name: 'vigil-services' });

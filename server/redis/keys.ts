@@ -177,6 +177,29 @@ export class Keys {
   resetRequestsAt(realm: string, address: string): string {
     return `${this.realmBase(realm)}atk:rl:a:${address}`;
   }
+  /** Outbound delivery (server/outbound): the realm's webhook ids. */
+  webhooks(realm: string): string {
+    return `${this.realmBase(realm)}wh`;
+  }
+  /** One webhook: url, events, description, secret, enabled, createdAt, failure state. */
+  webhook(realm: string, id: string): string {
+    return `${this.realmBase(realm)}wh:${id}`;
+  }
+  /** A webhook's delivery attempts, newest first, bounded (a list of JSON records). */
+  webhookDeliveries(realm: string, id: string): string {
+    return `${this.realmBase(realm)}whd:${id}`;
+  }
+  /**
+   * The realm's stream consumers that deliver outward, consumer → the id of the last event it
+   * is done with: `wh:<id>` per enabled webhook, `bcl` for back-channel logout.
+   */
+  outboundCursors(realm: string): string {
+    return `${this.realmBase(realm)}ob:cursors`;
+  }
+  /** The realms that have outbound consumers: what the delivery sweep looks at. */
+  outboundRealms(): string {
+    return `${this.prefix}:ob:realms`;
+  }
   /** @fastify/rate-limit's key prefix (its nameSpace) for the OIDC endpoints (oidc/plugin.ts). */
   rateLimits(): string {
     return `${this.prefix}:rl:`;
@@ -224,6 +247,7 @@ export class Keys {
     oidcRotateKey: (realm: string): [string] => [this.oidcKeys(realm)],
     oidcRetireKey: (realm: string): [string] => [this.oidcKeys(realm)],
     consumeActionToken: (realm: string, tokenId: string, userId: string, operation: string): [string, string] => [this.actionTokenUsed(realm, tokenId), this.actionTokenLatest(realm, userId, operation)],
+    outboundAdvance: (realm: string): [string] => [this.outboundCursors(realm)],
     loginReserve: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
     loginRelease: (realm: string, usernameDigest: string, address: string) => this.loginLimits(realm, usernameDigest, address),
   };

@@ -91,6 +91,8 @@ export interface VigilCommands {
   oidcRetireKey(keys: string, kid: string): Promise<Reply>;
   /** consume-action-token-2.lua: ActionTokenResult (mail/action-tokens.ts). */
   consumeActionToken(used: string, latest: string, tokenId: string, ttlMs: number): Promise<number>;
+  /** outbound-advance-1.lua: 1 when the consumer's cursor moved forward, 0 when not (gone, or already past). */
+  outboundAdvance(cursors: string, consumer: string, eventId: string): Promise<number>;
   /** login-reserve-3.lua: [LoginReserve.Reserved, 0], or [refusal, ms until it frees up] (auth/login-limiter.ts). */
   loginReserve(userAtAddress: string, address: string, familiar: string, userAtAddressLimit: number, addressLimit: number, windowMs: number): Promise<[number, number]>;
   /** login-release-3.lua: a reserved attempt succeeded. */

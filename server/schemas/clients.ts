@@ -18,6 +18,7 @@ export const OidcClient = Type.Object({
   accessTokenLifespan: Type.Union([Type.Integer(), Type.Null()], { description: 'Seconds; null: the realm\'s Access Token Lifespan' }),
   apiRoles: Type.Array(Type.Ref('Role'), { description: 'Roles its access tokens may use on Vigil\'s API (RFC 9700 §2.3); none: only as their own session' }),
   introspection: Type.Boolean({ description: 'May introspect tokens issued to other clients (RFC 7662 §4)' }),
+  backchannelLogoutUrl: Type.Union([Type.String(), Type.Null()], { description: 'OIDC Back-Channel Logout 1.0: where a signed logout_token is POSTed when a session of this client ends; null: none' }),
   createdAt: Timestamp('When it was made'),
   secret: Type.Optional(Type.String({ description: 'A confidential client\'s secret: only in the answer that makes it (creation, or turning a public client confidential)' })),
 }, { $id: 'OidcClient', title: 'OidcClient' });
@@ -33,6 +34,9 @@ function clientFields(creating: boolean) {
     introspection: Type.Optional(Type.Boolean({ description: 'Default false' })),
     accessTokenLifespan: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: LIFESPAN_MAX })], { description: 'Seconds; null: the realm\'s' })),
     apiRoles: Type.Optional(Type.Array(literals(ROLES), { description: 'Default []' })),
+    backchannelLogoutUrl: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })], {
+      description: 'An http(s) URL for OIDC Back-Channel Logout 1.0; not a private or loopback address unless VIGIL_WEBHOOK_ALLOW_PRIVATE=1. Default null',
+    })),
   };
 }
 

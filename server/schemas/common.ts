@@ -37,6 +37,7 @@ export const TAGS = [
   { name: 'stats', description: 'Counters for the wall display' },
   { name: 'events', description: 'The realm\'s event history: paged, filtered, exported (viewer)' },
   { name: 'connections', description: 'Real-time connections of the realm on every node (admin)' },
+  { name: 'webhooks', description: 'Outbound event delivery, signed per Standard Webhooks (admin)' },
   { name: 'clients', description: 'OpenID Connect clients and signing keys of the realm (admin)' },
   { name: 'identity-providers', description: 'Upstream OpenID Connect providers the realm signs users in through (admin)' },
   { name: 'realms', description: 'Realms (admins of realm default)' },

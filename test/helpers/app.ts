@@ -85,6 +85,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   if (!opts.noWorker) {
     await app.timers.startWorker();
     await app.mail.startWorker();
+    await app.outbound.startWorker();
   }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;

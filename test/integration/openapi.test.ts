@@ -11,7 +11,7 @@ type Schema = Record<string, any>;
 type Doc = { openapi: string; paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } };
 
 const R = '/api/v1/realms/{realm}';
-/** The routes of CONTRACT.md's REST table that exist today (webhooks: not yet). */
+/** The routes of CONTRACT.md's REST table (every one exists). */
 const CONTRACT_ROUTES = [
   ['post', `${R}/login`], ['post', `${R}/logout`], ['post', `${R}/sessions`], ['get', `${R}/me`], ['put', `${R}/me/token-lifetime`],
   ['post', `${R}/sessions/current/activity`], ['post', `${R}/sessions/current/extend`], ['get', `${R}/sessions`],
@@ -26,6 +26,8 @@ const CONTRACT_ROUTES = [
   ['get', `${R}/events`],
   ['get', `${R}/clients`], ['post', `${R}/clients`], ['get', `${R}/clients/{clientId}`], ['patch', `${R}/clients/{clientId}`], ['delete', `${R}/clients/{clientId}`],
   ['post', `${R}/keys/rotate`], ['delete', `${R}/keys/{kid}`],
+  ['get', `${R}/webhooks`], ['post', `${R}/webhooks`], ['get', `${R}/webhooks/{id}`], ['patch', `${R}/webhooks/{id}`], ['delete', `${R}/webhooks/{id}`],
+  ['get', `${R}/webhooks/{id}/deliveries`],
   ['get', '/api/v1/realms'], ['post', '/api/v1/realms'], ['delete', '/api/v1/realms/{realm}'],
   ['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics'],
 ] as const;

@@ -71,6 +71,8 @@ describe('configuration', () => {
     [{ VIGIL_EVENT_RETENTION_DAYS: '7d' }, 'VIGIL_EVENT_RETENTION_DAYS'],
     [{ VIGIL_EVENT_RETENTION_COUNT: '9' }, 'VIGIL_EVENT_RETENTION_COUNT'],
     [{ VIGIL_EVENT_RETENTION_COUNT: '1e6' }, 'VIGIL_EVENT_RETENTION_COUNT'],
+    [{ VIGIL_WEBHOOK_ALLOW_PRIVATE: 'yes please' }, 'VIGIL_WEBHOOK_ALLOW_PRIVATE'],
+    [{ VIGIL_WEBHOOK_ALLOW_PRIVATE: '2' }, 'VIGIL_WEBHOOK_ALLOW_PRIVATE'],
   ];
 
   it.each(badValues)('stops with one sentence naming the variable: %o', (env, name) => {
@@ -150,6 +152,15 @@ describe('configuration', () => {
     expect(loadConfig({ VIGIL_TRUST_PROXY: 'loopback, fe80::/10' }).trustProxy).toEqual(['loopback', 'fe80::/10']);
     expect(loadConfig({ VIGIL_TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ VIGIL_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('refuses private webhook destinations unless VIGIL_WEBHOOK_ALLOW_PRIVATE is 1 (or true/on)', () => {
+    expect(loadConfig({}).webhookAllowPrivate).toBe(false);
+    expect(loadConfig({ VIGIL_WEBHOOK_ALLOW_PRIVATE: '1' }).webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ VIGIL_WEBHOOK_ALLOW_PRIVATE: 'on' }).webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ VIGIL_WEBHOOK_ALLOW_PRIVATE: '0' }).webhookAllowPrivate).toBe(false);
+    // a hop count stays a hop count: 1 and 0 read as booleans only for flags
+    expect(loadConfig({ VIGIL_TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
   it('leaves /metrics open unless VIGIL_METRICS_TOKEN is set', () => {

@@ -52,7 +52,7 @@ const LAYERS: Array<RegExp> = [
   /^server\/(redis|config|errors|metrics|log|schemas\/rules)(\/|\.ts$)/,
   /^server\/(sessions|timers|realms|users)\//,
   /^server\/auth\//,
-  /^server\/(realtime|routes|oidc|schemas|docs|mail|webhooks)(\/|\.ts$)/,
+  /^server\/(realtime|routes|oidc|schemas|docs|mail|webhooks|outbound)(\/|\.ts$)/,
   /^server\/(plugins\/|app\.ts|bootstrap\.ts|main\.ts)/,
 ];
 const layerOf = (f: string) => LAYERS.findIndex((re) => re.test(f));

@@ -15,10 +15,11 @@ import { realmsPlugin } from '../../server/plugins/realms.js';
 import { authPlugin } from '../../server/plugins/auth.js';
 import { oidcServicePlugin } from '../../server/plugins/oidc.js';
 import { mailPlugin } from '../../server/plugins/mail.js';
+import { outboundPlugin } from '../../server/plugins/outbound.js';
 
 const meta = (plugin: object) => (plugin as Record<symbol, { name: string; dependencies?: string[] }>)[Symbol.for('plugin-meta')]!;
 
-const PLUGINS = { metricsPlugin, redisPlugin, timersPlugin, sessionsPlugin, storesPlugin, realtimePlugin, realmsPlugin, authPlugin, oidcServicePlugin, mailPlugin };
+const PLUGINS = { metricsPlugin, redisPlugin, timersPlugin, sessionsPlugin, storesPlugin, realtimePlugin, realmsPlugin, authPlugin, oidcServicePlugin, mailPlugin, outboundPlugin };
 
 describe('service plugins', () => {
   it.each(Object.entries(PLUGINS))('%s has a name and refuses to start without its first dependency', async (_, plugin) => {

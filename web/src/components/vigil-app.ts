@@ -5,7 +5,7 @@
  *
  * Routes: `/` and `/access` Access · `/settings` Token Settings · `/realm` Realm settings
  * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin) · `/connections`
- * Connections (admin) · `/outbox` Outbox (admin) · `/events` Events (viewer).
+ * Connections (admin) · `/outbox` Outbox (admin) · `/events` Events (viewer) · `/webhooks` Webhooks (admin).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
@@ -25,6 +25,7 @@ import './vigil-display-keys.js';
 import './vigil-connections.js';
 import './vigil-outbox.js';
 import './vigil-events.js';
+import './vigil-webhooks.js';
 import './vigil-session-guard.js';
 import './vigil-connection-badge.js';
 
@@ -44,6 +45,7 @@ const ROUTES: Route[] = [
   { path: '/display-keys', label: 'Display keys', roles: ['admin'], icon: 'M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l2.1-2.1A4 4 0 0 1 15 7z' },
   { path: '/connections', label: 'Connections', roles: ['admin'], icon: 'M5 12.55a11 11 0 0 1 14 0M8.5 16a6 6 0 0 1 7 0M2 8.82a15 15 0 0 1 20 0M12 20h.01' },
   { path: '/outbox', label: 'Outbox', roles: ['admin'], icon: 'M4 6h16v12H4zM4 7l8 6 8-6' },
+  { path: '/webhooks', label: 'Webhooks', roles: ['admin'], icon: 'M4 12h5l2-5 3 10 2-5h4' },
 ];
 
 export class VigilApp extends LitElement {
@@ -201,6 +203,8 @@ export class VigilApp extends LitElement {
         return html`<vigil-outbox realm=${this.#realm}></vigil-outbox>`;
       case '/events':
         return html`<vigil-events realm=${this.#realm}></vigil-events>`;
+      case '/webhooks':
+        return html`<vigil-webhooks realm=${this.#realm}></vigil-webhooks>`;
       default:
         return html`<vigil-access .me=${me} realm=${this.#realm} @vigil-navigate=${(e: CustomEvent<{ path: string }>) => this.#navigate(e.detail.path)}></vigil-access>`;
     }
