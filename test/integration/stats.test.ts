@@ -35,4 +35,23 @@ describe('GET /stats', () => {
     expect(await stats()).toMatchObject({ active: 2, warning: 0, byKind: { console: 2 }, lastHour: { terminated: 1 } });
     watcher.close();
   }, 90_000);
+
+  it('stays exact when one timer check warns and expires dozens of sessions at once', async () => {
+    const alice = await t.app.users.byUsername('default', 'alice');
+    const before = await stats();
+    // SSO sessions with a 12 s idle limit and the realm's 10 s prompt: 40 warnings due together, then 40 expiries
+    await Promise.all(Array.from({ length: 40 }, () => t.app.engine.start({ realm: 'default', kind: 'sso', user: { id: alice!.id, username: 'alice' }, idleTimeout: 12, ip: '127.0.0.1', userAgent: 'storm' })));
+    const until = async (ok: (s: any) => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const s = await stats();
+        if (ok(s) || Date.now() > end) return s;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const warned = await until((s) => s.warning === before.warning + 40, 20_000);
+    expect(warned).toMatchObject({ active: before.active + 40, warning: before.warning + 40, byKind: { sso: before.byKind.sso + 40 }, lastHour: { started: before.lastHour.started + 40 } });
+    const after = await until((s) => s.lastHour.expired === before.lastHour.expired + 40, 30_000);
+    expect(after).toMatchObject({ active: before.active, warning: before.warning, byKind: { sso: before.byKind.sso }, lastHour: { expired: before.lastHour.expired + 40 } });
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ local now = nowMs()
 local prompt = promptSeconds()
 local due = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now, 'LIMIT', 0, limit)
 local fired = {}
+beginBatch()
 for _, sid in ipairs(due) do
   local key = KEYS[9] .. sid
   local h = hgetall(key)
@@ -56,6 +57,7 @@ for _, sid in ipairs(due) do
     end
   end
 end
+flushBatch()
 local nextAt = redis.call('ZRANGE', deadlinesKey, 0, 0, 'WITHSCORES')
 local result = { now, tonumber(nextAt[2] or '-1'), #fired / 2 }
 for _, v in ipairs(fired) do result[#result + 1] = v end
