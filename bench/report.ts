@@ -688,7 +688,7 @@ const T10: TargetSpec = {
       file: 'T10.svg',
       svg: barChart({
         title: `T10 password logins: ${num(perCore)}/s per core vs Keycloak's ${num(kcPerCore)}/s per vCPU (${ratio(perCore, kcPerCore)})`,
-        subtitle: subtitle(d!, `POST /oidc/token password grants, ${cpus} cores`),
+        subtitle: subtitle(d!, `password grants at /realms/{realm}/protocol/openid-connect/token, ${cpus} cores`),
         yLabel: 'per second per core', stacked: true, groups,
         series: [
           { name: 'Vigil', color: COLOR.vigil, values: [perCore, ...(argon ? [null] : []), null] },

@@ -222,11 +222,12 @@ function yAxis(f: Frame, scale: Scale, label: string, format: (v: number) => str
   f.parts.push(`<line x1="${f.left}" y1="${f.height - f.bottom}" x2="${f.width - f.right}" y2="${f.height - f.bottom}" stroke="#9ca3af" stroke-width="1"/>`);
 }
 
-function targetLine(f: Frame, y: number, x1: number, x2: number, label: string): void {
+/** The label sits at the right end of a full-width line, at the left of one group's segment. */
+function targetLine(f: Frame, y: number, x1: number, x2: number, label: string, atLeft = false): void {
   const yy = r1(y);
   f.parts.push(`<line x1="${r1(x1)}" y1="${yy}" x2="${r1(x2)}" y2="${yy}" stroke="${TARGET_COLOR}" stroke-width="1.5" stroke-dasharray="6 4"/>`);
   const w = textWidth(label, 10.5);
-  const tx = Math.max(f.left + 2, Math.min(x2 - w - 2, f.width - f.right - w - 2));
+  const tx = atLeft ? x1 + 2 : Math.max(f.left + 2, Math.min(x2 - w - 2, f.width - f.right - w - 2));
   f.parts.push(`<text x="${r1(tx)}" y="${yy - 4}" font-size="10.5" fill="${TARGET_COLOR}"${HALO}>${escapeXml(label)}</text>`);
 }
 
@@ -259,7 +260,7 @@ export function barChart(o: BarChartOptions): string {
   const values = [...all, ...(o.targets ?? []).map((t) => t.value)];
   // headroom for the value printed above the tallest bar
   const scale = o.log
-    ? logScale([...values, ...values.map((v) => v * 1.6)], plotBottom, f.top)
+    ? logScale([...values.map((v) => v / 2), ...values.map((v) => v * 1.6)], plotBottom, f.top)
     : linearScale(values.map((v) => v * 1.08), plotBottom, f.top);
   yAxis(f, scale, o.yLabel, fmt);
 
@@ -300,7 +301,7 @@ export function barChart(o: BarChartOptions): string {
     const g = t.group === undefined ? -1 : o.groups.indexOf(t.group);
     const x1 = g < 0 ? f.left : f.left + band * g + band * 0.04;
     const x2 = g < 0 ? width - f.right : f.left + band * (g + 1) - band * 0.04;
-    targetLine(f, scale.at(t.value), x1, x2, t.label);
+    targetLine(f, scale.at(t.value), x1, x2, t.label, g >= 0);
   }
   if (o.xLabel) parts.push(`<text x="${r1(f.left + plotW / 2)}" y="${height - 14}" font-size="12" fill="#374151" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   return wrap(parts, width, height, o.title);
