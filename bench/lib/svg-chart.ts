@@ -73,6 +73,7 @@ export interface LineChartOptions {
 /** Vigil first (blue), then baselines (orange, grey, ...). */
 export const PALETTE = ['#2563eb', '#ea580c', '#6b7280', '#16a34a', '#9333ea', '#0891b2', '#ca8a04', '#db2777'];
 const TARGET_COLOR = '#dc2626';
+const MIN_PLOT_HEIGHT = 280;
 /** A white outline under small labels, so that they stay legible over bars and lines. */
 const HALO = ' stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"';
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
@@ -245,14 +246,17 @@ function wrap(parts: string[], width: number, height: number, title: string): st
 /** Grouped (or stacked) bars: one group per category, one bar per series. */
 export function barChart(o: BarChartOptions): string {
   const width = o.width ?? 760;
-  const height = o.height ?? 420;
+  let height = o.height ?? 420;
   const fmt = o.format ?? formatNumber;
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]!);
   const parts: string[] = [];
   const legend: LegendItem[] = o.series.map((s, i) => ({ name: s.name, color: colors[i]!, kind: 'box' as const }));
   if (o.targets?.length) legend.push({ name: 'target', color: TARGET_COLOR, kind: 'dashed' });
   const top = header(parts, width, o.title, o.subtitle, legend);
-  const f: Frame = { width, height, left: 72, right: 20, top, bottom: o.xLabel ? 58 : 40, parts };
+  const bottom = o.xLabel ? 58 : 40;
+  // a long title or legend takes room from the plot, not the plot's own height
+  height = Math.max(height, top + MIN_PLOT_HEIGHT + bottom);
+  const f: Frame = { width, height, left: 72, right: 20, top, bottom, parts };
   const plotBottom = height - f.bottom;
 
   const totals = o.groups.map((_, g) => o.series.reduce((a, s) => a + (s.values[g] ?? 0), 0));
@@ -310,7 +314,7 @@ export function barChart(o: BarChartOptions): string {
 /** Lines (or steps) through points, one per series, with markers. */
 export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 760;
-  const height = o.height ?? 420;
+  let height = o.height ?? 420;
   const fmt = o.format ?? formatNumber;
   const fmtX = o.formatX ?? formatNumber;
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]!);
@@ -318,6 +322,7 @@ export function lineChart(o: LineChartOptions): string {
   const legend: LegendItem[] = o.series.map((s, i) => ({ name: s.name, color: colors[i]!, kind: s.dashed ? ('dashed' as const) : ('line' as const) }));
   if (o.targets?.length) legend.push({ name: 'target', color: TARGET_COLOR, kind: 'dashed' });
   const top = header(parts, width, o.title, o.subtitle, legend);
+  height = Math.max(height, top + MIN_PLOT_HEIGHT + 58);
   const f: Frame = { width, height, left: 72, right: 44, top, bottom: 58, parts };
   const plotBottom = height - f.bottom;
   const xs = [...o.series.flatMap((s) => s.points.map((p) => p.x)), ...(o.xTicks ?? [])];
