@@ -5,7 +5,7 @@ import { identify, need, realmOf } from '../auth/guard.js';
 import { vigilError } from '../errors.js';
 import { errorResponses } from '../schemas/errors.js';
 import { NoContent, RealmParams, realmParams, SECURITY } from '../schemas/common.js';
-import { AliasParam, IdentityProviderCreateBody } from '../schemas/identity-providers.js';
+import { AliasParam, IdentityProviderCreateBody, IdentityProviderPatchBody, SignInProvider } from '../schemas/identity-providers.js';
 
 const idps_ = { tags: ['identity-providers'], security: SECURITY };
 const ByAlias = realmParams('alias', AliasParam);
@@ -43,6 +43,29 @@ export const identityProviderRoutes: FastifyPluginAsyncTypebox = async (app) => 
     if (!identityProvider) throw vigilError('VIGIL_ERR_NOT_FOUND', `no identity provider ${req.params.alias}`);
     return { identityProvider };
   });
+
+  app.patch('/identity-providers/:alias', {
+    preValidation: need('admin'),
+    schema: {
+      ...idps_, params: ByAlias, body: IdentityProviderPatchBody, summary: 'Change an identity provider',
+      description: 'Changes the fields given; the client secret is kept unless one is given. The alias, part of the redirect URI registered at the upstream, cannot change.',
+      response: { 200: One, ...errorResponses(401, 403, 404, 413) },
+    },
+  }, async (req) => {
+    const realm = realmOf(req);
+    const identityProvider = await idps.update(realm, req.params.alias, req.body);
+    if (!identityProvider) throw vigilError('VIGIL_ERR_NOT_FOUND', `no identity provider ${req.params.alias}`);
+    await engine.emit(realm, 'identity_provider.updated', { alias: identityProvider.alias, fields: Object.keys(req.body).sort(), by: { username: req.principal!.user?.username ?? null } });
+    return { identityProvider };
+  });
+
+  app.get('/login/identity-providers', {
+    schema: {
+      tags: ['sign-in'], params: RealmParams, summary: 'Identity providers to sign in with',
+      description: 'Unauthenticated, for sign-in forms: each provider\'s alias and button text. A form posts to /realms/{realm}/broker/{alias}/console-login to sign in to the dashboard through it.',
+      response: { 200: Type.Object({ identityProviders: Type.Array(SignInProvider) }, { description: 'The realm\'s providers, by alias' }), ...errorResponses(401, 404) },
+    },
+  }, async (req) => ({ identityProviders: (await idps.list(realmOf(req))).map((p) => ({ alias: p.alias, displayName: p.displayName })) }));
 
   app.delete('/identity-providers/:alias', {
     preValidation: need('admin'),

@@ -79,6 +79,15 @@ async function brokeredLogin(b: Browser, username: string, password: string): Pr
   return b.fetch(back);
 }
 
+/** The dashboard's "Sign in with …": a form post from the dashboard's origin, the upstream's login, back to realm default. */
+async function consoleLogin(b: Browser, username: string, password: string): Promise<Response> {
+  const toUpstream = await b.fetch('/realms/default/broker/up/console-login', { method: 'POST', headers: { origin: t.url } });
+  expect(toUpstream.status).toBe(302);
+  const form = parseForm(await (await b.fetch(toUpstream.headers.get('location')!)).text());
+  const signedIn = await b.fetch(form.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...form.fields, username, password }).toString() });
+  return b.fetch(signedIn.headers.get('location')!);
+}
+
 const sessionsOf = async (username: string) => (await t.api('GET', `/sessions?user=${username}`, { token: t.adminToken })).body.sessions as Array<{ kind: string; clientId: string }>;
 
 describe('identity providers', () => {
@@ -132,6 +141,50 @@ describe('identity providers', () => {
     expect(new URL(second.headers.get('location')!).searchParams.get('code')).toBeTruthy();
     expect(await sessionsOf('vera-local')).toEqual([expect.objectContaining({ kind: 'sso', clientId: 'app' })]);
     expect((await t.api('GET', '/users/vera', { token: t.adminToken })).status).toBe(404);
+  });
+
+  it('an admin changes a provider; a secret left out is kept, so sign-in through it still works', async () => {
+    const changed = await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { displayName: 'Upstream realm' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.identityProvider).toMatchObject({ alias: 'up', displayName: 'Upstream realm', clientId: 'default-broker' });
+    expect((await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { issuer: 'ftp://x' } })).body.message).toMatch(/^issuer must be/);
+    expect((await t.api('PATCH', '/identity-providers/nope', { token: t.adminToken, body: { displayName: 'x' } })).status).toBe(404);
+    const viewer = await t.createUser('ivy', { roles: ['viewer'] });
+    const v = await t.login(viewer.username, viewer.password);
+    expect((await t.api('PATCH', '/identity-providers/up', { token: v.token, body: { displayName: 'x' } })).status).toBe(403);
+    // the kept secret still redeems the upstream's code
+    const done = await consoleLogin(new Browser(t.url), 'ursula', 'ursula-upstream');
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe('/');
+    expect((await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { displayName: 'Upstream' } })).status).toBe(200);
+  });
+
+  it('lists the providers to sign in with to anyone, without their configuration', async () => {
+    const r = await t.api('GET', '/login/identity-providers');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ identityProviders: [{ alias: 'up', displayName: 'Upstream' }] });
+  });
+
+  it('signs in to the dashboard through a provider: a console session and its cookie', async () => {
+    const b = new Browser(t.url);
+    const done = await consoleLogin(b, 'ursula', 'ursula-upstream');
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe('/');
+    const cookie = done.headers.getSetCookie().find((c) => c.startsWith('vigil_session='));
+    expect(cookie).toMatch(/HttpOnly/i);
+    const me = await b.fetch('/api/v1/realms/default/me');
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { user: { username: string }; session: { kind: string } };
+    expect([body.user.username, body.session.kind]).toEqual(['ursula', 'console']);
+  });
+
+  it('refuses a dashboard sign-in through a provider posted from another site', async () => {
+    for (const origin of ['https://evil.example', undefined]) {
+      const r = await new Browser(t.url).fetch('/realms/default/broker/up/console-login', { method: 'POST', headers: origin ? { origin } : {} });
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain('not started from the Vigil dashboard');
+    }
+    expect((await new Browser(t.url).fetch('/realms/default/broker/nope/console-login', { method: 'POST', headers: { origin: t.url } })).status).toBe(404);
   });
 
   it('refuses a callback whose state it did not make', async () => {
