@@ -33,3 +33,8 @@ export const SignInProvider = Type.Object({
   alias: Type.String(),
   displayName: Type.String({ description: 'What its button says' }),
 }, { title: 'sign-in provider' });
+
+export const IdentityLink = Type.Object({
+  alias: Type.String({ description: 'The identity provider' }),
+  subject: Type.String({ description: 'Who the user is there (the ID token\'s sub)' }),
+}, { $id: 'IdentityLink', title: 'IdentityLink', description: 'Signing in through the provider as that subject signs in as the user' });

@@ -12,9 +12,9 @@ import { Stats } from './stats.js';
 import { OidcClient } from './clients.js';
 import { Connection } from './connections.js';
 import { OutboxMessage } from './mail.js';
-import { IdentityProvider } from './identity-providers.js';
+import { IdentityLink, IdentityProvider } from './identity-providers.js';
 
-export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider];
+export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider, IdentityLink];
 
 export function addSharedSchemas(app: FastifyInstance): void {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);

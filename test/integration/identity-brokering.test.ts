@@ -192,4 +192,35 @@ describe('identity providers', () => {
     expect(r.status).toBe(400);
     expect(await r.text()).toContain('expired or was already completed');
   });
+
+  it('an admin sees a user\'s link and removes it: signing in through the provider then no longer signs in as them', async () => {
+    const links = await t.api('GET', '/users/vera-local/identity-links', { token: t.adminToken });
+    expect(links.body).toEqual({ identityLinks: [{ alias: 'up', subject: expect.any(String) }] });
+    const iris = await t.createUser('iris', { roles: ['viewer'] });
+    const viewer = await t.login(iris.username, iris.password);
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: viewer.token })).status).toBe(403);
+
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: t.adminToken })).status).toBe(204);
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: t.adminToken })).status).toBe(404);
+    expect((await t.api('GET', '/users/vera-local/identity-links', { token: t.adminToken })).body.identityLinks).toEqual([]);
+    const before = (await sessionsOf('vera-local')).length;
+    const again = await brokeredLogin(new Browser(t.url), 'vera', 'vera-upstream');
+    expect(await again.text()).toContain('We e-mailed that address a link');
+    expect(await sessionsOf('vera-local')).toHaveLength(before);
+    await smtp.next('vera@example.test');
+  });
+
+  it('removing a provider removes its links: one added again under the same alias signs no one in as them', async () => {
+    expect((await t.api('GET', '/users/ursula/identity-links', { token: t.adminToken })).body.identityLinks).toHaveLength(1);
+    const secret = (await t.api('POST', '/api/v1/realms/upstream/clients', { token: upstreamAdmin, body: { clientId: 'default-broker-2', redirectUris: [`${t.url}/realms/default/broker/up/endpoint`] } })).body.client.secret;
+    expect((await t.api('DELETE', '/identity-providers/up', { token: t.adminToken })).status).toBe(204);
+    expect((await t.api('GET', '/users/ursula/identity-links', { token: t.adminToken })).body.identityLinks).toEqual([]);
+    expect((await t.api('POST', '/identity-providers', { token: t.adminToken, body: { alias: 'up', displayName: 'Upstream', issuer: `${t.url}/realms/upstream`, clientId: 'default-broker-2', clientSecret: secret } })).status).toBe(201);
+    const before = (await sessionsOf('ursula')).length;
+    const r = await brokeredLogin(new Browser(t.url), 'ursula', 'ursula-upstream');
+    // ursula's address is an existing user's: linking again needs the mailed link
+    expect(await r.text()).toContain('We e-mailed that address a link');
+    expect(await sessionsOf('ursula')).toHaveLength(before);
+    await smtp.next('ursula@up.test');
+  });
 });
