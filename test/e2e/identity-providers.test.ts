@@ -110,13 +110,28 @@ describe('Identity providers page', () => {
   it('signs a user in to the dashboard through the provider from the dashboard\'s sign-in', async () => {
     const page = await newPage(browser);
     await page.goto(`${app.url}/`);
+    await page.getByRole('button', { name: 'Sign in with Upstream realm' }).waitFor();
+    await screenshot(page, '53-sign-in-with-provider');
     await page.getByRole('button', { name: 'Sign in with Upstream realm' }).click();
     await upstreamSignIn(page);
     await page.locator('vigil-access').waitFor();
     expect(await page.locator('vigil-app .topbar .user strong').innerText()).toBe('ursula');
-    await screenshot(page, '53-signed-in-through-provider');
+    await screenshot(page, '54-signed-in-through-provider');
     const sessions = (await app.api('GET', '/sessions?user=ursula', { token: app.adminToken })).body.sessions as Array<{ kind: string }>;
     expect(sessions.map((s) => s.kind).sort()).toEqual(['console', 'sso']);
+  });
+
+  it('shows the link a sign-in through the provider made on the Users page, and unlinks it', async () => {
+    const page = await newPage(browser);
+    await signIn(page, app.url, app.adminUsername, app.adminPassword);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.locator('vigil-users tr[data-user="ursula"]').getByRole('button', { name: 'Edit ursula' }).click();
+    const links = page.locator('vigil-users').getByTestId('identity-links');
+    await links.getByRole('button', { name: 'Unlink up' }).waitFor();
+    await screenshot(page, '55-user-identity-links');
+    await links.getByRole('button', { name: 'Unlink up' }).click();
+    await links.getByText('None: signing in through an identity provider does not sign in as ursula.').waitFor();
+    expect((await app.api('GET', '/users/ursula/identity-links', { token: app.adminToken })).body.identityLinks).toEqual([]);
   });
 
   it('is not offered to a viewer, whose calls to its API are refused', async () => {
