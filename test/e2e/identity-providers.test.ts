@@ -86,6 +86,10 @@ describe('Identity providers page', () => {
     // the secret is never read back: editing the button leaves it as it is
     await row.getByRole('button', { name: 'Edit up' }).click();
     expect(await idps.getByLabel('New client secret (optional)').inputValue()).toBe('');
+    expect(await idps.getByTestId('idp-issuer-warning').count()).toBe(0);
+    await idps.getByLabel('Issuer URL').fill('https://elsewhere.example');
+    await idps.getByTestId('idp-issuer-warning').waitFor();
+    await idps.getByLabel('Issuer URL').fill(`${app.url}/realms/upstream`);
     await idps.getByLabel('Display name (optional)').fill('Upstream realm');
     await idps.getByRole('button', { name: 'Save' }).click();
     await row.getByText('Upstream realm').waitFor();

@@ -30,6 +30,8 @@ interface Draft {
   clientId: string;
   /** Empty on edit: keep the current one. */
   clientSecret: string;
+  /** On edit, the issuer as it was: links to users are by subject, which means someone only at that issuer. */
+  issuerBefore?: string;
 }
 
 const ALIAS = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -92,7 +94,7 @@ export class VigilIdentityProviders extends RealmPage {
 
   #openEdit(p: IdentityProvider): void {
     this._formError = '';
-    this._draft = { mode: 'edit', alias: p.alias, displayName: p.displayName === p.alias ? '' : p.displayName, issuer: p.issuer, clientId: p.clientId, clientSecret: '' };
+    this._draft = { mode: 'edit', alias: p.alias, displayName: p.displayName === p.alias ? '' : p.displayName, issuer: p.issuer, clientId: p.clientId, clientSecret: '', issuerBefore: p.issuer };
   }
 
   #update(patch: Partial<Draft>): void {
@@ -156,6 +158,9 @@ export class VigilIdentityProviders extends RealmPage {
                 <input name="issuer" inputmode="url" autocomplete="off" spellcheck="false" placeholder="https://idp.example.com/realms/acme" .value=${d.issuer} @input=${(e: Event) => this.#update({ issuer: (e.target as HTMLInputElement).value })} />
                 <span class="hint">Vigil reads <code>{issuer}/.well-known/openid-configuration</code> at each sign-in.</span>
               </label>
+              ${d.issuerBefore !== undefined && d.issuer.trim().replace(/\/+$/, '') !== d.issuerBefore
+                ? html`<div class="banner warning" role="status" data-testid="idp-issuer-warning">Users linked through this provider stay linked: whoever has the same subject at the new issuer signs in as them. Change the issuer only when it is the same provider at a new address; otherwise add a new provider.</div>`
+                : nothing}
               <div class="two">
                 <label class="field">Client ID
                   <input name="clientId" autocomplete="off" spellcheck="false" .value=${d.clientId} @input=${(e: Event) => this.#update({ clientId: (e.target as HTMLInputElement).value })} />
