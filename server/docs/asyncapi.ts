@@ -78,7 +78,7 @@ const EVENTS: Record<(typeof EVENT_NAMES)[number] | (typeof OIDC_EVENT_NAMES)[nu
   'action_token.used': '`{username, operation, actions}` — a link did its actions (used up)',
   'action_token.rejected': '`{username, operation, reason: "expired"|"used"|"invalid", detail?: "superseded"|"account"}` — a genuine link was refused (a forged one names no one and is not announced)',
   'identity_provider.created': '`{alias, by}`',
-  'identity_provider.updated': '`{alias, fields, by}` — `fields`: the names changed (a new client secret is named, never shown)',
+  'identity_provider.updated': '`{alias, fields, by}` — `fields`: the names the change gave (a new client secret is named, never shown)',
   'identity_provider.deleted': '`{alias, by}` — the links of users to it go with it',
   'identity_provider.unlinked': '`{username, alias, by}` — an admin removed the user\'s link to the provider',
   'identity_provider.user_created': '`{username, alias}` — a first sign-in through the provider made the user',
