@@ -20,7 +20,7 @@ import { grantScope, issuerOf, type SessionFacts } from './service.js';
 import type { OidcClient } from './clients.js';
 import { loginPage, messagePage, pageHeaders, updatePasswordPage } from './pages.js';
 import { hashToken } from '../sessions/tokens.js';
-import { secureCookies } from '../auth/authenticate.js';
+import { originAllowed, originPolicy, secureCookies, setSessionCookie } from '../auth/authenticate.js';
 import { verifyPassword } from '../users/passwords.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../shared/accounts.js';
 import { isSessionLimit, LoginFailure, type LoginOrigin } from '../auth/login.js';
@@ -75,6 +75,8 @@ interface AuthRequest {
   nonce?: string;
   challenge?: string;
   loginHint?: string;
+  /** A dashboard sign-in (console-login): completes with a console session and its cookie, not a redirect to a client. */
+  console?: boolean;
 }
 
 interface LoginRecord {
@@ -149,7 +151,7 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     rec.csrf = randomBytes(24).toString('base64url');
     await saveLogin(realm, rec, policy.loginTimeout);
     const providers = (await oidc.identityProviders.list(realm)).map((p) => ({ name: p.displayName, href: `/realms/${realm}/broker/${p.alias}/login?login=${rec.id}` }));
-    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: await clientName(realm, rec.req.clientId), resetUrl: `/realms/${realm}/login-actions/reset-credentials`, providers };
+    const ctx = { realm, action: actionUrl(realm), loginId: rec.id, csrf: rec.csrf, error: opts.error, username: opts.username ?? rec.req.loginHint, clientName: rec.req.console ? 'the Vigil dashboard' : await clientName(realm, rec.req.clientId), resetUrl: `/realms/${realm}/login-actions/reset-credentials`, providers };
     return pageHeaders(reply).code(opts.status ?? 200).send(rec.step === 'update_password' ? updatePasswordPage(ctx) : loginPage(ctx));
   }
 
@@ -262,6 +264,11 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
   async function complete(req: FastifyRequest, reply: FastifyReply, realm: string, rec: LoginRecord, user: StoredUser) {
     const ar = rec.req;
     await redis.del(keys.oidcLogin(realm, rec.id));
+    if (ar.console) {
+      const started = await login.start({ realm, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, kind: 'console', clientId: null }, user);
+      setSessionCookie(req, reply, started.token);
+      return reply.header('cache-control', 'no-store').redirect('/', 302);
+    }
     const policy = await realms.policy(realm);
     const iss = issuerOf(req, realm);
     let started: Awaited<ReturnType<typeof login.start>>;
@@ -371,12 +378,8 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     return `${alias}.${randomBytes(6).toString('hex')}`.slice(0, 64);
   }
 
-  app.get('/realms/:realm/broker/:alias/login', async (req, reply) => {
-    const realm = realmParam(req);
-    const { alias } = req.params as { alias: string };
-    const rec = await loadLogin(realm, String((req.query as Record<string, unknown>).login ?? ''));
-    if (!rec) return sorry(reply, realm, 400, 'This sign-in page has expired or is unknown. Go back to the application and sign in again.');
-    if (!sameBrowser(req, rec)) return sorry(reply, realm, 403, 'This sign-in was started in another browser. Go back to the application and sign in again.');
+  /** Sends the browser to the provider's authorization endpoint, keeping what the callback checks under its state. */
+  async function toUpstream(req: FastifyRequest, reply: FastifyReply, realm: string, alias: string, rec: LoginRecord) {
     const policy = await realms.policy(realm);
     let a: Awaited<ReturnType<typeof oidc.identityProviders.authorizationUrl>>;
     try {
@@ -388,6 +391,34 @@ export async function authorizationEndpoint(app: FastifyInstance): Promise<void>
     if (!a) return sorry(reply, realm, 404, 'There is no such identity provider.');
     await redis.set(keys.brokerState(realm, a.state), JSON.stringify({ login: rec.id, alias, verifier: a.verifier, nonce: a.nonce }), 'PX', policy.loginActionTimeout * 1000);
     return reply.header('cache-control', 'no-store').redirect(a.url, 302);
+  }
+
+  app.get('/realms/:realm/broker/:alias/login', async (req, reply) => {
+    const realm = realmParam(req);
+    const { alias } = req.params as { alias: string };
+    const rec = await loadLogin(realm, String((req.query as Record<string, unknown>).login ?? ''));
+    if (!rec) return sorry(reply, realm, 400, 'This sign-in page has expired or is unknown. Go back to the application and sign in again.');
+    if (!sameBrowser(req, rec)) return sorry(reply, realm, 403, 'This sign-in was started in another browser. Go back to the application and sign in again.');
+    return toUpstream(req, reply, realm, alias, rec);
+  });
+
+  /**
+   * The dashboard's sign-in through a provider: a form post from the dashboard (its Origin must
+   * be allowed, as for POST /login) starts a login that ends in a console session and the
+   * vigil_session cookie instead of a redirect to an OIDC client.
+   */
+  app.post('/realms/:realm/broker/:alias/console-login', {
+    config: { rateLimit: { groupId: 'authorize', max: app.config.authorizationRequestsPerMinute, allowList: [] } },
+  }, async (req, reply) => {
+    const realm = realmParam(req);
+    const { alias } = req.params as { alias: string };
+    if (!req.headers.origin || !originAllowed(req.headers, originPolicy(app.config))) return sorry(reply, realm, 403, 'This sign-in was not started from the Vigil dashboard. Open the dashboard and sign in there.');
+    if (!(await oidc.identityProviders.get(realm, alias))) return sorry(reply, realm, 404, 'There is no such identity provider.');
+    const ar: AuthRequest = { clientId: '', redirectUri: '/', responseType: 'code', responseMode: 'query', scope: 'openid', offline: false, openid: true, console: true };
+    const rec: LoginRecord = { id: randomBytes(18).toString('base64url'), req: ar, st: Date.now(), pa: Date.now(), csrf: randomBytes(24).toString('base64url'), b: hashToken(browserId(req, reply, realm)), step: 'password' };
+    await saveLogin(realm, rec, (await realms.policy(realm)).loginTimeout);
+    await engine.emit(realm, 'login.started', { clientId: null, console: true, alias, ip: req.ip });
+    return toUpstream(req, reply, realm, alias, rec);
   });
 
   app.get('/realms/:realm/broker/:alias/endpoint', async (req, reply) => {

@@ -34,6 +34,8 @@ export interface IdentityProviderInput {
   displayName?: string;
 }
 
+export type IdentityProviderPatch = Partial<Omit<IdentityProviderInput, 'alias'>>;
+
 interface Discovery {
   issuer: string;
   authorization_endpoint: string;
@@ -87,6 +89,19 @@ export class IdentityProviderStore {
       alias: input.alias, displayName: input.displayName ?? '', issuer, clientId: input.clientId, clientSecret: input.clientSecret, createdAt: String(Date.now()),
     });
     return IdentityProviderStore.public((await this.stored(realm, input.alias))!);
+  }
+
+  /** Changes what is given; a secret left out is kept. Null when there is no such provider. */
+  async update(realm: string, alias: string, patch: IdentityProviderPatch): Promise<IdentityProvider | null> {
+    if (!(await this.stored(realm, alias))) return null;
+    const fields: Record<string, string> = {};
+    if (patch.issuer !== undefined) fields.issuer = checkIssuer(patch.issuer);
+    if (patch.clientId !== undefined) fields.clientId = patch.clientId;
+    if (patch.clientSecret !== undefined) fields.clientSecret = patch.clientSecret;
+    if (patch.displayName !== undefined) fields.displayName = patch.displayName;
+    if (Object.keys(fields).length) await this.redis.hset(this.keys.identityProvider(realm, alias), fields);
+    const s = await this.stored(realm, alias);
+    return s ? IdentityProviderStore.public(s) : null;
   }
 
   async get(realm: string, alias: string): Promise<IdentityProvider | null> {

@@ -137,6 +137,10 @@ export class Keys {
   userIdentities(realm: string): string {
     return `${this.realmBase(realm)}identities`;
   }
+  /** One user's links to upstream identities (hash): provider alias → its subject; the reverse of `identities`. */
+  userLinks(realm: string, userId: string): string {
+    return `${this.realmBase(realm)}links:${userId}`;
+  }
   /** The realm's identity providers (aliases). */
   identityProviders(realm: string): string {
     return `${this.realmBase(realm)}idps`;

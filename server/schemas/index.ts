@@ -12,11 +12,11 @@ import { Stats } from './stats.js';
 import { OidcClient } from './clients.js';
 import { Connection } from './connections.js';
 import { OutboxMessage } from './mail.js';
-import { IdentityProvider } from './identity-providers.js';
+import { IdentityLink, IdentityProvider } from './identity-providers.js';
 import { Event } from './events.js';
 import { Webhook, WebhookDelivery } from './webhooks.js';
 
-export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider, Event, Webhook, WebhookDelivery];
+export const SHARED_SCHEMAS = [ErrorBody, Role, Session, MeResponse, User, DisplayKey, Policy, Stats, OidcClient, Connection, OutboxMessage, IdentityProvider, IdentityLink, Event, Webhook, WebhookDelivery];
 
 export function addSharedSchemas(app: FastifyInstance): void {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);

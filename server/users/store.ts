@@ -107,9 +107,50 @@ export class UserStore {
     return id ? this.byId(realm, id) : null;
   }
 
-  /** Links an upstream identity to a user: signing in through that provider signs in as them. */
+  /**
+   * Links an upstream identity to a user: signing in through that provider signs in as them. A
+   * user has at most one link per provider, as in Keycloak: a new one replaces the old.
+   */
   async linkIdentity(realm: string, alias: string, subject: string, userId: string): Promise<void> {
-    await this.redis.hset(this.keys.userIdentities(realm), `${alias}\n${subject}`, userId);
+    const previous = await this.redis.hget(this.keys.userLinks(realm, userId), alias);
+    const m = this.redis.multi();
+    if (previous !== null && previous !== subject) m.hdel(this.keys.userIdentities(realm), `${alias}\n${previous}`);
+    await m.hset(this.keys.userIdentities(realm), `${alias}\n${subject}`, userId).hset(this.keys.userLinks(realm, userId), alias, subject).exec();
+  }
+
+  /** A user's links: the provider alias and the subject there, by alias. */
+  async identityLinks(realm: string, userId: string): Promise<Array<{ alias: string; subject: string }>> {
+    const h = await this.redis.hgetall(this.keys.userLinks(realm, userId));
+    return Object.entries(h).map(([alias, subject]) => ({ alias, subject })).sort((a, b) => a.alias.localeCompare(b.alias));
+  }
+
+  /** Removes a user's link to a provider; false when there was none. */
+  async unlinkIdentity(realm: string, userId: string, alias: string): Promise<boolean> {
+    const subject = await this.redis.hget(this.keys.userLinks(realm, userId), alias);
+    if (subject === null) return false;
+    await this.redis.multi().hdel(this.keys.userLinks(realm, userId), alias).hdel(this.keys.userIdentities(realm), `${alias}\n${subject}`).exec();
+    return true;
+  }
+
+  /**
+   * Removes every link to a provider (when it is removed): a provider added later under the same
+   * alias — another issuer, whose subjects mean other people — must not sign anyone in as them.
+   */
+  async unlinkProvider(realm: string, alias: string): Promise<number> {
+    const k = this.keys.userIdentities(realm);
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, flat] = await this.redis.hscan(k, cursor, 'MATCH', `${alias}\n*`, 'COUNT', 500);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) {
+        const field = flat[i]!;
+        if (!field.startsWith(`${alias}\n`)) continue;
+        await this.redis.multi().hdel(k, field).hdel(this.keys.userLinks(realm, flat[i + 1]!), alias).exec();
+        n++;
+      }
+    } while (cursor !== '0');
+    return n;
   }
 
   /** Takes an address for a user; 409 when another user has it. */
@@ -206,8 +247,10 @@ export class UserStore {
   async remove(realm: string, username: string): Promise<StoredUser> {
     const user = await this.byUsername(realm, username);
     if (!user) throw vigilError('VIGIL_ERR_NOT_FOUND', `no user ${username} in realm ${realm}`);
-    const m = this.redis.multi().hdel(this.keys.usernames(realm), username).del(this.keys.user(realm, user.id));
+    const links = await this.identityLinks(realm, user.id);
+    const m = this.redis.multi().hdel(this.keys.usernames(realm), username).del(this.keys.user(realm, user.id)).del(this.keys.userLinks(realm, user.id));
     if (user.email) m.hdel(this.keys.userEmails(realm), emailKey(user.email));
+    for (const l of links) m.hdel(this.keys.userIdentities(realm), `${l.alias}\n${l.subject}`);
     await m.exec();
     return user;
   }

@@ -34,7 +34,8 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.goto(`${url}/`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // exact: a realm with identity providers also offers "Sign in with …" buttons
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.locator('vigil-access').waitFor();
   await page.locator('vigil-connection-badge[state="live"]').first().waitFor();
 }

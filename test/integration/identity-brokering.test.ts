@@ -79,6 +79,15 @@ async function brokeredLogin(b: Browser, username: string, password: string): Pr
   return b.fetch(back);
 }
 
+/** The dashboard's "Sign in with …": a form post from the dashboard's origin, the upstream's login, back to realm default. */
+async function consoleLogin(b: Browser, username: string, password: string): Promise<Response> {
+  const toUpstream = await b.fetch('/realms/default/broker/up/console-login', { method: 'POST', headers: { origin: t.url } });
+  expect(toUpstream.status).toBe(302);
+  const form = parseForm(await (await b.fetch(toUpstream.headers.get('location')!)).text());
+  const signedIn = await b.fetch(form.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...form.fields, username, password }).toString() });
+  return b.fetch(signedIn.headers.get('location')!);
+}
+
 const sessionsOf = async (username: string) => (await t.api('GET', `/sessions?user=${username}`, { token: t.adminToken })).body.sessions as Array<{ kind: string; clientId: string }>;
 
 describe('identity providers', () => {
@@ -134,9 +143,84 @@ describe('identity providers', () => {
     expect((await t.api('GET', '/users/vera', { token: t.adminToken })).status).toBe(404);
   });
 
+  it('an admin changes a provider; a secret left out is kept, so sign-in through it still works', async () => {
+    const changed = await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { displayName: 'Upstream realm' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.identityProvider).toMatchObject({ alias: 'up', displayName: 'Upstream realm', clientId: 'default-broker' });
+    expect((await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { issuer: 'ftp://x' } })).body.message).toMatch(/^issuer must be/);
+    expect((await t.api('PATCH', '/identity-providers/nope', { token: t.adminToken, body: { displayName: 'x' } })).status).toBe(404);
+    const viewer = await t.createUser('ivy', { roles: ['viewer'] });
+    const v = await t.login(viewer.username, viewer.password);
+    expect((await t.api('PATCH', '/identity-providers/up', { token: v.token, body: { displayName: 'x' } })).status).toBe(403);
+    // the kept secret still redeems the upstream's code
+    const done = await consoleLogin(new Browser(t.url), 'ursula', 'ursula-upstream');
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe('/');
+    expect((await t.api('PATCH', '/identity-providers/up', { token: t.adminToken, body: { displayName: 'Upstream' } })).status).toBe(200);
+  });
+
+  it('lists the providers to sign in with to anyone, without their configuration', async () => {
+    const r = await t.api('GET', '/login/identity-providers');
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ identityProviders: [{ alias: 'up', displayName: 'Upstream' }] });
+  });
+
+  it('signs in to the dashboard through a provider: a console session and its cookie', async () => {
+    const b = new Browser(t.url);
+    const done = await consoleLogin(b, 'ursula', 'ursula-upstream');
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe('/');
+    const cookie = done.headers.getSetCookie().find((c) => c.startsWith('vigil_session='));
+    expect(cookie).toMatch(/HttpOnly/i);
+    const me = await b.fetch('/api/v1/realms/default/me');
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { user: { username: string }; session: { kind: string } };
+    expect([body.user.username, body.session.kind]).toEqual(['ursula', 'console']);
+  });
+
+  it('refuses a dashboard sign-in through a provider posted from another site', async () => {
+    for (const origin of ['https://evil.example', undefined]) {
+      const r = await new Browser(t.url).fetch('/realms/default/broker/up/console-login', { method: 'POST', headers: origin ? { origin } : {} });
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain('not started from the Vigil dashboard');
+    }
+    expect((await new Browser(t.url).fetch('/realms/default/broker/nope/console-login', { method: 'POST', headers: { origin: t.url } })).status).toBe(404);
+  });
+
   it('refuses a callback whose state it did not make', async () => {
     const r = await new Browser(t.url).fetch(`${t.url}/realms/default/broker/up/endpoint?code=x&state=${'a'.repeat(32)}`);
     expect(r.status).toBe(400);
     expect(await r.text()).toContain('expired or was already completed');
+  });
+
+  it('an admin sees a user\'s link and removes it: signing in through the provider then no longer signs in as them', async () => {
+    const links = await t.api('GET', '/users/vera-local/identity-links', { token: t.adminToken });
+    expect(links.body).toEqual({ identityLinks: [{ alias: 'up', subject: expect.any(String) }] });
+    const iris = await t.createUser('iris', { roles: ['viewer'] });
+    const viewer = await t.login(iris.username, iris.password);
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: viewer.token })).status).toBe(403);
+
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: t.adminToken })).status).toBe(204);
+    expect((await t.api('DELETE', '/users/vera-local/identity-links/up', { token: t.adminToken })).status).toBe(404);
+    expect((await t.api('GET', '/users/vera-local/identity-links', { token: t.adminToken })).body.identityLinks).toEqual([]);
+    const before = (await sessionsOf('vera-local')).length;
+    const again = await brokeredLogin(new Browser(t.url), 'vera', 'vera-upstream');
+    expect(await again.text()).toContain('We e-mailed that address a link');
+    expect(await sessionsOf('vera-local')).toHaveLength(before);
+    await smtp.next('vera@example.test');
+  });
+
+  it('removing a provider removes its links: one added again under the same alias signs no one in as them', async () => {
+    expect((await t.api('GET', '/users/ursula/identity-links', { token: t.adminToken })).body.identityLinks).toHaveLength(1);
+    const secret = (await t.api('POST', '/api/v1/realms/upstream/clients', { token: upstreamAdmin, body: { clientId: 'default-broker-2', redirectUris: [`${t.url}/realms/default/broker/up/endpoint`] } })).body.client.secret;
+    expect((await t.api('DELETE', '/identity-providers/up', { token: t.adminToken })).status).toBe(204);
+    expect((await t.api('GET', '/users/ursula/identity-links', { token: t.adminToken })).body.identityLinks).toEqual([]);
+    expect((await t.api('POST', '/identity-providers', { token: t.adminToken, body: { alias: 'up', displayName: 'Upstream', issuer: `${t.url}/realms/upstream`, clientId: 'default-broker-2', clientSecret: secret } })).status).toBe(201);
+    const before = (await sessionsOf('ursula')).length;
+    const r = await brokeredLogin(new Browser(t.url), 'ursula', 'ursula-upstream');
+    // ursula's address is an existing user's: linking again needs the mailed link
+    expect(await r.text()).toContain('We e-mailed that address a link');
+    expect(await sessionsOf('ursula')).toHaveLength(before);
+    await smtp.next('ursula@up.test');
   });
 });

@@ -4,7 +4,7 @@
  * bar, and includes the session guard so the Logout prompt works on every page.
  *
  * Routes: `/` and `/access` Access · `/settings` Token Settings · `/realm` Realm settings
- * (admin) · `/users` Users (admin) · `/display-keys` Display keys (admin) · `/connections`
+ * (admin) · `/users` Users (admin) · `/identity-providers` Identity providers (admin) · `/display-keys` Display keys (admin) · `/connections`
  * Connections (admin) · `/outbox` Outbox (admin) · `/events` Events (viewer) · `/webhooks` Webhooks (admin).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -22,6 +22,7 @@ import './vigil-token-settings.js';
 import './vigil-realm-settings.js';
 import './vigil-users.js';
 import './vigil-display-keys.js';
+import './vigil-identity-providers.js';
 import './vigil-connections.js';
 import './vigil-outbox.js';
 import './vigil-events.js';
@@ -42,6 +43,7 @@ const ROUTES: Route[] = [
   { path: '/events', label: 'Events', roles: ['admin', 'viewer'], icon: 'M4 6h16M4 10h16M4 14h10M4 18h7' },
   { path: '/realm', label: 'Realm settings', roles: ['admin'], icon: 'M4 6h16M4 12h10M4 18h7M18 15v6M15 18h6' },
   { path: '/users', label: 'Users', roles: ['admin'], icon: 'M16 11a3 3 0 1 0 0-6M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M17 14a5 5 0 0 1 5 5' },
+  { path: '/identity-providers', label: 'Identity providers', roles: ['admin'], icon: 'M10 17l5-5-5-5M15 12H3M15 3h4a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-4' },
   { path: '/display-keys', label: 'Display keys', roles: ['admin'], icon: 'M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l2.1-2.1A4 4 0 0 1 15 7z' },
   { path: '/connections', label: 'Connections', roles: ['admin'], icon: 'M5 12.55a11 11 0 0 1 14 0M8.5 16a6 6 0 0 1 7 0M2 8.82a15 15 0 0 1 20 0M12 20h.01' },
   { path: '/outbox', label: 'Outbox', roles: ['admin'], icon: 'M4 6h16v12H4zM4 7l8 6 8-6' },
@@ -195,6 +197,8 @@ export class VigilApp extends LitElement {
         return html`<vigil-realm-settings realm=${this.#realm}></vigil-realm-settings>`;
       case '/users':
         return html`<vigil-users realm=${this.#realm} .me=${me}></vigil-users>`;
+      case '/identity-providers':
+        return html`<vigil-identity-providers realm=${this.#realm}></vigil-identity-providers>`;
       case '/display-keys':
         return html`<vigil-display-keys realm=${this.#realm}></vigil-display-keys>`;
       case '/connections':

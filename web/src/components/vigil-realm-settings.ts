@@ -49,7 +49,7 @@ const OP_HELP: Record<ActionTokenOperation, string> = {
   'verify-email': 'The link of an admin\'s "Send verify e-mail" (unless the send gives its own lifespan). Example: 1 day — the address can be confirmed until the same time tomorrow.',
   'reset-credentials': 'The link a user gets from "Forgot password?". Example: 15 minutes, for users who read mail slowly, while other links keep the default.',
   'execute-actions': 'Keycloak keeps this for user-initiated execute-actions; Vigil has none of those, and an admin\'s "Send actions e-mail" uses the admin-initiated lifespan above (or its own), not this.',
-  'idp-verify-account-via-email': 'The link that confirms linking an existing account, mailed on a first sign-in through an identity provider whose e-mail address matches it. Example: 1 hour.',
+  'idp-verify-account-via-email': 'The link that confirms linking an account on a first sign-in through an identity provider whose e-mail address is an existing user\'s (see Identity providers). Example: 1 hour.',
 };
 
 const OP_LABELS: Record<ActionTokenOperation, string> = {

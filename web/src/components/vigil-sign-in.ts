@@ -1,6 +1,8 @@
 /**
  * The sign-in form for realm users. The realm is remembered in localStorage and sits under a
- * collapsed "Realm" disclosure, since almost everyone uses `default`.
+ * collapsed "Realm" disclosure, since almost everyone uses `default`. Below the form, a button
+ * per identity provider of the realm: a plain form post to the server's console-login, which
+ * goes through the provider's own sign-in and comes back to the dashboard signed in.
  *
  * @fires vigil-signed-in - the login succeeded; detail `{realm, me}` where `me` is the
  *   login answer's session
@@ -29,6 +31,11 @@ export class VigilSignIn extends LitElement {
       details label.field { margin-top: 0.625rem; }
       button[type='submit'] { min-height: 2.625rem; font-size: var(--vigil-text-md); }
       .forgot { justify-self: end; font-size: var(--vigil-text-sm); margin-top: -0.5rem; }
+      .providers { display: grid; gap: 0.5rem; }
+      .providers form { display: block; }
+      .providers button { width: 100%; min-height: 2.5rem; }
+      .or { display: flex; align-items: center; gap: 0.75rem; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); text-transform: uppercase; letter-spacing: 0.06em; }
+      .or::before, .or::after { content: ''; flex: 1; border-top: 0.0625rem solid var(--vigil-border); }
       footer { text-align: center; font-size: var(--vigil-text-xs); color: var(--vigil-text-faint); }
     `,
   ];
@@ -36,11 +43,45 @@ export class VigilSignIn extends LitElement {
   @state() _realm: string = storedRealm();
   @state() _busy = false;
   @state() _error = '';
+  /** The realm's identity providers, as buttons; empty when it has none or they cannot be read. */
+  @state() _providers: Array<{ alias: string; displayName: string }> = [];
+  /** The realm `_providers` were read for, so that typing a realm name reads them again once it settles. */
+  #providersOf = '';
+  #providersTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Why the previous session ended, shown above the form. */
   @property({ type: String }) notice = '';
   /** The notice's tone: `info` (signed out) or `warning` (expired, terminated). */
   @property({ type: String, attribute: 'notice-tone' }) noticeTone: 'info' | 'warning' | 'error' = 'info';
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#loadProviders();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.#providersTimer);
+  }
+
+  async #loadProviders(): Promise<void> {
+    const realm = this._realm || 'default';
+    if (realm === this.#providersOf) return;
+    this.#providersOf = realm;
+    try {
+      const body = await new VigilApi({ realm }).get<{ identityProviders: Array<{ alias: string; displayName: string }> }>('/login/identity-providers');
+      if (this.#providersOf === realm) this._providers = body.identityProviders;
+    } catch {
+      // an unknown realm or an older server: only the password form
+      if (this.#providersOf === realm) this._providers = [];
+    }
+  }
+
+  #realmTyped(value: string): void {
+    this._realm = value;
+    clearTimeout(this.#providersTimer);
+    this.#providersTimer = setTimeout(() => void this.#loadProviders(), 400);
+  }
 
   async #submit(e: SubmitEvent): Promise<void> {
     e.preventDefault();
@@ -91,13 +132,20 @@ export class VigilSignIn extends LitElement {
           <details ?open=${this._realm !== 'default'}>
             <summary>Realm</summary>
             <label class="field">Realm name
-              <input name="realm" .value=${this._realm} autocomplete="off" spellcheck="false" @input=${(e: Event) => (this._realm = (e.target as HTMLInputElement).value.trim())} />
+              <input name="realm" .value=${this._realm} autocomplete="off" spellcheck="false" @input=${(e: Event) => this.#realmTyped((e.target as HTMLInputElement).value.trim())} />
               <span class="hint">Leave as <code>default</code> unless your administrator gave you another realm.</span>
             </label>
           </details>
           ${this._error ? html`<div class="banner error" role="alert">${this._error}</div>` : nothing}
           <button type="submit" class="primary" ?disabled=${this._busy}>${this._busy ? 'Signing in…' : 'Sign in'}</button>
         </form>
+        ${this._providers.length
+          ? html`<div class="or">or</div>
+              <div class="providers" data-testid="sign-in-providers">
+                ${this._providers.map((p) => html`<form method="post" action="/realms/${encodeURIComponent(this._realm || 'default')}/broker/${encodeURIComponent(p.alias)}/console-login"
+                  @submit=${() => storeRealm(this._realm || 'default')}><button type="submit">Sign in with ${p.displayName}</button></form>`)}
+              </div>`
+          : nothing}
         <footer>Sessions are monitored. Idle sessions end automatically.</footer>
       </main>
     `;

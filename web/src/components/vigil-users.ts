@@ -3,7 +3,7 @@
  * disable or enable, delete, and send an actions e-mail (set a new password, verify the
  * address) whose link lives the realm's admin-initiated lifespan or one given for the send.
  * Disabling or deleting ends the user's sessions (the server does it; the Access view shows
- * them leave).
+ * them leave). Editing shows the user's identity provider links, each of which can be removed.
  */
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -65,6 +65,8 @@ export class VigilUsers extends RealmPage {
       .two { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
       tr.disabled td:not(.actions) { color: var(--vigil-text-faint); }
       .email { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
+      .link { display: flex; gap: 0.75rem; align-items: center; justify-content: space-between; font-size: var(--vigil-text-sm); }
+      .link .mono { font-family: var(--vigil-font-mono); font-size: var(--vigil-text-xs); }
     `,
   ];
 
@@ -76,6 +78,9 @@ export class VigilUsers extends RealmPage {
   @state() _deleting: UserRecord | null = null;
   @state() _sending: Sending | null = null;
   @state() _notice = '';
+  /** The edited user's identity provider links; null while they load (or could not be read). */
+  @state() _links: Array<{ alias: string; subject: string }> | null = null;
+  @state() _linksError = '';
   readonly #failForm = (message: string) => (this._formError = message);
 
   /** The caller, so that they cannot delete or disable themselves by accident. */
@@ -99,6 +104,39 @@ export class VigilUsers extends RealmPage {
   #openEdit(u: UserRecord): void {
     this._formError = '';
     this._draft = { mode: 'edit', username: u.username, password: '', roles: [...u.roles], tokenLifetime: String(u.tokenLifetime), enabled: u.enabled, email: u.email ?? '' };
+    void this.#loadLinks(u.username);
+  }
+
+  async #loadLinks(username: string): Promise<void> {
+    this._links = null;
+    this._linksError = '';
+    try {
+      const body = await this.api.get<{ identityLinks: Array<{ alias: string; subject: string }> }>(`/users/${encodeURIComponent(username)}/identity-links`);
+      if (this._draft?.username === username) this._links = body.identityLinks;
+    } catch (e) {
+      if (this._draft?.username === username) this._linksError = errorMessage(e, 'The identity provider links could not be loaded.');
+    }
+  }
+
+  async #unlink(username: string, alias: string): Promise<void> {
+    await busyCall(this, async () => {
+      await this.api.delete(`/users/${encodeURIComponent(username)}/identity-links/${encodeURIComponent(alias)}`);
+      await this.#loadLinks(username);
+    }, (message) => (this._linksError = message));
+  }
+
+  #renderLinks(d: Draft) {
+    return html`<fieldset data-testid="identity-links"><legend>Identity provider links</legend>
+      ${this._linksError
+        ? html`<div class="banner error" role="alert">${this._linksError}</div>`
+        : this._links === null
+          ? html`<span class="hint">Loading…</span>`
+          : this._links.length === 0
+            ? html`<span class="hint">None: signing in through an identity provider does not sign in as ${d.username}.</span>`
+            : this._links.map((l) => html`<div class="link"><span><strong>${l.alias}</strong> <span class="muted mono">${l.subject}</span></span>
+                <button class="small danger" type="button" ?disabled=${this._busy} aria-label="Unlink ${l.alias}" @click=${() => void this.#unlink(d.username, l.alias)}>Unlink</button></div>`)}
+      ${this._links?.length ? html`<span class="hint">Unlinked, signing in through the provider no longer signs in as ${d.username}; when the e-mail matches, they are mailed a link to connect again.</span>` : nothing}
+    </fieldset>`;
   }
 
   async #submit(e: Event): Promise<void> {
@@ -247,6 +285,7 @@ export class VigilUsers extends RealmPage {
                 </label>
                 <label class="check" style="align-self:center"><input type="checkbox" .checked=${d.enabled} @change=${(e: Event) => this.#update({ enabled: (e.target as HTMLInputElement).checked })} />Enabled</label>
               </div>
+              ${d.mode === 'edit' ? this.#renderLinks(d) : nothing}
               ${this._formError ? html`<div class="banner error" role="alert">${this._formError}</div>` : nothing}
             </form>`
           : nothing}

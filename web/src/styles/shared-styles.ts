@@ -35,7 +35,7 @@ export const baseStyles = css`
 
   label.field { display: grid; gap: 0.375rem; font-size: var(--vigil-text-sm); font-weight: 600; }
   .hint { font-size: var(--vigil-text-xs); font-weight: 400; color: var(--vigil-text-muted); }
-  input[type='text'], input[type='password'], input[type='number'], input[type='search'], input:not([type]), select {
+  input[type='text'], input[type='password'], input[type='number'], input[type='search'], input[type='email'], input[type='url'], input:not([type]), select {
     font: inherit; font-size: var(--vigil-text-md); font-weight: 400;
     min-height: 2.375rem; padding: 0 0.625rem; border-radius: var(--vigil-radius-sm);
     border: 0.0625rem solid var(--vigil-border-strong); background: var(--vigil-surface); color: var(--vigil-text);
