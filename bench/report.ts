@@ -10,7 +10,8 @@
  * benchmark has not been run here yet) or unreadable is skipped with a note: its markers keep
  * what they held and its charts are left as they are.
  *
- *   npx tsx bench/report.ts [--results bench/results] [--perf docs/perf] [--doc docs/PERFORMANCE.md]
+ *   npx tsx bench/report.ts [--results bench/results] [--perf docs/perf] [--doc docs/PERFORMANCE.md] [--readme README.md]
+ * The README's headline markers (<!-- bench:headline:T1 --> …) get the same lines.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -888,6 +889,8 @@ export interface ReportOptions {
   resultsDir: string;
   perfDir: string;
   docFile: string;
+  /** A second document (the README) whose headline markers get the same lines; its other markers and text are left alone. */
+  readmeFile?: string;
   log?: (line: string) => void;
 }
 
@@ -972,6 +975,13 @@ export function generate(o: ReportOptions): ReportOutcome {
     doc = line.doc;
   }
   if (doc !== before) writeFileSync(o.docFile, doc);
+  // the README quotes the headlines, between the same markers (those it has)
+  if (o.readmeFile && existsSync(o.readmeFile)) {
+    const was = readFileSync(o.readmeFile, 'utf8');
+    let readme = was;
+    for (const s of sections) readme = replaceBetweenMarkers(readme, `headline:${s.id}`, s.headline, true).doc;
+    if (readme !== was) writeFileSync(o.readmeFile, readme);
+  }
   return out;
 }
 
@@ -988,6 +998,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     resultsDir: arg('results', path.join(root, 'bench', 'results')),
     perfDir: arg('perf', path.join(root, 'docs', 'perf')),
     docFile: arg('doc', path.join(root, 'docs', 'PERFORMANCE.md')),
+    readmeFile: arg('readme', path.join(root, 'README.md')),
     log: (l) => console.log(l),
   };
   const r = generate(o);

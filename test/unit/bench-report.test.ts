@@ -215,6 +215,20 @@ describe('bench:report', () => {
     expect(readFileSync(docFile, 'utf8')).toEqual(once);
   });
 
+  it('writes the same headline lines into the README\'s markers, and nothing else there', () => {
+    writeResults(FIXTURES);
+    writeFileSync(docFile, docWithMarkers(IDS));
+    const readme = path.join(dir, 'README.md');
+    const before = '# Vigil\n\n- <!-- bench:headline:T1 -->old<!-- /bench:headline:T1 -->\n\nprose <!-- bench:T1 -->kept<!-- /bench:T1 -->\n';
+    writeFileSync(readme, before);
+    generate({ resultsDir: results, perfDir: perf, docFile, readmeFile: readme });
+    const after = readFileSync(readme, 'utf8');
+    const headline = /<!-- bench:headline:T1 -->(.*?)<!-- \/bench:headline:T1 -->/.exec(readFileSync(docFile, 'utf8'))![1]!;
+    expect(after).toContain(`<!-- bench:headline:T1 -->${headline}<!-- /bench:headline:T1 -->`);
+    expect(headline).toMatch(/^\*\*T1\*\*/);
+    expect(after).toContain('prose <!-- bench:T1 -->kept<!-- /bench:T1 -->');
+  });
+
   it('skips a missing result file with a note, leaving its section and chart as they were', () => {
     writeResults({ 'timers.json': FIXTURES['timers.json'] });
     const before = docWithMarkers(IDS);
