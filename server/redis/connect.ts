@@ -293,7 +293,10 @@ const UNAVAILABLE_MESSAGES = [
   'All sentinels are unreachable',
   'Too many Cluster redirections',
 ];
-const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|UNBLOCKED)\b/;
+// MOVED and ASK reach a caller only when ioredis could not follow them: a Cluster pipeline
+// (auto-pipelining) whose other commands were writes that already ran is not resent. The slot
+// has moved (a failover, a stale slot map): a retry goes to the right node, so it is a 503.
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|UNBLOCKED|MOVED|ASK)\b/;
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT']);
 
 /**

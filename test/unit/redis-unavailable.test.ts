@@ -36,6 +36,9 @@ describe('isRedisUnavailable', () => {
     expect(isRedisUnavailable(new ReplyError('READONLY You can\'t write against a read only replica.'))).toBe(true);
     expect(isRedisUnavailable(new Error('job failed', { cause: new Error('Command timed out') }))).toBe(true);
     expect(isRedisUnavailable(new Error('connect ETIMEDOUT'))).toBe(true); // ioredis's connectTimeout
+    // a cluster redirect ioredis did not follow (an auto-pipeline whose writes already ran): retry
+    expect(isRedisUnavailable(new ReplyError('MOVED 11146 127.0.0.1:13356'))).toBe(true);
+    expect(isRedisUnavailable(new ReplyError('ASK 11146 127.0.0.1:13356'))).toBe(true);
   });
 
   it('is false for bugs and ordinary replies', () => {
