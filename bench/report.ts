@@ -13,6 +13,8 @@
  *   npx tsx bench/report.ts [--results bench/results] [--perf docs/perf] [--doc docs/PERFORMANCE.md] [--readme README.md]
  * The README's headline markers (<!-- bench:headline:T1 --> …) get the same lines.
  */
+import type { Summary } from './lib/stats.js';
+import type { WallsResult } from './walls.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +22,6 @@ import { barChart, formatNumber as num, lineChart, PALETTE } from './lib/svg-cha
 
 // ---------------------------------------------------------------- result shapes (the parts read here)
 
-interface Summary {
-  n: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
 
 /** runHeader() in bench/lib/stats.ts; older benches write only `at` and `options` (and `cpus`). */
 interface Head {
@@ -390,16 +383,6 @@ const T5: TargetSpec = {
 
 // ---------------------------------------------------------------- T5w (walls.json)
 
-interface WallsResult {
-  topic: string;
-  walls: number;
-  seconds: number;
-  events: number;
-  framesPerWallPerSec: number;
-  bytesPerWallPerSec: number;
-  mbPerSecOut: number;
-  cpu: Record<string, number>;
-}
 
 const T5w: TargetSpec = {
   id: 'T5w', files: ['walls.json'], command: 'npm run bench:walls',

@@ -58,7 +58,8 @@ async function connectWalls(stack: Stack, token: string, topic: 'stats' | 'sessi
   return walls;
 }
 
-interface Result {
+/** One topic's run, as walls.json holds it (bench/report.ts reads it). */
+export interface WallsResult {
   topic: string;
   walls: number;
   seconds: number;
@@ -69,7 +70,7 @@ interface Result {
   cpu: Record<string, number>;
 }
 
-async function run(topic: 'stats' | 'sessions'): Promise<Result> {
+async function run(topic: 'stats' | 'sessions'): Promise<WallsResult> {
   const stack = await startStack({ name: `walls-${topic}` });
   try {
     const token = await adminLogin(stack.url, stack.adminPassword);

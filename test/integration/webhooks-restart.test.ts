@@ -5,46 +5,20 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Webhook } from 'standardwebhooks';
 import { deleteKeys, testPrefix } from '../helpers/app.js';
+import { startServerProcess } from '../helpers/server-process.js';
 import { Receiver, until } from '../helpers/receiver.js';
 import { compareStreamIds } from '../../server/sessions/format.js';
 import type { VigilEvent } from '../../shared/protocol.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const redisUrl = inject('redisUrl');
 const prefix = testPrefix();
 const children: ChildProcess[] = [];
 const receivers: Receiver[] = [];
 
-function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env, REDIS_URL: redisUrl, VIGIL_REDIS_PREFIX: prefix, VIGIL_PORT: '0', VIGIL_ADMIN_PASSWORD: 'admin-password-1', VIGIL_LOG_LEVEL: 'error',
-      VIGIL_WEBHOOK_ALLOW_PRIVATE: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /Vigil is running: (http:\/\/[^/\s]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
+const startServer = () => startServerProcess({ REDIS_URL: redisUrl, VIGIL_REDIS_PREFIX: prefix, VIGIL_ADMIN_PASSWORD: 'admin-password-1', VIGIL_LOG_LEVEL: 'error', VIGIL_WEBHOOK_ALLOW_PRIVATE: '1' }, children);
 
 async function api(url: string, method: string, p: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
   for (let attempt = 1; ; attempt++) {
