@@ -327,7 +327,7 @@ async function main(): Promise<void> {
             if (err) throw err;
             const r = reply as unknown[];
             const la = Number(r[0]);
-            for (const s of r.slice(1)) slices.add(Number(s));
+            for (const s of r.slice(2)) slices.add(Number(s));
             if (test) {
               const warnAt = la + rows[j]!.it * 1000;
               rec.expect({ sys: 'vigil', test, sid: rows[j]!.sid, warnAt, expiresAt: warnAt + o.prompt * 1000 });

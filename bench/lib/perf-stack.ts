@@ -154,7 +154,7 @@ export async function startStack(opts: { name: string; listpack512?: boolean; se
           const slices = new Set<number>();
           for (const [err, reply] of (await p.exec()) ?? []) {
             if (err) throw err;
-            for (const s of (reply as unknown[]).slice(1)) slices.add(Number(s));
+            for (const s of (reply as unknown[]).slice(2)) slices.add(Number(s));
           }
           await wheel.schedule(realm, [...slices]);
         }

@@ -96,10 +96,10 @@ export class SessionEngine {
     )) as unknown[];
     // a refusal (the session limit, deny-new) is a negative result; else the first is the time
     if (Number(reply[0]) < 0) throw sessionRefusal(Number(reply[0]));
-    await this.slicesFrom(input.realm, reply, 1);
-    const session = await this.get(input.realm, sid, sid);
-    if (!session) throw new Error('session vanished right after creation');
-    return { token, session };
+    await this.slicesFrom(input.realm, reply, 2);
+    // the session as it was stored: reading it again could find it already ended by a parallel
+    // sign-in of the same user past the session limit (terminate-oldest), which is no error here
+    return { token, session: formatSession(input.realm, flatToHash(reply[1])!, sid) };
   }
 
   /**

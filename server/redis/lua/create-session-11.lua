@@ -20,7 +20,7 @@
   ARGV[8] ip           ARGV[9] user agent
   ARGV[10] session.started's data as JSON ("" = {}); e.g. who minted the session
 
-  Returns { now, newSlices... }, or { SessionResult.SessionLimit ({{SessionResult.SessionLimit}}) } when
+  Returns { now, the session as stored (HGETALL's flat form), newSlices... }, or { SessionResult.SessionLimit ({{SessionResult.SessionLimit}}) } when
   the user is at maxSessionsPerUser and the behaviour is deny-new (nothing changed then, but
   the user's sessions found past their deadline, which were ended)
 ]]
@@ -89,4 +89,4 @@ redis.call('SADD', KEYS[10], sid)
 count(kind, 1)
 schedule(sid, wa)
 emit('session.started', sid, now, ARGV[10] ~= '' and ARGV[10] or '{}', h)
-return { now, unpack(newSlices) }
+return { now, flat, unpack(newSlices) }
