@@ -11,16 +11,9 @@ import type { Keys } from '../redis/keys.js';
 import type { ScriptedRedis } from '../redis/scripts.js';
 import { vigilError } from '../errors.js';
 
-export const ALIAS = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-export const ALIAS_RULE = '1 to 40 lowercase letters, digits, _ or -, starting with a letter or digit';
+import { ALIAS, ALIAS_RULE, type IdentityProvider } from '../../shared/identity-providers.js';
 
-export interface IdentityProvider {
-  alias: string;
-  displayName: string;
-  issuer: string;
-  clientId: string;
-  createdAt: string;
-}
+export { ALIAS, ALIAS_RULE, type IdentityProvider };
 
 interface Stored extends IdentityProvider {
   clientSecret: string;

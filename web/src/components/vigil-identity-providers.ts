@@ -12,15 +12,8 @@ import { baseStyles } from '../styles/shared-styles.js';
 import { RealmPage } from './realm-page.js';
 import './vigil-dialog.js';
 import './vigil-confirm-dialog.js';
+import { ALIAS, ALIAS_RULE, type IdentityProvider } from '../../../shared/identity-providers.js';
 
-/** As GET /identity-providers answers (the secret is never in it). */
-export interface IdentityProvider {
-  alias: string;
-  displayName: string;
-  issuer: string;
-  clientId: string;
-  createdAt: string;
-}
 
 interface Draft {
   mode: 'create' | 'edit';
@@ -34,7 +27,6 @@ interface Draft {
   issuerBefore?: string;
 }
 
-const ALIAS = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 /** What the upstream must accept as this realm's redirect URI for the provider. */
 export function brokerRedirectUri(origin: string, realm: string, alias: string): string {
@@ -43,7 +35,7 @@ export function brokerRedirectUri(origin: string, realm: string, alias: string):
 
 /** The first problem of a draft, in the order of the form's fields, or ''. */
 export function draftProblem(d: Draft): string {
-  if (d.mode === 'create' && !ALIAS.test(d.alias)) return 'Alias: 1 to 40 lowercase letters, digits, _ or -, starting with a letter or digit.';
+  if (d.mode === 'create' && !ALIAS.test(d.alias)) return `Alias: ${ALIAS_RULE}.`;
   let url: URL | null = null;
   try {
     url = new URL(d.issuer.trim());
