@@ -47,7 +47,8 @@ if (!gc) {
   process.exit(1);
 }
 
-interface Point {
+/** One measurement, as memory.json holds it (bench/report.ts reads it). */
+export interface Point {
   sessions: number;
   heapUsed: number;
   rss: number;

@@ -15,6 +15,7 @@
  */
 import type { Summary } from './lib/stats.js';
 import type { WallsResult } from './walls.js';
+import type { Point } from './memory.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -433,14 +434,7 @@ const T5w: TargetSpec = {
 
 // ---------------------------------------------------------------- T6, T7 (memory.json)
 
-interface MemPoint {
-  sessions: number;
-  heapUsed: number;
-  rss: number;
-  usedMemory: number;
-  streamBytes: number;
-  keys: number;
-}
+type MemPoint = Point;
 
 interface MemRun {
   points: MemPoint[];
